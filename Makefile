@@ -1,0 +1,70 @@
+# Two-command quick start: `make build` then `make test`. Every target does its own setup.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+export DBT_PROFILES_DIR := $(CURDIR)/target/profiles
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+# The demo warehouse. Point it elsewhere with OUTPUT_KPIS_DUCKDB_PATH=...
+export OUTPUT_KPIS_DUCKDB_PATH ?= $(CURDIR)/warehouse/output_kpis.duckdb
+# The demo data ends on 2025-12-31; pin "now" so open items and the numbers are reproducible.
+DEMO_VARS ?= {"as_of": "2026-01-01 00:00:00"}
+DBT := $(BIN)/dbt
+DBT_FLAGS := --vars '$(DEMO_VARS)'
+
+.PHONY: help venv profiles seed build validate lint test test-python clean demo-data
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+venv: $(INSTALLED)  ## create .venv with the pinned dependencies
+
+$(DBT_PROFILES_DIR)/profiles.yml: profiles.example.yml
+	@mkdir -p $(DBT_PROFILES_DIR)
+	cp profiles.example.yml $@
+
+profiles: $(DBT_PROFILES_DIR)/profiles.yml
+
+seed: venv profiles  ## load the demo raw data into the raw schema
+	@mkdir -p $(dir $(OUTPUT_KPIS_DUCKDB_PATH))
+	$(DBT) seed --full-refresh $(DBT_FLAGS)
+
+build: seed  ## venv + seeds + dbt build (models and data tests) + GE validation + summary
+	$(DBT) build --exclude resource_type:seed $(DBT_FLAGS)
+	$(MAKE) --no-print-directory validate
+	$(BIN)/python -m kpi_tooling.summary --db $(OUTPUT_KPIS_DUCKDB_PATH)
+
+validate: venv  ## run every Great Expectations suite against the built unit models
+	$(BIN)/python -m kpi_tooling.validate --db $(OUTPUT_KPIS_DUCKDB_PATH) \
+		--manifest target/manifest.json --suites expectations --out target/ge_results.json
+
+lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
+	$(BIN)/sqlfluff lint models tests --processes 2 --disable-progress-bar
+	$(BIN)/ruff check kpi_tooling tests/python
+	$(BIN)/ruff format --check kpi_tooling tests/python
+
+test: lint build  ## lint, full build with dbt tests and GE, then pytest on that build
+	OUTPUT_KPIS_TEST_WAREHOUSE=$(OUTPUT_KPIS_DUCKDB_PATH) \
+	OUTPUT_KPIS_TEST_MANIFEST=$(CURDIR)/target/manifest.json \
+		$(BIN)/python -m pytest tests/python -q
+
+test-python: venv profiles  ## pytest alone (builds its own warehouse in a temp dir)
+	$(BIN)/python -m pytest tests/python -q
+
+demo-data: venv  ## regenerate the demo seeds (deterministic)
+	$(BIN)/python -m kpi_tooling.demo_data --out seeds/raw --seed 42
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf target warehouse logs

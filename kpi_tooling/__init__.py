@@ -1,0 +1,1 @@
+"""Python tooling for the output_kpis dbt package (demo data, validation, summaries)."""

@@ -1,0 +1,194 @@
+"""Run planned suites through GE Checkpoints on DuckDB, pushed down to SQL.
+
+One ephemeral context and one read-only SQL datasource serve every suite; each suite gets a
+query asset (``select * from "schema"."table"``: a table asset outside schema ``main`` loses
+its schema in GE's column reflection on DuckDB), a ValidationDefinition and a Checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import sqlalchemy as sa
+from great_expectations.core.expectation_validation_result import (
+    ExpectationValidationResult,
+)
+from great_expectations.data_context import AbstractDataContext
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+from great_expectations.datasource.fluent import SQLDatasource
+from great_expectations.expectations.expectation_configuration import (
+    ExpectationConfiguration,
+)
+
+from kpi_tooling.ge_duckdb import (
+    enable_duckdb_persisted_connection,
+    release_duckdb_connections,
+)
+from kpi_tooling.ge_plan import PlannedSuite, Relation
+from kpi_tooling.ge_results import SAMPLE_SIZE, ExpectationOutcome, SuiteOutcome, jsonable
+from kpi_tooling.ge_suites import SuiteSpec
+
+UNEXPECTED_ROWS = "unexpected_rows_expectation"
+
+
+def make_context(data_docs_dir: Path | None) -> AbstractDataContext:
+    """Ephemeral context: nothing persisted but the optional Data Docs site."""
+    sites: dict[str, Any] = {}
+    if data_docs_dir is not None:
+        sites["local_site"] = {
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(data_docs_dir.resolve()),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    config = DataContextConfig(
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites=sites,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def add_duckdb_datasource(context: AbstractDataContext, db_path: Path) -> SQLDatasource:
+    enable_duckdb_persisted_connection()
+    # Read-only: a BI tool may hold the file, and validation never writes.
+    return context.data_sources.add_sql(
+        name="warehouse",
+        connection_string=f"duckdb:///{db_path.resolve()}",
+        kwargs={"connect_args": {"read_only": True}},
+    )
+
+
+def gx_suite(spec: SuiteSpec) -> gx.ExpectationSuite:
+    """The GE suite for a suite file; each expectation keeps its rule/kpi meta."""
+    expectations = [
+        ExpectationConfiguration(
+            type=item["type"], kwargs=item.get("kwargs", {}), meta=item["meta"]
+        ).to_domain_obj()
+        for item in spec.expectations
+    ]
+    meta = {"model": spec.model, "kpis": spec.kpis, "unit_of_output": spec.unit_of_output}
+    return gx.ExpectationSuite(name=spec.name, expectations=expectations, meta=meta)
+
+
+def _checkpoint(
+    context: AbstractDataContext,
+    datasource: SQLDatasource,
+    planned: PlannedSuite,
+) -> gx.Checkpoint:
+    spec = planned.spec
+    asset = datasource.add_query_asset(
+        name=spec.model, query=f"select * from {planned.relation.sql}"
+    )
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name=spec.name,
+            data=asset.add_batch_definition_whole_table("whole_table"),
+            suite=context.suites.add(gx_suite(spec)),
+        )
+    )
+    return context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{spec.name}__checkpoint",
+            validation_definitions=[definition],
+            result_format={
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": [spec.key_column],
+            },
+        )
+    )
+
+
+def _outcome(result: ExpectationValidationResult, key_column: str) -> ExpectationOutcome:
+    config = result.expectation_config
+    details = result.result or {}
+    exception = result.exception_info or {}
+    count = details.get("unexpected_count")
+    if config.type == UNEXPECTED_ROWS:
+        count = details.get("observed_value")
+    keys = [str(row.get(key_column)) for row in details.get("partial_unexpected_index_list") or []]
+    return ExpectationOutcome(
+        rule=config.meta.get("rule", config.type),
+        kpi=config.meta.get("kpi", ""),
+        type=config.type,
+        success=bool(result.success),
+        unexpected_count=count,
+        sample_keys=list(dict.fromkeys(keys))[:SAMPLE_SIZE],
+        observed_value=jsonable(details.get("observed_value")),
+        details=jsonable(details.get("details")),
+        error=exception.get("exception_message") if exception.get("raised_exception") else None,
+    )
+
+
+def _rule_sample_keys(
+    engine: sa.Engine, query: str, key_column: str, relation: Relation
+) -> list[str]:
+    """GE's SUMMARY result carries no rows for UnexpectedRowsExpectation: fetch a few keys."""
+    rule_sql = query.format(batch=f"(select * from {relation.sql})")
+    sample = f'select "{key_column}" from ({rule_sql}) as unexpected limit {SAMPLE_SIZE}'
+    try:
+        with engine.connect() as conn:
+            return [str(row[0]) for row in conn.execute(sa.text(sample))]
+    except sa.exc.SQLAlchemyError:
+        return []  # the rule query does not expose the key column; the count still stands
+
+
+def _outcomes(
+    run: gx.checkpoint.CheckpointResult, planned: PlannedSuite, engine: sa.Engine
+) -> list[ExpectationOutcome]:
+    outcomes = []
+    for validation in run.run_results.values():
+        for result in validation.results:
+            outcome = _outcome(result, planned.spec.key_column)
+            query = result.expectation_config.kwargs.get("unexpected_rows_query")
+            if query and not (outcome.success or outcome.error):
+                key = planned.spec.key_column
+                outcome.sample_keys = _rule_sample_keys(engine, query, key, planned.relation)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _run_suite(
+    context: AbstractDataContext,
+    datasource: SQLDatasource,
+    planned: PlannedSuite,
+) -> SuiteOutcome:
+    started = time.perf_counter()
+    run = _checkpoint(context, datasource, planned).run()
+    outcomes = _outcomes(run, planned, datasource.get_engine())
+    return SuiteOutcome(
+        suite=planned.spec.name,
+        model=planned.spec.model,
+        relation=str(planned.relation),
+        kpis=planned.spec.kpis,
+        success=bool(run.success),
+        row_count=planned.row_count,
+        duration_seconds=round(time.perf_counter() - started, 3),
+        expectations=outcomes,
+    )
+
+
+def run_planned(
+    db_path: Path, plan: Iterable[PlannedSuite], data_docs_dir: Path | None
+) -> list[SuiteOutcome]:
+    """Validate each planned suite, then build the Data Docs site once (if asked for)."""
+    context = make_context(data_docs_dir)
+    datasource = add_duckdb_datasource(context, db_path)
+    try:
+        suites = [_run_suite(context, datasource, planned) for planned in plan]
+        if data_docs_dir is not None:
+            context.build_data_docs()
+        return suites
+    finally:
+        release_duckdb_connections(datasource)

@@ -1,0 +1,114 @@
+"""Validate the unit-of-output models with their Great Expectations suites.
+
+Each ``expectations/<model>.json`` is the executable definition of one unit of output. This
+runner finds the model's table through the dbt manifest, runs the suite through a GE
+Checkpoint (every check pushed down to SQL), prints one line per broken rule naming the KPI,
+the rule and sample offending keys, and writes a JSON results file plus GE Data Docs.
+
+Exit codes: 0 every rule holds, 1 a rule is broken, 2 the database, manifest, a suite or a
+model's table is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from kpi_tooling.ge_plan import SetupError, plan_suites
+from kpi_tooling.ge_results import Report
+
+EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_SETUP", "Report", "SetupError", "main", "run_suites"]
+
+
+def run_suites(
+    db_path: Path | str,
+    manifest_path: Path | str,
+    suites_dir: Path | str,
+    out_path: Path | str | None,
+    suite_names: list[str] | None = None,
+    data_docs_dir: Path | str | None = None,
+    progress: bool = False,
+) -> Report:
+    """Run the suites, write ``out_path`` (if given); raise SetupError when an input is missing."""
+    plan = plan_suites(Path(db_path), Path(manifest_path), Path(suites_dir), suite_names)
+    # GE takes ~3 s to import: setup errors and --help should not wait for it.
+    from kpi_tooling.ge_runner import run_planned
+
+    docs_dir = Path(data_docs_dir) if data_docs_dir is not None else None
+    bar = tqdm(plan, desc="GE suites", unit="suite", disable=not progress, file=sys.stderr)
+    report = Report(suites=run_planned(Path(db_path), bar, docs_dir))
+    if docs_dir is not None:
+        report.data_docs_index = str(docs_dir.resolve() / "index.html")
+    if out_path is not None:
+        out = Path(out_path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kpi_tooling.validate",
+        description="Validate each unit-of-output model with its Great Expectations suite.",
+        epilog="Exit codes: 0 all rules hold, 1 a rule is broken, 2 an input is missing.",
+    )
+    parser.add_argument("--db", type=Path, required=True, help="DuckDB warehouse file")
+    parser.add_argument(
+        "--manifest", type=Path, default=Path("target/manifest.json"), help="dbt manifest"
+    )
+    parser.add_argument(
+        "--suites", type=Path, default=Path("expectations"), help="folder of suite JSON files"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("target/ge_results.json"), help="results JSON file"
+    )
+    parser.add_argument(
+        "--suite",
+        action="append",
+        dest="suite_names",
+        metavar="NAME",
+        help="run only this suite (file name without .json); repeatable",
+    )
+    docs = parser.add_mutually_exclusive_group()
+    docs.add_argument(
+        "--data-docs", type=Path, help="GE Data Docs folder (default: ge_data_docs beside --out)"
+    )
+    docs.add_argument("--no-data-docs", action="store_true", help="do not build GE Data Docs")
+    return parser
+
+
+def _summary(report: Report, out: Path) -> str:
+    total = sum(len(suite.expectations) for suite in report.suites)
+    failed = sum(len(suite.failures()) for suite in report.suites)
+    verdict = "PASS" if report.success else "FAIL"
+    line = f"{verdict}: {total - failed}/{total} rules hold in {len(report.suites)} suites"
+    line += f"; results in {out}"
+    if report.data_docs_index:
+        line += f"; Data Docs at {report.data_docs_index}"
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    docs_dir = None if args.no_data_docs else args.data_docs or args.out.parent / "ge_data_docs"
+    try:
+        report = run_suites(
+            args.db, args.manifest, args.suites, args.out, args.suite_names, docs_dir, True
+        )
+    except SetupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_SETUP
+    for message in report.failure_messages():
+        print(message)
+    print(_summary(report, args.out))
+    return EXIT_OK if report.success else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

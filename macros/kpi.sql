@@ -1,0 +1,175 @@
+{#- KPI arithmetic shared by every domain: ratios are always sum(numerator) / sum(denominator),
+    never an average of ratios, and a zero denominator yields null rather than an error. -#}
+
+{% macro safe_divide(numerator, denominator) -%}
+    case
+        when {{ denominator }} is null or {{ denominator }} = 0 then null
+        else cast({{ numerator }} as double precision) / cast({{ denominator }} as double precision)
+    end
+{%- endmacro %}
+
+{% macro kpi_value(aggregation, numerator, denominator, multiplier) -%}
+    {#- aggregation: ratio | rate (num/den x multiplier) or count (the numerator itself). -#}
+    case
+        when {{ aggregation }} = 'count' then cast({{ numerator }} as double precision)
+        else {{ safe_divide(numerator, denominator) }} * {{ multiplier }}
+    end
+{%- endmacro %}
+
+{% macro bool_to_int(expr) -%}
+    case when {{ expr }} then 1 else 0 end
+{%- endmacro %}
+
+{% macro rollup_kpi_components(
+    relation, date_column, dimensions, measures, partition_by=[], name='kpi_components'
+) -%}
+    {#-
+        Turns unit-level rows into KPI components at every reporting grain and dimension.
+
+        relation      a ref() or CTE name holding one row per unit (or per unit-day)
+        date_column   the local date the unit is reported on
+        dimensions    list of {name, column}: each becomes its own slice; 'overall' is added
+        measures      list of {kpi_id, numerator, denominator}: SQL expressions summed per slice;
+                      denominator none = a count KPI
+        partition_by  columns kept as extra grouping keys (e.g. step_code for RTY)
+        name          name of the final CTE (helper CTEs are prefixed with it), so one model
+                      can call the macro more than once
+
+        Returns kpi_id, grain, period_start, dimension_name, dimension_value, <partition_by>,
+        numerator, denominator.
+    -#}
+    {%- set grains = var('kpi_grains', ['day', 'week', 'month', 'quarter']) -%}
+    {%- set part_cols = partition_by | join(', ') -%}
+    {%- set all_dims = [{'name': 'overall', 'column': "'all'"}] + dimensions -%}
+    {{ name }}__daily as (
+        select
+            cast({{ date_column }} as date) as kpi_date,
+            {%- for dim in dimensions %}
+            coalesce(cast({{ dim.column }} as {{ dbt.type_string() }}), '(none)') as dim_{{ dim.name }},
+            {%- endfor %}
+            {%- for col in partition_by %}
+            {{ col }},
+            {%- endfor %}
+            {%- for m in measures %}
+            sum({{ m.numerator }}) as m{{ loop.index }}_numerator,
+            {%- if m.denominator is not none %}
+            sum({{ m.denominator }}) as m{{ loop.index }}_denominator{% if not loop.last %},{% endif %}
+            {%- else %}
+            cast(null as double precision) as m{{ loop.index }}_denominator{% if not loop.last %},{% endif %}
+            {%- endif %}
+            {%- endfor %}
+        from {{ relation }}
+        {# Only periods that have started by as_of are published: a line promised for next
+            month is not a KPI yet (fct_unit_accounting still shows it as not_yet_due). #}
+        where
+            {{ date_column }} is not null
+            and cast({{ date_column }} as date) <= cast({{ output_kpis.as_of_timestamp() }} as date)
+        group by
+            cast({{ date_column }} as date)
+            {%- for dim in dimensions %},
+            coalesce(cast({{ dim.column }} as {{ dbt.type_string() }}), '(none)')
+            {%- endfor %}
+            {%- for col in partition_by %},
+            {{ col }}
+            {%- endfor %}
+    ),
+
+    {{ name }}__sliced as (
+        {%- for dim in all_dims %}
+        select
+            kpi_date,
+            '{{ dim.name }}' as dimension_name,
+            {% if dim.name == 'overall' %}'all'{% else %}dim_{{ dim.name }}{% endif %} as dimension_value,
+            {%- for col in partition_by %}
+            {{ col }},
+            {%- endfor %}
+            {%- for m in measures %}
+            m{{ loop.index }}_numerator,
+            m{{ loop.index }}_denominator{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ name }}__daily
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ),
+
+    {{ name }}__graded as (
+        {%- for grain in grains %}
+        select
+            '{{ grain }}' as grain,
+            {{ output_kpis.period_start(grain, 'kpi_date') }} as period_start,
+            dimension_name,
+            dimension_value,
+            {%- for col in partition_by %}
+            {{ col }},
+            {%- endfor %}
+            {%- for m in measures %}
+            sum(m{{ loop.index }}_numerator) as m{{ loop.index }}_numerator,
+            sum(m{{ loop.index }}_denominator) as m{{ loop.index }}_denominator{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ name }}__sliced
+        group by 1, 2, 3, 4{% for col in partition_by %}, {{ 4 + loop.index }}{% endfor %}
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ),
+
+    {{ name }} as (
+        {%- for m in measures %}
+        select
+            '{{ m.kpi_id }}' as kpi_id,
+            grain,
+            period_start,
+            dimension_name,
+            dimension_value,
+            {%- for col in partition_by %}
+            {{ col }},
+            {%- endfor %}
+            cast(m{{ loop.index }}_numerator as double precision) as numerator,
+            cast(m{{ loop.index }}_denominator as double precision) as denominator
+        from {{ name }}__graded
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro kpi_values_from_components(components, registry) -%}
+    {#- Joins KPI components to the registry and computes each value once, here, from its
+        numerator and denominator. A component with no registry row keeps a null kpi_name and
+        fails the marts' not_null test instead of vanishing. -#}
+    select
+        {{ components }}.kpi_id,
+        {{ registry }}.kpi_name,
+        {{ registry }}.domain,
+        {{ components }}.grain,
+        cast({{ components }}.period_start as date) as period_start,
+        {{ components }}.dimension_name,
+        {{ components }}.dimension_value,
+        {{ components }}.numerator,
+        {{ components }}.denominator,
+        {{ output_kpis.kpi_value(
+            registry ~ '.aggregation',
+            components ~ '.numerator',
+            components ~ '.denominator',
+            registry ~ '.multiplier',
+        ) }} as value
+    from {{ components }}
+    left join {{ registry }} on {{ components }}.kpi_id = {{ registry }}.kpi_id
+{%- endmacro %}
+
+{% macro pivot_kpi_values(kpi_ids) -%}
+    {#- Wide, readable view of fct_kpi_values: one row per grain x period x dimension, and for
+        each KPI its value, numerator and denominator side by side. -#}
+    select
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        {%- for kpi_id in kpi_ids %}
+        max(case when kpi_id = '{{ kpi_id }}' then value end) as {{ kpi_id }},
+        max(case when kpi_id = '{{ kpi_id }}' then numerator end) as {{ kpi_id }}_numerator,
+        max(case when kpi_id = '{{ kpi_id }}' then denominator end) as {{ kpi_id }}_denominator,
+        {%- endfor %}
+        max(as_of_at) as as_of_at
+    from {{ ref('fct_kpi_values') }}
+    where kpi_id in ({% for kpi_id in kpi_ids %}'{{ kpi_id }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    group by grain, period_start, dimension_name, dimension_value
+{%- endmacro %}

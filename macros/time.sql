@@ -1,0 +1,106 @@
+{#- Time handling shared by every layer. All *_at columns are naive timestamps in UTC;
+    engine-specific SQL sits behind adapter.dispatch so DuckDB, Postgres and Spark share models. -#}
+
+{% macro as_of_timestamp() -%}
+    {#- The instant every "now" is evaluated at: var('as_of') or the build's start time. -#}
+    {%- set raw_value = var('as_of', none) -%}
+    {%- if raw_value is none or raw_value | string | trim == '' -%}
+        {%- set value = run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
+    {%- else -%}
+        {%- set value = raw_value | string | trim | replace('T', ' ') | replace('Z', '') -%}
+        {%- if value | length == 10 -%}{%- set value = value ~ ' 00:00:00' -%}{%- endif -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}', value) -%}
+            {{ exceptions.raise_compiler_error(
+                "var 'as_of' must be 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS' (UTC); got '"
+                ~ raw_value ~ "'") }}
+        {%- endif -%}
+    {%- endif -%}
+    cast('{{ value }}' as timestamp)
+{%- endmacro %}
+
+{% macro parse_utc_timestamp(column) -%}
+    {{ return(adapter.dispatch('parse_utc_timestamp', 'output_kpis')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_utc_timestamp(column) -%}
+    {#- ISO-8601 text with a trailing Z (or already a timestamp) -> naive UTC timestamp. -#}
+    cast(replace(replace(cast({{ column }} as {{ dbt.type_string() }}), 'T', ' '), 'Z', '') as timestamp)
+{%- endmacro %}
+
+{% macro local_to_utc(column, time_zone) -%}
+    {{ return(adapter.dispatch('local_to_utc', 'output_kpis')(column, time_zone)) }}
+{%- endmacro %}
+
+{% macro default__local_to_utc(column, time_zone) -%}
+    (cast({{ column }} as timestamp) at time zone {{ time_zone }}) at time zone 'UTC'
+{%- endmacro %}
+
+{% macro duckdb__local_to_utc(column, time_zone) -%}
+    timezone('UTC', timezone({{ time_zone }}, cast({{ column }} as timestamp)))
+{%- endmacro %}
+
+{% macro utc_to_local(column, time_zone) -%}
+    {{ return(adapter.dispatch('utc_to_local', 'output_kpis')(column, time_zone)) }}
+{%- endmacro %}
+
+{% macro default__utc_to_local(column, time_zone) -%}
+    (cast({{ column }} as timestamp) at time zone 'UTC') at time zone {{ time_zone }}
+{%- endmacro %}
+
+{% macro duckdb__utc_to_local(column, time_zone) -%}
+    timezone({{ time_zone }}, timezone('UTC', cast({{ column }} as timestamp)))
+{%- endmacro %}
+
+{% macro add_minutes(timestamp_expr, minutes_expr) -%}
+    {{ return(adapter.dispatch('add_minutes', 'output_kpis')(timestamp_expr, minutes_expr)) }}
+{%- endmacro %}
+
+{% macro default__add_minutes(timestamp_expr, minutes_expr) -%}
+    {#- Whole milliseconds: multiplying an interval by a fractional minute count truncates on
+        some engines and can land a deadline a microsecond early, breaking "exactly at the
+        deadline is on time". -#}
+    {{ dbt.dateadd('millisecond', 'cast(round(cast(' ~ minutes_expr ~ ' as double precision) * 60000) as bigint)', timestamp_expr) }}
+{%- endmacro %}
+
+{% macro duckdb__add_minutes(timestamp_expr, minutes_expr) -%}
+    {#- DuckDB narrows interval * integer to INT32; to_milliseconds takes a BIGINT. -#}
+    ({{ timestamp_expr }} + to_milliseconds(
+        cast(round(cast({{ minutes_expr }} as double precision) * 60000) as bigint)))
+{%- endmacro %}
+
+{% macro minutes_between(start_expr, end_expr) -%}
+    {{ return(adapter.dispatch('minutes_between', 'output_kpis')(start_expr, end_expr)) }}
+{%- endmacro %}
+
+{% macro default__minutes_between(start_expr, end_expr) -%}
+    (extract(epoch from ({{ end_expr }}) - ({{ start_expr }})) / 60.0)
+{%- endmacro %}
+
+{% macro duckdb__minutes_between(start_expr, end_expr) -%}
+    (epoch_ms(cast({{ end_expr }} as timestamp)) - epoch_ms(cast({{ start_expr }} as timestamp))) / 60000.0
+{%- endmacro %}
+
+{% macro period_start(grain, date_expr) -%}
+    {{ return(adapter.dispatch('period_start', 'output_kpis')(grain, date_expr)) }}
+{%- endmacro %}
+
+{% macro default__period_start(grain, date_expr) -%}
+    {%- if grain not in ['day', 'week', 'month', 'quarter', 'year'] -%}
+        {{ exceptions.raise_compiler_error(
+            "period grain must be one of day, week, month, quarter, year; got '" ~ grain ~ "'") }}
+    {%- endif -%}
+    {%- if grain == 'day' -%}
+        cast({{ date_expr }} as date)
+    {%- else -%}
+        {#- ISO weeks start on Monday on every supported engine. -#}
+        cast(date_trunc('{{ grain }}', cast({{ date_expr }} as date)) as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro dbt_date_part(part, date_expr) -%}
+    {{ return(adapter.dispatch('dbt_date_part', 'output_kpis')(part, date_expr)) }}
+{%- endmacro %}
+
+{% macro default__dbt_date_part(part, date_expr) -%}
+    extract({{ part }} from {{ date_expr }})
+{%- endmacro %}

@@ -1,0 +1,22 @@
+{#- One row per calendar day from var kpi_calendar_start_date to the as_of date, with the start
+    of each reporting period it falls in. Stock-type denominators (customers active at period
+    start, agent-days) are built on it. -#}
+with spine as (
+    {{ dbt.date_spine(
+        'day',
+        "cast('" ~ var('kpi_calendar_start_date', '2020-01-01') ~ "' as date)",
+        dbt.dateadd('day', 1, 'cast(' ~ as_of_timestamp() ~ ' as date)'),
+    ) }}
+),
+
+final as (
+    select
+        cast(date_day as date) as calendar_date,
+        {%- for grain in var('kpi_grains', ['day', 'week', 'month', 'quarter']) %}
+        {{ period_start(grain, 'date_day') }} as {{ grain }}_start,
+        {%- endfor %}
+        cast({{ dbt_date_part('isodow', 'date_day') }} as integer) as iso_weekday
+    from spine
+)
+
+select * from final

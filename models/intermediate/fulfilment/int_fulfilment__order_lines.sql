@@ -1,0 +1,166 @@
+{#- The unit of on-time delivery: an order line, due at the end of its promised date in the
+    customer's time zone. Definitional choices are vars (see README):
+    on_time_promise_basis (first | revised), on_time_event (delivered | shipped),
+    on_time_tolerance_minutes (inclusive), on_time_early_window_days (null = early is fine).
+    A line is on time when the delivery that brought it in full (or, if it never became full,
+    its latest delivery) happened at or before the deadline. Open lines past their deadline
+    count as late; cancelled lines are excluded and reported separately. -#}
+{%- set promise_basis = choice_var('on_time_promise_basis', ['first', 'revised'], 'first') -%}
+{%- set delivery_event = choice_var('on_time_event', ['delivered', 'shipped'], 'delivered') -%}
+{%- set tolerance_minutes = number_var('on_time_tolerance_minutes', 0) -%}
+{%- set early_window_days = number_var('on_time_early_window_days', none, allow_null=true) -%}
+
+with order_lines as (
+    select * from {{ ref('stg_oms__order_lines') }}
+),
+
+orders as (
+    select * from {{ ref('stg_oms__orders') }}
+),
+
+customers as (
+    select * from {{ ref('stg_oms__customers') }}
+),
+
+shipments as (
+    select * from {{ ref('stg_oms__shipments') }}
+),
+
+as_of as (
+    select {{ as_of_timestamp() }} as as_of_at
+),
+
+deliveries as (
+    select
+        shipments.order_line_id,
+        shipments.shipment_id,
+        shipments.shipped_quantity,
+        shipments.{{ delivery_event }}_at as delivery_event_at
+    from shipments
+    cross join as_of
+    where shipments.{{ delivery_event }}_at <= as_of.as_of_at
+),
+
+cumulative_deliveries as (
+    select
+        *,
+        sum(shipped_quantity) over (
+            partition by order_line_id
+            order by delivery_event_at, shipment_id
+            rows between unbounded preceding and current row
+        ) as cumulative_quantity
+    from deliveries
+),
+
+line_deliveries as (
+    select
+        cumulative_deliveries.order_line_id,
+        sum(cumulative_deliveries.shipped_quantity) as delivered_quantity,
+        max(cumulative_deliveries.delivery_event_at) as last_delivered_at,
+        min(
+            case
+                when cumulative_deliveries.cumulative_quantity >= order_lines.ordered_quantity
+                    then cumulative_deliveries.delivery_event_at
+            end
+        ) as completed_at
+    from cumulative_deliveries
+    inner join order_lines on cumulative_deliveries.order_line_id = order_lines.order_line_id
+    group by cumulative_deliveries.order_line_id
+),
+
+promised as (
+    select
+        order_lines.order_line_id,
+        order_lines.order_id,
+        orders.customer_id,
+        customers.customer_segment,
+        customers.customer_time_zone,
+        orders.site_id,
+        order_lines.ordered_quantity,
+        order_lines.first_promised_date,
+        order_lines.revised_promised_date,
+        {%- if promise_basis == 'revised' %}
+        coalesce(order_lines.revised_promised_date, order_lines.first_promised_date)
+        {%- else %}
+        order_lines.first_promised_date
+        {%- endif %} as promised_date,
+        order_lines.cancelled_at
+    from order_lines
+    left join orders on order_lines.order_id = orders.order_id
+    left join customers on orders.customer_id = customers.customer_id
+),
+
+deadlines as (
+    select
+        *,
+        {{ local_to_utc(
+            'cast(' ~ dbt.dateadd('day', 1, 'promised_date') ~ ' as timestamp)',
+            'customer_time_zone',
+        ) }} as due_at,
+        {%- if early_window_days is none %}
+        cast(null as timestamp) as early_limit_at
+        {%- else %}
+        {{ local_to_utc(
+            'cast(' ~ dbt.dateadd('day', -1 * early_window_days, 'promised_date') ~ ' as timestamp)',
+            'customer_time_zone',
+        ) }} as early_limit_at
+        {%- endif %}
+    from promised
+),
+
+flagged as (
+    select
+        deadlines.*,
+        {{ add_minutes('deadlines.due_at', tolerance_minutes) }} as on_time_deadline_at,
+        coalesce(line_deliveries.delivered_quantity, 0) as delivered_quantity,
+        line_deliveries.completed_at,
+        coalesce(line_deliveries.completed_at, line_deliveries.last_delivered_at)
+            as reference_delivered_at,
+        coalesce(deadlines.cancelled_at <= as_of.as_of_at, false) as is_cancelled,
+        as_of.as_of_at
+    from deadlines
+    cross join as_of
+    left join line_deliveries on deadlines.order_line_id = line_deliveries.order_line_id
+),
+
+final as (
+    select
+        order_line_id,
+        order_id,
+        customer_id,
+        customer_segment,
+        site_id,
+        ordered_quantity,
+        first_promised_date,
+        revised_promised_date,
+        promised_date,
+        due_at,
+        on_time_deadline_at,
+        early_limit_at,
+        cast(delivered_quantity as integer) as delivered_quantity,
+        completed_at,
+        reference_delivered_at,
+        is_cancelled,
+        not is_cancelled and due_at <= as_of_at as is_due,
+        (
+            not is_cancelled
+            and due_at <= as_of_at
+            and reference_delivered_at is not null
+            and reference_delivered_at <= on_time_deadline_at
+            and (early_limit_at is null or reference_delivered_at >= early_limit_at)
+        ) as is_on_time,
+        not is_cancelled and due_at <= as_of_at and delivered_quantity >= ordered_quantity
+            as is_in_full,
+        case
+            when is_cancelled then 'cancelled'
+            when due_at <= as_of_at then 'due'
+            else 'not_yet_due'
+        end as line_status,
+        as_of_at
+    from flagged
+)
+
+select
+    *,
+    is_on_time and is_in_full as is_otif
+from final

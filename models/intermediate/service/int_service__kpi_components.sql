@@ -1,0 +1,182 @@
+{%- set dimensions = [
+    {'name': 'team', 'column': 'team_id'},
+    {'name': 'agent', 'column': 'agent_id'},
+    {'name': 'priority', 'column': 'priority'},
+    {'name': 'customer_segment', 'column': 'customer_segment'},
+] -%}
+{%- set measures = [
+    {
+        'kpi_id': 'sla_first_reply_compliance',
+        'numerator': 'first_reply_met_count',
+        'denominator': 'first_reply_measured_count',
+    },
+    {
+        'kpi_id': 'sla_resolution_compliance',
+        'numerator': 'resolution_met_count',
+        'denominator': 'resolution_measured_count',
+    },
+    {
+        'kpi_id': 'sla_compliance',
+        'numerator': 'first_reply_met_count + resolution_met_count',
+        'denominator': 'first_reply_measured_count + resolution_measured_count',
+    },
+    {
+        'kpi_id': 'tickets_resolved_per_agent_day',
+        'numerator': 'resolved_ticket_count',
+        'denominator': 'agent_day_count',
+    },
+] -%}
+
+with sla_measurements as (
+    select * from {{ ref('int_service__ticket_sla_measurements') }}
+),
+
+agent_days as (
+    select * from {{ ref('int_service__agent_days') }}
+),
+
+teams as (
+    select * from {{ ref('stg_sd__teams') }}
+),
+
+business_hours as (
+    select * from {{ ref('stg_sd__business_hours') }}
+),
+
+as_of as (
+    select {{ as_of_timestamp() }} as as_of_at
+),
+
+schedule_time_zones as (
+    select
+        schedule_id,
+        max(time_zone) as time_zone
+    from business_hours
+    group by schedule_id
+),
+
+team_time_zones as (
+    select
+        teams.team_id,
+        schedule_time_zones.time_zone
+    from teams
+    inner join schedule_time_zones
+        on teams.schedule_id = schedule_time_zones.schedule_id
+),
+
+-- SLA rows report on the team-local date of reporting_at; in-progress rows are left out of
+-- both numerator and denominator.
+sla_rows as (
+    select
+        cast(
+            {{ utc_to_local('sla_measurements.reporting_at', 'team_time_zones.time_zone') }}
+            as date
+        ) as report_date,
+        sla_measurements.team_id,
+        sla_measurements.agent_id,
+        sla_measurements.priority,
+        sla_measurements.customer_segment,
+        case
+            when sla_measurements.metric = 'first_reply'
+                then {{ bool_to_int('sla_measurements.is_met') }}
+            else 0
+        end as first_reply_met_count,
+        case when sla_measurements.metric = 'first_reply' then 1 else 0 end
+            as first_reply_measured_count,
+        case
+            when sla_measurements.metric = 'resolution'
+                then {{ bool_to_int('sla_measurements.is_met') }}
+            else 0
+        end as resolution_met_count,
+        case when sla_measurements.metric = 'resolution' then 1 else 0 end
+            as resolution_measured_count,
+        0 as resolved_ticket_count,
+        0 as agent_day_count
+    from sla_measurements
+    inner join team_time_zones
+        on sla_measurements.team_id = team_time_zones.team_id
+    where sla_measurements.sla_status in ('met', 'breached')
+),
+
+-- One row per resolved ticket on the team-local date of its resolution event (final solve, or
+-- first solve under var sla_resolution_event = first_solve).
+resolution_rows as (
+    select
+        cast(
+            {{ utc_to_local('sla_measurements.event_at', 'team_time_zones.time_zone') }}
+            as date
+        ) as report_date,
+        sla_measurements.team_id,
+        sla_measurements.agent_id,
+        sla_measurements.priority,
+        sla_measurements.customer_segment,
+        0 as first_reply_met_count,
+        0 as first_reply_measured_count,
+        0 as resolution_met_count,
+        0 as resolution_measured_count,
+        1 as resolved_ticket_count,
+        0 as agent_day_count
+    from sla_measurements
+    inner join team_time_zones
+        on sla_measurements.team_id = team_time_zones.team_id
+    where
+        sla_measurements.metric = 'resolution'
+        and sla_measurements.event_at is not null
+),
+
+agent_day_rows as (
+    select
+        work_date as report_date,
+        team_id,
+        agent_id,
+        cast(null as varchar) as priority,
+        cast(null as varchar) as customer_segment,
+        0 as first_reply_met_count,
+        0 as first_reply_measured_count,
+        0 as resolution_met_count,
+        0 as resolution_measured_count,
+        0 as resolved_ticket_count,
+        1 as agent_day_count
+    from agent_days
+),
+
+unit_rows as (
+    select * from sla_rows
+    union all
+    select * from resolution_rows
+    union all
+    select * from agent_day_rows
+),
+
+{{ rollup_kpi_components('unit_rows', 'report_date', dimensions, measures) }},
+
+-- A slice where no unit contributed to a KPI (e.g. the SLA KPIs of an agent-day-only slice)
+-- carries no information.
+contributing_components as (
+    select
+        kpi_components.*,
+        as_of.as_of_at
+    from kpi_components
+    cross join as_of
+    where kpi_components.numerator <> 0 or kpi_components.denominator <> 0
+),
+
+final as (
+    select  -- noqa: ST06
+        kpi_id
+        || '|' || grain
+        || '|' || cast(period_start as varchar)
+        || '|' || dimension_name
+        || '|' || dimension_value as kpi_component_id,
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        numerator,
+        denominator,
+        as_of_at
+    from contributing_components
+)
+
+select * from final

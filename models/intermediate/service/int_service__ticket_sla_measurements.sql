@@ -1,0 +1,390 @@
+{%- set pause_statuses = var('sla_pause_statuses', ['pending', 'on_hold']) -%}
+{%- set resolution_event = choice_var(
+    'sla_resolution_event', ['final_solve', 'first_solve'], 'final_solve') -%}
+{%- set horizon_days = number_var('sla_clock_horizon_days', 60) -%}
+{%- set clock_keys = ['sla_measurement_id', 'clock_variant'] -%}
+{%- set pause_status_list = "'" ~ (pause_statuses | join("', '")) ~ "'" -%}
+{%- if resolution_event == 'first_solve' -%}
+    {%- set resolution_event_sql = 'ticket_solves.first_solved_at' -%}
+{%- else -%}
+    {#- the final solve only counts while the ticket is still solved/closed at as_of -#}
+    {%- set resolution_event_sql = 'case when ticket_solves.is_currently_solved = 1'
+        ~ ' then ticket_solves.last_solved_at end' -%}
+{%- endif -%}
+
+with tickets as (
+    select * from {{ ref('stg_sd__tickets') }}
+),
+
+status_changes as (
+    select * from {{ ref('stg_sd__ticket_status_changes') }}
+),
+
+sla_policies as (
+    select * from {{ ref('stg_sd__sla_policies') }}
+),
+
+teams as (
+    select * from {{ ref('stg_sd__teams') }}
+),
+
+business_hours as (
+    select * from {{ ref('stg_sd__business_hours') }}
+),
+
+customers as (
+    select * from {{ ref('stg_oms__customers') }}
+),
+
+as_of as (
+    select {{ as_of_timestamp() }} as as_of_at
+),
+
+-- Only what was known at as_of exists: later tickets, replies and status changes are ignored.
+known_tickets as (
+    select
+        tickets.ticket_id,
+        tickets.customer_id,
+        tickets.team_id,
+        tickets.agent_id,
+        tickets.priority,
+        teams.schedule_id,
+        customers.customer_segment,
+        tickets.created_at,
+        case
+            when tickets.first_replied_at <= as_of.as_of_at then tickets.first_replied_at
+        end as first_replied_at,
+        {{ add_minutes('tickets.created_at', horizon_days * 1440) }} as horizon_at
+    from tickets
+    cross join as_of
+    left join teams
+        on tickets.team_id = teams.team_id
+    left join customers
+        on tickets.customer_id = customers.customer_id
+    where tickets.created_at <= as_of.as_of_at
+),
+
+known_changes as (
+    select
+        status_changes.change_id,
+        status_changes.ticket_id,
+        status_changes.status,
+        status_changes.changed_at
+    from status_changes
+    cross join as_of
+    inner join known_tickets
+        on status_changes.ticket_id = known_tickets.ticket_id
+    where status_changes.changed_at <= as_of.as_of_at
+),
+
+sequenced_changes as (
+    select
+        change_id,
+        ticket_id,
+        status,
+        changed_at,
+        lag(status) over (
+            partition by ticket_id order by changed_at, change_id
+        ) as previous_status,
+        lead(changed_at) over (
+            partition by ticket_id order by changed_at, change_id
+        ) as next_changed_at,
+        row_number() over (
+            partition by ticket_id order by changed_at desc, change_id desc
+        ) as recency_rank
+    from known_changes
+),
+
+-- A solve is entering solved/closed from any other status; a reopen is leaving them again.
+flagged_changes as (
+    select
+        *,
+        status in ('solved', 'closed')
+        and coalesce(previous_status, '') not in ('solved', 'closed') as is_solve,
+        previous_status in ('solved', 'closed')
+        and status not in ('solved', 'closed') as is_reopen
+    from sequenced_changes
+),
+
+ticket_solves as (
+    select
+        ticket_id,
+        min(case when is_solve then changed_at end) as first_solved_at,
+        max(case when is_solve then changed_at end) as last_solved_at,
+        max(
+            case
+                when recency_rank = 1 and status in ('solved', 'closed') then 1 else 0
+            end
+        ) as is_currently_solved,
+        sum({{ bool_to_int('is_reopen') }}) as reopen_count,
+        min(changed_at) as first_changed_at
+    from flagged_changes
+    group by ticket_id
+),
+
+ticket_metrics as (
+    select
+        known_tickets.*,
+        'first_reply' as metric,
+        known_tickets.first_replied_at as event_at
+    from known_tickets
+
+    union all
+
+    select
+        known_tickets.*,
+        'resolution' as metric,
+        {{ resolution_event_sql }} as event_at
+    from known_tickets
+    left join ticket_solves
+        on known_tickets.ticket_id = ticket_solves.ticket_id
+),
+
+-- The policy version in force on the ticket's creation date (UTC) for its current priority.
+measurements as (
+    select
+        ticket_metrics.ticket_id,
+        ticket_metrics.metric,
+        ticket_metrics.priority,
+        ticket_metrics.team_id,
+        ticket_metrics.agent_id,
+        ticket_metrics.customer_segment,
+        sla_policies.policy_id,
+        sla_policies.clock,
+        sla_policies.target_minutes,
+        sla_policies.is_paused_on_pending,
+        ticket_metrics.created_at as started_at,
+        ticket_metrics.horizon_at,
+        ticket_metrics.event_at,
+        ticket_solves.first_changed_at,
+        cast(coalesce(ticket_solves.reopen_count, 0) as integer) as reopen_count,
+        ticket_metrics.ticket_id || '|' || ticket_metrics.metric as sla_measurement_id,
+        case when sla_policies.clock = 'business' then ticket_metrics.schedule_id end
+            as clock_schedule_id
+    from ticket_metrics
+    inner join sla_policies
+        on
+            ticket_metrics.priority = sla_policies.priority
+            and ticket_metrics.metric = sla_policies.metric
+            and cast(ticket_metrics.created_at as date) >= sla_policies.valid_from_date
+            and (
+                sla_policies.valid_to_date is null
+                or cast(ticket_metrics.created_at as date) < sla_policies.valid_to_date
+            )
+    left join ticket_solves
+        on ticket_metrics.ticket_id = ticket_solves.ticket_id
+),
+
+-- Stretches of time the clock may run, before business hours are applied. Variant `clock`
+-- honours the policy's pause; variant `unpaused` (pausing policies only) ignores it, so the
+-- difference of the two is the clock time lost to pauses.
+run_segments as (
+    select
+        measurements.sla_measurement_id,
+        'clock' as clock_variant,
+        measurements.clock_schedule_id as schedule_id,
+        measurements.started_at as segment_start_at,
+        measurements.horizon_at as segment_end_at
+    from measurements
+    where not measurements.is_paused_on_pending
+
+    union all
+
+    select
+        measurements.sla_measurement_id,
+        'unpaused' as clock_variant,
+        measurements.clock_schedule_id as schedule_id,
+        measurements.started_at as segment_start_at,
+        measurements.horizon_at as segment_end_at
+    from measurements
+    where measurements.is_paused_on_pending
+
+    union all
+
+    -- before the first recorded status the ticket counts as new (clock running)
+    select
+        measurements.sla_measurement_id,
+        'clock' as clock_variant,
+        measurements.clock_schedule_id as schedule_id,
+        measurements.started_at as segment_start_at,
+        case
+            when measurements.first_changed_at is null then measurements.horizon_at
+            when measurements.first_changed_at < measurements.horizon_at
+                then measurements.first_changed_at
+            else measurements.horizon_at
+        end as segment_end_at
+    from measurements
+    where measurements.is_paused_on_pending
+
+    union all
+
+    select
+        measurements.sla_measurement_id,
+        'clock' as clock_variant,
+        measurements.clock_schedule_id as schedule_id,
+        case
+            when flagged_changes.changed_at > measurements.started_at
+                then flagged_changes.changed_at
+            else measurements.started_at
+        end as segment_start_at,
+        case
+            when flagged_changes.next_changed_at is null then measurements.horizon_at
+            when flagged_changes.next_changed_at < measurements.horizon_at
+                then flagged_changes.next_changed_at
+            else measurements.horizon_at
+        end as segment_end_at
+    from measurements
+    inner join flagged_changes
+        on measurements.ticket_id = flagged_changes.ticket_id
+    where
+        measurements.is_paused_on_pending
+        and flagged_changes.status not in ({{ pause_status_list }})
+),
+
+calendar_bounds as (
+    select
+        {{ dbt.dateadd('day', -1, 'min(cast(started_at as date))') }} as first_date,
+        {{ dbt.dateadd('day', 1, 'max(cast(horizon_at as date))') }} as last_date
+    from measurements
+),
+
+open_intervals as (
+    {{ business_time_open_intervals(
+        'business_hours',
+        '(select first_date from calendar_bounds)',
+        '(select last_date from calendar_bounds)') }}
+),
+
+clock_intervals as (
+    {{ business_time_clock_intervals('run_segments', 'open_intervals', clock_keys) }}
+),
+
+clock_targets as (
+    select
+        sla_measurement_id,
+        'clock' as clock_variant,
+        target_minutes
+    from measurements
+),
+
+deadlines as (
+    {{ business_time_deadlines('clock_intervals', 'clock_targets', clock_keys) }}
+),
+
+clock_variants as (
+    select 'clock' as clock_variant
+    union all
+    select 'unpaused' as clock_variant
+),
+
+measure_ends as (
+    select
+        measurements.sla_measurement_id,
+        clock_variants.clock_variant,
+        coalesce(measurements.event_at, as_of.as_of_at) as measured_until_at
+    from measurements
+    cross join as_of
+    cross join clock_variants
+),
+
+elapsed as (
+    {{ business_time_elapsed_minutes('clock_intervals', 'measure_ends', clock_keys) }}
+),
+
+measured as (
+    select
+        measurements.*,
+        deadlines.deadline_at,
+        as_of.as_of_at,
+        -- rounded to 0.001 minute: sums of fractional minutes carry float noise (numeric
+        -- because Postgres has no round(double, int))
+        cast(
+            round(cast(coalesce(clock_elapsed.elapsed_minutes, 0) as numeric), 3)
+            as double precision
+        ) as elapsed_clock_minutes,
+        cast(
+            case
+                when measurements.is_paused_on_pending
+                    then
+                        coalesce(unpaused_elapsed.elapsed_minutes, 0)
+                        - coalesce(clock_elapsed.elapsed_minutes, 0)
+                else 0
+            end as double precision
+        ) as raw_paused_minutes
+    from measurements
+    cross join as_of
+    left join deadlines
+        on
+            measurements.sla_measurement_id = deadlines.sla_measurement_id
+            and deadlines.clock_variant = 'clock'
+    left join elapsed as clock_elapsed
+        on
+            measurements.sla_measurement_id = clock_elapsed.sla_measurement_id
+            and clock_elapsed.clock_variant = 'clock'
+    left join elapsed as unpaused_elapsed
+        on
+            measurements.sla_measurement_id = unpaused_elapsed.sla_measurement_id
+            and unpaused_elapsed.clock_variant = 'unpaused'
+),
+
+-- Met: the event at or before the deadline. No event and the deadline already passed at
+-- as_of: breached now. A deadline not reached within the horizon is null; such a row is
+-- judged on elapsed clock minutes once it has an event, else it stays in progress.
+statused as (
+    select
+        *,
+        case
+            when event_at is not null and deadline_at is not null and event_at <= deadline_at
+                then 'met'
+            when event_at is not null and deadline_at is not null then 'breached'
+            when event_at is not null and elapsed_clock_minutes <= target_minutes then 'met'
+            when event_at is not null then 'breached'
+            when deadline_at < as_of_at then 'breached'
+            else 'in_progress'
+        end as sla_status
+    from measured
+),
+
+verdicts as (
+    select
+        *,
+        cast(round(cast(raw_paused_minutes as numeric), 3) as double precision)
+            as paused_minutes,
+        sla_status = 'met' as is_met,
+        sla_status = 'breached' as is_breached,
+        case
+            when event_at is null then deadline_at
+            when deadline_at is null then event_at
+            when event_at < deadline_at then event_at
+            else deadline_at
+        end as reporting_at
+    from statused
+),
+
+final as (
+    select
+        sla_measurement_id,
+        ticket_id,
+        metric,
+        priority,
+        team_id,
+        agent_id,
+        customer_segment,
+        policy_id,
+        clock,
+        target_minutes,
+        started_at,
+        deadline_at,
+        event_at,
+        elapsed_clock_minutes,
+        paused_minutes,
+        reopen_count,
+        sla_status,
+        is_met,
+        is_breached,
+        reporting_at,
+        as_of_at
+    from verdicts
+)
+
+select * from final

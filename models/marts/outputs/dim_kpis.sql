@@ -1,0 +1,41 @@
+{#- The KPI catalogue as a mart for BI: what each KPI means, how it rolls up, who owns it,
+    and which outcome KPIs each output KPI is meant to drive. -#}
+with registry as (
+    select * from {{ ref('kpi_registry') }}
+),
+
+links as (
+    select * from {{ ref('kpi_links') }}
+),
+
+linked_outcomes as (
+    select
+        output_kpi_id as kpi_id,
+        {{ dbt.listagg('outcome_kpi_id', "', '", "order by outcome_kpi_id") }} as linked_outcome_kpi_ids,
+        count(*) as linked_outcome_count
+    from links
+    group by output_kpi_id
+),
+
+final as (
+    select
+        registry.kpi_id,
+        registry.kpi_name,
+        registry.layer,
+        registry.kind,
+        registry.domain,
+        registry.unit_of_output,
+        registry.formula,
+        registry.aggregation,
+        cast(registry.multiplier as double precision) as multiplier,
+        registry.unit,
+        registry.direction,
+        registry.owner,
+        registry.exclusions,
+        linked_outcomes.linked_outcome_kpi_ids,
+        cast(coalesce(linked_outcomes.linked_outcome_count, 0) as integer) as linked_outcome_count
+    from registry
+    left join linked_outcomes on registry.kpi_id = linked_outcomes.kpi_id
+)
+
+select * from final

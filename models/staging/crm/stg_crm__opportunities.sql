@@ -1,0 +1,23 @@
+with source as (
+    select * from {{ source('crm', 'crm_opportunities') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'opportunity_id', 'created_at desc') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(opportunity_id as varchar) as opportunity_id,
+        cast(customer_id as varchar) as customer_id,
+        cast(rep_id as varchar) as rep_id,
+        {{ parse_utc_timestamp('created_at') }} as created_at,
+        {{ parse_utc_timestamp('qualified_at') }} as qualified_at,
+        {{ parse_utc_timestamp('closed_at') }} as closed_at,
+        lower(cast(stage as varchar)) as stage,
+        cast(amount as decimal(18, 2)) as amount
+    from deduplicated
+)
+
+select * from final

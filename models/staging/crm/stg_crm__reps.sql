@@ -1,0 +1,19 @@
+with source as (
+    select * from {{ source('crm', 'crm_reps') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'rep_id', 'rep_name') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(rep_id as varchar) as rep_id,
+        cast(rep_name as varchar) as rep_name,
+        cast(sales_team as varchar) as sales_team,
+        cast(region as varchar) as region
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,18 @@
+with source as (
+    select * from {{ source('mes', 'mes_defects') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'defect_id', 'event_id') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(defect_id as varchar) as defect_id,
+        cast(event_id as varchar) as event_id,
+        upper(cast(defect_code as varchar)) as defect_code
+    from deduplicated
+)
+
+select * from final

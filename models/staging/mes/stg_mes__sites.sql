@@ -1,0 +1,19 @@
+with source as (
+    select * from {{ source('mes', 'mes_sites') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'site_id', 'site_name') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(site_id as varchar) as site_id,
+        cast(site_name as varchar) as site_name,
+        cast(time_zone as varchar) as site_time_zone,
+        cast(country as varchar) as country_code
+    from deduplicated
+)
+
+select * from final

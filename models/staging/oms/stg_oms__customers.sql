@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('oms', 'oms_customers') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'customer_id', 'signed_up_date desc') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(customer_id as varchar) as customer_id,
+        cast(customer_name as varchar) as customer_name,
+        lower(cast(segment as varchar)) as customer_segment,
+        cast(region as varchar) as region,
+        cast(time_zone as varchar) as customer_time_zone,
+        cast(signed_up_date as date) as signed_up_date
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,23 @@
+with source as (
+    select * from {{ source('oms', 'oms_order_lines') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'order_line_id', 'line_number') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(order_line_id as varchar) as order_line_id,
+        cast(order_id as varchar) as order_id,
+        cast(line_number as integer) as line_number,
+        cast(product_code as varchar) as product_code,
+        cast(ordered_quantity as integer) as ordered_quantity,
+        cast(first_promised_date as date) as first_promised_date,
+        cast(revised_promised_date as date) as revised_promised_date,
+        {{ parse_utc_timestamp('cancelled_at') }} as cancelled_at
+    from deduplicated
+)
+
+select * from final

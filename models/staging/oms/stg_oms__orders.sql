@@ -1,0 +1,19 @@
+with source as (
+    select * from {{ source('oms', 'oms_orders') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'order_id', 'ordered_at desc') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(order_id as varchar) as order_id,
+        cast(customer_id as varchar) as customer_id,
+        cast(site_id as varchar) as site_id,
+        {{ parse_utc_timestamp('ordered_at') }} as ordered_at
+    from deduplicated
+)
+
+select * from final

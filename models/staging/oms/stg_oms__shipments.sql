@@ -1,0 +1,20 @@
+with source as (
+    select * from {{ source('oms', 'oms_shipments') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'shipment_id', 'shipped_at desc') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(shipment_id as varchar) as shipment_id,
+        cast(order_line_id as varchar) as order_line_id,
+        cast(shipped_quantity as integer) as shipped_quantity,
+        {{ parse_utc_timestamp('shipped_at') }} as shipped_at,
+        {{ parse_utc_timestamp('delivered_at') }} as delivered_at
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,20 @@
+with source as (
+    select * from {{ source('outcomes', 'fin_invoices') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'invoice_id', 'invoice_date desc') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(invoice_id as varchar) as invoice_id,
+        cast(customer_id as varchar) as customer_id,
+        nullif(cast(site_id as varchar), '') as site_id,
+        cast(invoice_date as date) as invoice_date,
+        cast(amount as decimal(18, 2)) as amount
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,22 @@
+with source as (
+    select * from {{ source('outcomes', 'qa_return_claims') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'claim_id', 'claimed_date desc') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(claim_id as varchar) as claim_id,
+        lower(cast(claim_type as varchar)) as claim_type,
+        nullif(cast(serial_number as varchar), '') as serial_number,
+        cast(customer_id as varchar) as customer_id,
+        cast(site_id as varchar) as site_id,
+        cast(claimed_date as date) as claimed_date,
+        cast(quantity as integer) as claimed_quantity
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('outcomes', 'cx_survey_responses') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'response_id', 'responded_at desc') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(response_id as varchar) as response_id,
+        lower(cast(survey_type as varchar)) as survey_type,
+        nullif(cast(ticket_id as varchar), '') as ticket_id,
+        cast(customer_id as varchar) as customer_id,
+        cast(score as integer) as score,
+        {{ parse_utc_timestamp('responded_at') }} as responded_at
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,22 @@
+with source as (
+    select * from {{ source('sd', 'sd_agents') }}
+),
+
+deduplicated as (
+    select *
+    from {{ deduplicate('source', 'agent_id', 'active_from_date desc, active_to_date desc') }}
+        as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(agent_id as varchar) as agent_id,
+        cast(agent_name as varchar) as agent_name,
+        cast(team_id as varchar) as team_id,
+        cast(active_from_date as date) as active_from_date,
+        cast(active_to_date as date) as active_to_date
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,42 @@
+with source as (
+    select * from {{ source('sd', 'sd_business_hours') }}
+),
+
+deduplicated as (
+    select *
+    from {{ deduplicate('source', 'schedule_id, iso_weekday, open_time', 'close_time desc') }}
+        as ranked
+    where dedupe_rank = 1
+),
+
+renamed as (
+    select
+        cast(schedule_id as varchar) as schedule_id,
+        cast(time_zone as varchar) as time_zone,
+        cast(iso_weekday as integer) as iso_weekday,
+        cast(open_time as varchar) as open_time,
+        cast(close_time as varchar) as close_time,
+        -- HH:MM text as minutes after local midnight, so clock maths needs no time type
+        cast(substring(cast(open_time as varchar), 1, 2) as integer) * 60
+        + cast(substring(cast(open_time as varchar), 4, 2) as integer) as open_minute_of_day,
+        cast(substring(cast(close_time as varchar), 1, 2) as integer) * 60
+        + cast(substring(cast(close_time as varchar), 4, 2) as integer) as close_minute_of_day
+    from deduplicated
+),
+
+final as (
+    select  -- noqa: ST06
+        schedule_id
+        || '|' || cast(iso_weekday as varchar)
+        || '|' || open_time as business_hours_id,
+        schedule_id,
+        time_zone,
+        iso_weekday,
+        open_time,
+        close_time,
+        open_minute_of_day,
+        close_minute_of_day
+    from renamed
+)
+
+select * from final

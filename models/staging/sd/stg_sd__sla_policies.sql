@@ -1,0 +1,23 @@
+with source as (
+    select * from {{ source('sd', 'sd_sla_policies') }}
+),
+
+deduplicated as (
+    select * from {{ deduplicate('source', 'policy_id', 'valid_from_date desc') }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(policy_id as varchar) as policy_id,
+        cast(priority as varchar) as priority,
+        cast(metric as varchar) as metric,
+        cast(target_minutes as integer) as target_minutes,
+        cast(clock as varchar) as clock,
+        cast(pause_on_pending as boolean) as is_paused_on_pending,
+        cast(valid_from_date as date) as valid_from_date,
+        cast(valid_to_date as date) as valid_to_date
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,26 @@
+with source as (
+    select * from {{ source('sd', 'sd_tickets') }}
+),
+
+deduplicated as (
+    select *
+    from {{ deduplicate(
+        'source', 'ticket_id', 'created_at desc, first_replied_at desc nulls last, agent_id'
+    ) }} as ranked
+    where dedupe_rank = 1
+),
+
+final as (
+    select
+        cast(ticket_id as varchar) as ticket_id,
+        cast(customer_id as varchar) as customer_id,
+        cast(team_id as varchar) as team_id,
+        cast(agent_id as varchar) as agent_id,
+        cast(priority as varchar) as priority,
+        cast(channel as varchar) as channel,
+        {{ parse_utc_timestamp('created_at') }} as created_at,
+        {{ parse_utc_timestamp('first_replied_at') }} as first_replied_at
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,46 @@
+-- Nothing silently dropped: raw rows = rows counted + rows excluded with a reason, per source.
+-- Returns each source whose books do not balance, with the difference.
+with accounting as (
+    select
+        source_table,
+        sum(row_count) as accounted_rows
+    from {{ ref('fct_unit_accounting') }}
+    group by source_table
+),
+
+raw_counts as (
+    select
+        'mes_unit_events' as source_table,
+        count(*) as raw_rows
+    from {{ source('mes', 'mes_unit_events') }}
+    union all
+    select
+        'mes_unit_events (units)' as source_table,
+        count(distinct serial_number) as raw_rows
+    from {{ ref('stg_mes__unit_events') }}
+    where not is_duplicate_scan and event_at <= {{ as_of_timestamp() }}
+    union all
+    select
+        'oms_order_lines' as source_table,
+        count(*) as raw_rows
+    from {{ source('oms', 'oms_order_lines') }}
+    union all
+    select
+        'sd_tickets (x 2 SLA metrics)' as source_table,
+        2 * count(*) as raw_rows
+    from {{ source('sd', 'sd_tickets') }}
+    union all
+    select
+        'crm_opportunities' as source_table,
+        count(*) as raw_rows
+    from {{ source('crm', 'crm_opportunities') }}
+)
+
+select
+    raw_counts.source_table,
+    raw_counts.raw_rows,
+    coalesce(accounting.accounted_rows, 0) as accounted_rows,
+    raw_counts.raw_rows - coalesce(accounting.accounted_rows, 0) as unaccounted_rows
+from raw_counts
+left join accounting on raw_counts.source_table = accounting.source_table
+where raw_counts.raw_rows != coalesce(accounting.accounted_rows, 0)

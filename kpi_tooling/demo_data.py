@@ -645,7 +645,9 @@ def _mes_bulk(ctx: Context) -> list[MesEvent]:
     events: list[MesEvent] = []
     wo_state: dict[str, list[Any]] = {}  # line -> [wo_id, remaining]
     serial_no = 0
-    for day in _days(START_DATE, END_DATE):
+    # One local day past END_DATE: east of UTC, the 2026-01-01 day shift starts before as_of,
+    # and units started on New Year's Eve finish in it.
+    for day in _days(START_DATE, END_DATE + timedelta(days=1)):
         for line_id, site_id, _, route in LINES:
             tz = SITE_TZ[site_id]
             cutoff = AS_OF.astimezone(tz).replace(tzinfo=None)

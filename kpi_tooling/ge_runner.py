@@ -110,6 +110,10 @@ def _checkpoint(
     )
 
 
+def _key_text(value: Any) -> str:
+    return "NULL" if value is None else str(value)
+
+
 def _outcome(result: ExpectationValidationResult, key_column: str) -> ExpectationOutcome:
     config = result.expectation_config
     details = result.result or {}
@@ -117,7 +121,8 @@ def _outcome(result: ExpectationValidationResult, key_column: str) -> Expectatio
     count = details.get("unexpected_count")
     if config.type == UNEXPECTED_ROWS:
         count = details.get("observed_value")
-    keys = [str(row.get(key_column)) for row in details.get("partial_unexpected_index_list") or []]
+    index_rows = details.get("partial_unexpected_index_list") or []
+    keys = [_key_text(row.get(key_column)) for row in index_rows]
     return ExpectationOutcome(
         rule=config.meta.get("rule", config.type),
         kpi=config.meta.get("kpi", ""),
@@ -139,7 +144,7 @@ def _rule_sample_keys(
     sample = f'select "{key_column}" from ({rule_sql}) as unexpected limit {SAMPLE_SIZE}'
     try:
         with engine.connect() as conn:
-            return [str(row[0]) for row in conn.execute(sa.text(sample))]
+            return [_key_text(row[0]) for row in conn.execute(sa.text(sample))]
     except sa.exc.SQLAlchemyError:
         return []  # the rule query does not expose the key column; the count still stands
 
@@ -156,7 +161,9 @@ def _outcomes(
                 key = planned.spec.key_column
                 outcome.sample_keys = _rule_sample_keys(engine, query, key, planned.relation)
             outcomes.append(outcome)
-    return outcomes
+    # GE groups expectations by metric; report them in the order the suite file states them.
+    position = {item["meta"]["rule"]: i for i, item in enumerate(planned.spec.expectations)}
+    return sorted(outcomes, key=lambda outcome: position.get(outcome.rule, len(position)))
 
 
 def _run_suite(

@@ -228,7 +228,7 @@ CU, FP, OL = (
 )
 SLA, OPP = "int_service__ticket_sla_measurements", "int_sales__qualified_opportunities"
 CORRUPTIONS = [
-    _c(CU, "every unit has a serial number", "SN0001", "serial_number = null", "None"),
+    _c(CU, "every unit has a serial number", "SN0001", "serial_number = null", "NULL"),
     _c(CU, "one row per serial number", "SN0003", "serial_number = 'SN0002'", "SN0002"),
     _c(CU, "every unit is traced", "SN0004", "line_id = null"),
     _c(CU, "the unit flags", "SN0005", "has_rework = null"),
@@ -240,7 +240,7 @@ CORRUPTIONS = [
        "completed_at = first_event_at - interval 1 hour"),
     _c(CU, "a good unit counts in the shift", "SN0013", "completed_shift_id = null"),
     _c(FP, "every inspected unit has an inspection_id", "SN0001|ICT", "inspection_id = null",
-       "None"),
+       "NULL"),
     _c(FP, "one row per serial number and step", "SN0002|ICT", "inspection_id = 'SN0001|FCT'",
        "SN0001|FCT"),
     _c(FP, "inspection_id is serial_number|step_code", "SN0002|FCT", "serial_number = 'SN9999'"),
@@ -260,7 +260,7 @@ CORRUPTIONS = [
     _c(FP, "a unit that passed its first inspection", "SN0007|ICT",
        "is_first_pass = false, first_result = 'pass', inspection_count = 1, retest_count = 0,"
        " rework_count = 0, defect_count = 0"),
-    _c(OL, "every line has an order_line_id", "OL0001", "order_line_id = null", "None"),
+    _c(OL, "every line has an order_line_id", "OL0001", "order_line_id = null", "NULL"),
     _c(OL, "one row per order line", "OL0003", "order_line_id = 'OL0002'", "OL0002"),
     _c(OL, "line_status is due", "OL0021", "line_status = 'late'"),
     _c(OL, "every line says whether it is cancelled", "OL0008", "is_due = null"),
@@ -282,7 +282,7 @@ CORRUPTIONS = [
        "is_on_time = false, is_otif = false"),
     _c(OL, "OTIF means on time and in full", "OL0014", "is_otif = true"),
     _c(SLA, "every measurement has a sla_measurement_id", "T001|first_reply",
-       "sla_measurement_id = null", "None"),
+       "sla_measurement_id = null", "NULL"),
     _c(SLA, "one row per ticket and SLA metric", "T001|resolution",
        "sla_measurement_id = 'T002|first_reply'", "T002|first_reply"),
     _c(SLA, "sla_measurement_id is ticket_id|metric", "T003|first_reply", "ticket_id = 'TX'"),
@@ -304,7 +304,7 @@ CORRUPTIONS = [
     _c(SLA, "reopen_count is never negative", "T010|first_reply", "reopen_count = -1"),
     _c(SLA, "a measurement is reported in the period", "T010|resolution",
        "reporting_at = reporting_at + interval 1 day"),
-    _c(OPP, "every opportunity has an opportunity_id", "OP0001", "opportunity_id = null", "None"),
+    _c(OPP, "every opportunity has an opportunity_id", "OP0001", "opportunity_id = null", "NULL"),
     _c(OPP, "one row per opportunity", "OP0003", "opportunity_id = 'OP0002'", "OP0002"),
     _c(OPP, "every opportunity has a rep", "OP0004", "rep_id = null"),
     _c(OPP, "stage is prospecting", "OP0008", "stage = 'negotiation'"),

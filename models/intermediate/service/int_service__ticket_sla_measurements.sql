@@ -156,12 +156,18 @@ measurements as (
         ticket_metrics.created_at as started_at,
         ticket_metrics.horizon_at,
         ticket_metrics.event_at,
+        -- Pauses apply only while the measurement is open: after its event, and after as_of
+        -- (the future is unknown), the clock is taken as running. So every measurement has a
+        -- deadline - the earliest it can be - and an open one's deadline is never in the past
+        -- merely because the ticket is pending right now.
+        coalesce(ticket_metrics.event_at, as_of.as_of_at) as pause_cutoff_at,
         ticket_solves.first_changed_at,
         cast(coalesce(ticket_solves.reopen_count, 0) as integer) as reopen_count,
         ticket_metrics.ticket_id || '|' || ticket_metrics.metric as sla_measurement_id,
         case when sla_policies.clock = 'business' then ticket_metrics.schedule_id end
             as clock_schedule_id
     from ticket_metrics
+    cross join as_of
     inner join sla_policies
         on
             ticket_metrics.priority = sla_policies.priority
@@ -207,12 +213,11 @@ run_segments as (
         'clock' as clock_variant,
         measurements.clock_schedule_id as schedule_id,
         measurements.started_at as segment_start_at,
-        case
-            when measurements.first_changed_at is null then measurements.horizon_at
-            when measurements.first_changed_at < measurements.horizon_at
-                then measurements.first_changed_at
-            else measurements.horizon_at
-        end as segment_end_at
+        least(
+            coalesce(measurements.first_changed_at, measurements.horizon_at),
+            measurements.horizon_at,
+            measurements.pause_cutoff_at
+        ) as segment_end_at
     from measurements
     where measurements.is_paused_on_pending
 
@@ -227,18 +232,29 @@ run_segments as (
                 then flagged_changes.changed_at
             else measurements.started_at
         end as segment_start_at,
-        case
-            when flagged_changes.next_changed_at is null then measurements.horizon_at
-            when flagged_changes.next_changed_at < measurements.horizon_at
-                then flagged_changes.next_changed_at
-            else measurements.horizon_at
-        end as segment_end_at
+        least(
+            coalesce(flagged_changes.next_changed_at, measurements.horizon_at),
+            measurements.horizon_at,
+            measurements.pause_cutoff_at
+        ) as segment_end_at
     from measurements
     inner join flagged_changes
         on measurements.ticket_id = flagged_changes.ticket_id
     where
         measurements.is_paused_on_pending
         and flagged_changes.status not in ({{ pause_status_list }})
+
+    union all
+
+    -- after the event / as_of the clock runs whatever the status
+    select
+        measurements.sla_measurement_id,
+        'clock' as clock_variant,
+        measurements.clock_schedule_id as schedule_id,
+        measurements.pause_cutoff_at as segment_start_at,
+        measurements.horizon_at as segment_end_at
+    from measurements
+    where measurements.is_paused_on_pending
 ),
 
 calendar_bounds as (

@@ -25,18 +25,18 @@ days as (
 ),
 
 {%- for grain in ['week', 'month', 'quarter'] %}
-{{ grain }}_from_days as (
-    select
-        '{{ grain }}' as grain,
-        kpi_id,
-        dimension_name,
-        dimension_value,
-        {{ grain }}_start as period_start,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator
-    from days
-    group by kpi_id, dimension_name, dimension_value, {{ grain }}_start
-),
+    {{ grain }}_from_days as (
+        select
+            '{{ grain }}' as grain,
+            kpi_id,
+            dimension_name,
+            dimension_value,
+            {{ grain }}_start as period_start,
+            sum(numerator) as numerator,
+            sum(denominator) as denominator
+        from days
+        group by kpi_id, dimension_name, dimension_value, {{ grain }}_start
+    ),
 {%- endfor %}
 
 rolled_from_days as (

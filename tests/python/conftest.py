@@ -90,6 +90,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, profiles_dir: Path) -> W
 @pytest.fixture
 def warehouse_copy(warehouse: Warehouse, tmp_path: Path) -> Path:
     """A private copy of the built warehouse that a test may corrupt."""
-    copy = tmp_path / "copy.duckdb"
+    copy = tmp_path / "copy" / warehouse.db_path.name  # DuckDB names the catalog after the file
+    copy.parent.mkdir()
     shutil.copy(warehouse.db_path, copy)
     return copy

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import BIN, ROOT, Warehouse, run_dbt
 
 FPY_MODEL = "models/intermediate/manufacturing/int_manufacturing__first_pass_inspections.sql"
@@ -91,7 +90,8 @@ def test_definition_change_fails_unit_test_and_ge_suite(
     if mutate:
         model.write_text(sql.replace(REWORK_CONDITION, ""))
 
-    db_path = tmp_path / "warehouse.duckdb"
+    db_path = tmp_path / "db" / warehouse.db_path.name  # the file name is the dbt catalog
+    db_path.parent.mkdir()
     shutil.copy(warehouse.db_path, db_path)
     add_repaired_after_pass_unit(db_path)
     common = {
@@ -101,12 +101,14 @@ def test_definition_change_fails_unit_test_and_ge_suite(
         "project_dir": project,
     }
 
-    unit = run_dbt(
-        ["test", "--select", f"{SUITE},test_type:unit"], check=False, **common
-    )
+    unit = run_dbt(["test", "--select", f"{SUITE},test_type:unit"], check=False, **common)
     run_dbt(["run", "--select", SUITE], **common)
-    ge = validate(db_path, tmp_path / "target" / "manifest.json", project / "expectations",
-                  tmp_path / "ge.json")
+    ge = validate(
+        db_path,
+        tmp_path / "target" / "manifest.json",
+        project / "expectations",
+        tmp_path / "ge.json",
+    )
 
     if not mutate:
         assert unit.returncode == 0, unit.stdout[-3000:]

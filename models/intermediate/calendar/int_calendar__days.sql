@@ -13,7 +13,7 @@ final as (
     select
         cast(date_day as date) as calendar_date,
         {%- for grain in var('kpi_grains', ['day', 'week', 'month', 'quarter']) %}
-        {{ period_start(grain, 'date_day') }} as {{ grain }}_start,
+            {{ period_start(grain, 'date_day') }} as {{ grain }}_start,
         {%- endfor %}
         cast({{ dbt_date_part('isodow', 'date_day') }} as integer) as iso_weekday
     from spine

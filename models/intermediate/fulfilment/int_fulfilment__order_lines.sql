@@ -82,7 +82,7 @@ promised as (
         {%- if promise_basis == 'revised' %}
         coalesce(order_lines.revised_promised_date, order_lines.first_promised_date)
         {%- else %}
-        order_lines.first_promised_date
+            order_lines.first_promised_date
         {%- endif %} as promised_date,
         order_lines.cancelled_at
     from order_lines
@@ -98,7 +98,7 @@ deadlines as (
             'customer_time_zone',
         ) }} as due_at,
         {%- if early_window_days is none %}
-        cast(null as timestamp) as early_limit_at
+            cast(null as timestamp) as early_limit_at
         {%- else %}
         {{ local_to_utc(
             'cast(' ~ dbt.dateadd('day', -1 * early_window_days, 'promised_date') ~ ' as timestamp)',

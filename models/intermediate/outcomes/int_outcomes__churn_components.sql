@@ -26,13 +26,13 @@ customer_lifetimes as (
 
 periods as (
     {%- for grain in var('kpi_grains', ['day', 'week', 'month', 'quarter']) %}
-    select
-        '{{ grain }}' as grain,
-        {{ grain }}_start as period_start,
-        max(calendar_date) as period_end
-    from calendar
-    group by {{ grain }}_start
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ grain }}' as grain,
+            {{ grain }}_start as period_start,
+            max(calendar_date) as period_end
+        from calendar
+        group by {{ grain }}_start
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -47,10 +47,10 @@ exposures as (
     from periods
     inner join customer_lifetimes
         on
-            customer_lifetimes.signed_up_date <= periods.period_end
+            periods.period_end >= customer_lifetimes.signed_up_date
             and (
                 customer_lifetimes.churned_date is null
-                or customer_lifetimes.churned_date >= periods.period_start
+                or periods.period_start <= customer_lifetimes.churned_date
             )
 ),
 

@@ -11,7 +11,8 @@ links as (
 linked_outcomes as (
     select
         output_kpi_id as kpi_id,
-        {{ dbt.listagg('outcome_kpi_id', "', '", "order by outcome_kpi_id") }} as linked_outcome_kpi_ids,
+        {{ dbt.listagg('outcome_kpi_id', "', '", "order by outcome_kpi_id") }}
+            as linked_outcome_kpi_ids,
         count(*) as linked_outcome_count
     from links
     group by output_kpi_id

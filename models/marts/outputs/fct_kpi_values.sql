@@ -9,16 +9,16 @@ step_yields as (
 
 components as (
     {%- for domain in ['manufacturing', 'fulfilment', 'service', 'sales'] %}
-    select
-        kpi_id,
-        grain,
-        period_start,
-        dimension_name,
-        dimension_value,
-        numerator,
-        denominator
-    from {{ ref('int_' ~ domain ~ '__kpi_components') }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            kpi_id,
+            grain,
+            period_start,
+            dimension_name,
+            dimension_value,
+            numerator,
+            denominator
+        from {{ ref('int_' ~ domain ~ '__kpi_components') }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 

@@ -1,2 +1,8 @@
 {#- Readable wide view of the manufacturing KPIs; values come from fct_kpi_values. -#}
-{{ pivot_kpi_values(['throughput_rate', 'units_per_shift', 'first_pass_yield', 'rolled_throughput_yield', 'defect_rate_per_1000']) }}
+{{ pivot_kpi_values([
+    'throughput_rate',
+    'units_per_shift',
+    'first_pass_yield',
+    'rolled_throughput_yield',
+    'defect_rate_per_1000',
+]) }}

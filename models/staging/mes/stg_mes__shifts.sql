@@ -22,7 +22,8 @@ final as (
         lines.site_id,
         cast(deduplicated.shift_date as date) as shift_date,
         cast(deduplicated.shift_code as varchar) as shift_code,
-        {{ local_to_utc('deduplicated.shift_start_local', 'sites.site_time_zone') }} as shift_start_at,
+        {{ local_to_utc('deduplicated.shift_start_local', 'sites.site_time_zone') }}
+            as shift_start_at,
         {{ local_to_utc('deduplicated.shift_end_local', 'sites.site_time_zone') }} as shift_end_at,
         cast(deduplicated.planned_downtime_minutes as integer) as planned_downtime_minutes,
         cast(deduplicated.unplanned_downtime_minutes as integer) as unplanned_downtime_minutes

@@ -1,4 +1,5 @@
 # Two-command quick start: `make build` then `make test`. Every target does its own setup.
+# The tooling (kpi_tooling/) runs as `python -m kpi_tooling.<tool>` from the repository root.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -26,7 +27,6 @@ $(INSTALLED): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 required"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 venv: $(INSTALLED)  ## create .venv with the pinned dependencies

@@ -9,11 +9,3 @@
     group by {{ columns | join(', ') }}
     having count(*) > 1
 {% endtest %}
-
-{% test expression_is_true(model, expression, where_clause=none) %}
-    {#- Fails with every row where `expression` is false or null. -#}
-    select *
-    from {{ model }}
-    where not coalesce({{ expression }}, false)
-    {%- if where_clause %} and ({{ where_clause }}){% endif %}
-{% endtest %}

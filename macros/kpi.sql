@@ -173,3 +173,21 @@
     where kpi_id in ({% for kpi_id in kpi_ids %}'{{ kpi_id }}'{% if not loop.last %}, {% endif %}{% endfor %})
     group by grain, period_start, dimension_name, dimension_value
 {%- endmacro %}
+
+{% macro kpi_value_columns(relation) -%}
+    {#- The typed column list of the public KPI value marts (fct_kpi_values,
+        fct_outcome_values), so both publish the same contract. -#}
+    select
+        cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
+        cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
+        cast(domain as {{ dbt.type_string() }}) as domain,
+        cast(grain as {{ dbt.type_string() }}) as grain,
+        cast(period_start as date) as period_start,
+        cast(dimension_name as {{ dbt.type_string() }}) as dimension_name,
+        cast(dimension_value as {{ dbt.type_string() }}) as dimension_value,
+        cast(numerator as double precision) as numerator,
+        cast(denominator as double precision) as denominator,
+        cast(value as double precision) as value,
+        {{ output_kpis.as_of_timestamp() }} as as_of_at
+    from {{ relation }}
+{%- endmacro %}

@@ -12,7 +12,6 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-
 from conftest import ROOT, Warehouse
 
 
@@ -52,9 +51,7 @@ def test_every_model_and_column_is_documented(models: list[dict], warehouse: War
                 name.lower(): col["description"].strip() for name, col in node["columns"].items()
             }
             missing += [
-                f"{node['name']}.{name}"
-                for (name,) in columns
-                if not documented.get(name.lower())
+                f"{node['name']}.{name}" for (name,) in columns if not documented.get(name.lower())
             ]
     finally:
         con.close()

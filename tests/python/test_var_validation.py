@@ -7,30 +7,55 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_dbt
 
 CASES = [
-    ("int_fulfilment__order_lines", {"on_time_event": "teleported"}, "on_time_event",
-     "delivered, shipped"),
-    ("int_fulfilment__order_lines", {"on_time_promise_basis": "latest"}, "on_time_promise_basis",
-     "first, revised"),
-    ("int_fulfilment__order_lines", {"on_time_tolerance_minutes": -5},
-     "on_time_tolerance_minutes", "number >= 0"),
-    ("int_fulfilment__order_lines", {"on_time_early_window_days": "soon"},
-     "on_time_early_window_days", "number >= 0 or null"),
+    (
+        "int_fulfilment__order_lines",
+        {"on_time_event": "teleported"},
+        "on_time_event",
+        "delivered, shipped",
+    ),
+    (
+        "int_fulfilment__order_lines",
+        {"on_time_promise_basis": "latest"},
+        "on_time_promise_basis",
+        "first, revised",
+    ),
+    (
+        "int_fulfilment__order_lines",
+        {"on_time_tolerance_minutes": -5},
+        "on_time_tolerance_minutes",
+        "number >= 0",
+    ),
+    (
+        "int_fulfilment__order_lines",
+        {"on_time_early_window_days": "soon"},
+        "on_time_early_window_days",
+        "number >= 0 or null",
+    ),
     ("int_fulfilment__order_lines", {"as_of": "yesterday"}, "as_of", "YYYY-MM-DD"),
-    ("int_service__ticket_sla_measurements", {"sla_resolution_event": "any_solve"},
-     "sla_resolution_event", "final_solve"),
-    ("int_manufacturing__kpi_components", {"kpi_grains": ["day", "fortnight"]}, "grain",
-     "day, week, month, quarter"),
+    (
+        "int_service__ticket_sla_measurements",
+        {"sla_resolution_event": "any_solve"},
+        "sla_resolution_event",
+        "final_solve",
+    ),
+    (
+        "int_manufacturing__kpi_components",
+        {"kpi_grains": ["day", "fortnight"]},
+        "grain",
+        "day, week, month, quarter",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("model", "bad_vars", "var_name", "allowed"), CASES,
-                         ids=[next(iter(c[1])) for c in CASES])
-def test_bad_var_fails_naming_it(model: str, bad_vars: dict, var_name: str, allowed: str,
-                                 tmp_path: Path, profiles_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("model", "bad_vars", "var_name", "allowed"), CASES, ids=[next(iter(c[1])) for c in CASES]
+)
+def test_bad_var_fails_naming_it(
+    model: str, bad_vars: dict, var_name: str, allowed: str, tmp_path: Path, profiles_dir: Path
+) -> None:
     dbt_vars = json.dumps({"as_of": "2026-01-01 00:00:00", **bad_vars})
     result = run_dbt(
         ["compile", "--select", model],
@@ -46,13 +71,15 @@ def test_bad_var_fails_naming_it(model: str, bad_vars: dict, var_name: str, allo
 
 
 def test_good_vars_compile(tmp_path: Path, profiles_dir: Path) -> None:
-    dbt_vars = json.dumps({
-        "as_of": "2025-06-30",
-        "on_time_event": "shipped",
-        "on_time_promise_basis": "revised",
-        "on_time_tolerance_minutes": 30,
-        "on_time_early_window_days": 3,
-    })
+    dbt_vars = json.dumps(
+        {
+            "as_of": "2025-06-30",
+            "on_time_event": "shipped",
+            "on_time_promise_basis": "revised",
+            "on_time_tolerance_minutes": 30,
+            "on_time_early_window_days": 3,
+        }
+    )
     result = run_dbt(
         ["compile", "--select", "int_fulfilment__order_lines"],
         db_path=tmp_path / "output_kpis.duckdb",

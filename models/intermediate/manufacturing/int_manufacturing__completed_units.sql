@@ -1,12 +1,7 @@
 {#- The unit of throughput: a serial number that passed the final inspection step of its route
     and was never scrapped. Duplicate scans and events after as_of are ignored. -#}
-with unit_events as (
-    select * from {{ ref('stg_mes__unit_events') }}
-    where not is_duplicate_scan
-),
-
-route_steps as (
-    select * from {{ ref('stg_mes__route_steps') }}
+with events_as_of as (
+    select * from {{ ref('int_manufacturing__unit_events') }}
 ),
 
 shifts as (
@@ -19,19 +14,6 @@ sites as (
 
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
-),
-
-events_as_of as (
-    select
-        unit_events.*,
-        coalesce(route_steps.is_final_step, false) as is_final_step
-    from unit_events
-    cross join as_of
-    left join route_steps
-        on
-            unit_events.route_id = route_steps.route_id
-            and unit_events.step_code = route_steps.step_code
-    where unit_events.event_at <= as_of.as_of_at
 ),
 
 units as (

@@ -2,28 +2,12 @@
     when its first inspection passed, with no retest, rework, repair or recorded defect at that
     step. Reported in the period of the first inspection; a unit not yet inspected at a step
     (WIP) has no row for it and so stays out of the denominator. -#}
-with unit_events as (
-    select * from {{ ref('stg_mes__unit_events') }}
-    where not is_duplicate_scan
+with events_as_of as (
+    select * from {{ ref('int_manufacturing__unit_events') }}
 ),
 
 defects as (
     select * from {{ ref('stg_mes__defects') }}
-),
-
-route_steps as (
-    select * from {{ ref('stg_mes__route_steps') }}
-),
-
-as_of as (
-    select {{ as_of_timestamp() }} as as_of_at
-),
-
-events_as_of as (
-    select unit_events.*
-    from unit_events
-    cross join as_of
-    where unit_events.event_at <= as_of.as_of_at
 ),
 
 event_defects as (
@@ -56,6 +40,7 @@ step_activity as (
         min(events_as_of.line_id) as line_id,
         min(events_as_of.site_id) as site_id,
         min(events_as_of.route_id) as route_id,
+        min(events_as_of.step_sequence) as step_sequence,
         sum({{ bool_to_int("events_as_of.event_type in ('inspection', 'retest')") }})
             as inspection_count,
         sum({{ bool_to_int("events_as_of.event_type = 'retest'") }}) as retest_count,
@@ -71,7 +56,7 @@ final as (
         step_activity.serial_number || '|' || step_activity.step_code as inspection_id,
         step_activity.serial_number,
         step_activity.step_code,
-        route_steps.step_sequence,
+        step_activity.step_sequence,
         step_activity.route_id,
         step_activity.line_id,
         step_activity.site_id,
@@ -95,10 +80,6 @@ final as (
             step_activity.serial_number = first_inspection.serial_number
             and step_activity.step_code = first_inspection.step_code
             and first_inspection.inspection_rank = 1
-    left join route_steps
-        on
-            step_activity.route_id = route_steps.route_id
-            and step_activity.step_code = route_steps.step_code
 )
 
 select * from final

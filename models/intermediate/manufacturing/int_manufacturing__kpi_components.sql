@@ -1,12 +1,12 @@
 {#- Numerators and denominators of every manufacturing output KPI at each grain and dimension.
     Throughput is reported on the shift's date (a night shift belongs to the day it started);
-    first-pass yield and defects on the local date of a unit's first inspection at the step. -#}
+    first-pass yield and defects are the sum over steps of int_manufacturing__step_kpi_components. -#}
 with shift_output as (
     select * from {{ ref('int_manufacturing__shift_output') }}
 ),
 
-inspections as (
-    select * from {{ ref('int_manufacturing__first_pass_inspections') }}
+step_kpis as (
+    select * from {{ ref('int_manufacturing__step_kpi_components') }}
 ),
 
 {{ rollup_kpi_components(
@@ -25,20 +25,18 @@ inspections as (
     name='shift_kpis',
 ) }},
 
-{{ rollup_kpi_components(
-    'inspections',
-    'first_inspected_local_date',
-    dimensions=[
-        {'name': 'site', 'column': 'site_id'},
-        {'name': 'line', 'column': 'line_id'},
-    ],
-    measures=[
-        {'kpi_id': 'first_pass_yield', 'numerator': bool_to_int('is_first_pass'),
-         'denominator': '1'},
-        {'kpi_id': 'defect_rate_per_1000', 'numerator': 'defect_count', 'denominator': '1'},
-    ],
-    name='inspection_kpis',
-) }},
+inspection_kpis as (
+    select
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from step_kpis
+    group by kpi_id, grain, period_start, dimension_name, dimension_value
+),
 
 final as (
     select * from shift_kpis

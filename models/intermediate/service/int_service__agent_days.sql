@@ -3,7 +3,7 @@ with agents as (
 ),
 
 teams as (
-    select * from {{ ref('stg_sd__teams') }}
+    select * from {{ ref('int_service__teams') }}
 ),
 
 business_hours as (
@@ -36,14 +36,6 @@ open_intervals as (
         '(select last_date from calendar_bounds)') }}
 ),
 
-schedule_time_zones as (
-    select
-        schedule_id,
-        max(time_zone) as time_zone
-    from business_hours
-    group by schedule_id
-),
-
 -- A business day counts once the schedule has opened on it by as_of.
 schedule_days as (
     select
@@ -62,7 +54,7 @@ active_agent_days as (
         agents.agent_id,
         agents.team_id,
         teams.schedule_id,
-        schedule_time_zones.time_zone,
+        teams.time_zone,
         schedule_days.work_date,
         as_of.as_of_at,
         cast(schedule_days.scheduled_minutes as integer) as scheduled_minutes
@@ -71,8 +63,6 @@ active_agent_days as (
         on agents.team_id = teams.team_id
     inner join schedule_days
         on teams.schedule_id = schedule_days.schedule_id
-    inner join schedule_time_zones
-        on teams.schedule_id = schedule_time_zones.schedule_id
     cross join as_of
     where
         (

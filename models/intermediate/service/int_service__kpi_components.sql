@@ -35,33 +35,12 @@ agent_days as (
     select * from {{ ref('int_service__agent_days') }}
 ),
 
-teams as (
-    select * from {{ ref('stg_sd__teams') }}
-),
-
-business_hours as (
-    select * from {{ ref('stg_sd__business_hours') }}
+team_time_zones as (
+    select * from {{ ref('int_service__teams') }}
 ),
 
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
-),
-
-schedule_time_zones as (
-    select
-        schedule_id,
-        max(time_zone) as time_zone
-    from business_hours
-    group by schedule_id
-),
-
-team_time_zones as (
-    select
-        teams.team_id,
-        schedule_time_zones.time_zone
-    from teams
-    inner join schedule_time_zones
-        on teams.schedule_id = schedule_time_zones.schedule_id
 ),
 
 -- SLA rows report on the team-local date of reporting_at; in-progress rows are left out of

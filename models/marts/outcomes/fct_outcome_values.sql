@@ -13,16 +13,4 @@ final as (
     {{ kpi_values_from_components('components', 'registry') }}
 )
 
-select
-    cast(kpi_id as varchar) as kpi_id,
-    cast(kpi_name as varchar) as kpi_name,
-    cast(domain as varchar) as domain,
-    cast(grain as varchar) as grain,
-    cast(period_start as date) as period_start,
-    cast(dimension_name as varchar) as dimension_name,
-    cast(dimension_value as varchar) as dimension_value,
-    cast(numerator as double precision) as numerator,
-    cast(denominator as double precision) as denominator,
-    cast(value as double precision) as value,
-    {{ as_of_timestamp() }} as as_of_at
-from final
+{{ kpi_value_columns('final') }}

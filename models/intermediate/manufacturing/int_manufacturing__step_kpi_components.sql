@@ -1,0 +1,24 @@
+{#- First-pass yield and defect components per inspection step, at every grain and dimension:
+    the one place these measures are defined. Overall values sum the steps
+    (int_manufacturing__kpi_components); rolled throughput yield multiplies them. Reported on
+    the local date of a unit's first inspection at the step. -#}
+with inspections as (
+    select * from {{ ref('int_manufacturing__first_pass_inspections') }}
+),
+
+{{ rollup_kpi_components(
+    'inspections',
+    'first_inspected_local_date',
+    dimensions=[
+        {'name': 'site', 'column': 'site_id'},
+        {'name': 'line', 'column': 'line_id'},
+    ],
+    measures=[
+        {'kpi_id': 'first_pass_yield', 'numerator': bool_to_int('is_first_pass'),
+         'denominator': '1'},
+        {'kpi_id': 'defect_rate_per_1000', 'numerator': 'defect_count', 'denominator': '1'},
+    ],
+    partition_by=['step_code'],
+) }}
+
+select * from kpi_components

@@ -18,7 +18,7 @@ DEMO_VARS ?= {"as_of": "2026-01-01 00:00:00"}
 DBT := $(BIN)/dbt
 DBT_FLAGS := --vars '$(DEMO_VARS)'
 
-.PHONY: help venv profiles seed build validate lint test test-python clean demo-data
+.PHONY: help venv profiles seed build validate lint test test-python docs clean demo-data
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -36,9 +36,9 @@ $(DBT_PROFILES_DIR)/profiles.yml: profiles.example.yml
 	cp profiles.example.yml $@
 
 profiles: $(DBT_PROFILES_DIR)/profiles.yml
+	@mkdir -p $(dir $(OUTPUT_KPIS_DUCKDB_PATH))
 
 seed: venv profiles  ## load the demo raw data into the raw schema
-	@mkdir -p $(dir $(OUTPUT_KPIS_DUCKDB_PATH))
 	$(DBT) seed --full-refresh $(DBT_FLAGS)
 
 build: seed  ## venv + seeds + dbt build (models and data tests) + GE validation + summary
@@ -51,7 +51,9 @@ validate: venv  ## run every Great Expectations suite against the built unit mod
 		--manifest target/manifest.json --suites expectations --out target/ge_results.json
 
 lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
-	$(BIN)/sqlfluff lint models tests --processes 2 --disable-progress-bar
+	@# the dbt templater only compiles: give it a scratch database, never the warehouse
+	OUTPUT_KPIS_DUCKDB_PATH=$(CURDIR)/target/lint.duckdb \
+		$(BIN)/sqlfluff lint models tests --processes 2 --disable-progress-bar
 	$(BIN)/ruff check kpi_tooling tests/python
 	$(BIN)/ruff format --check kpi_tooling tests/python
 
@@ -62,6 +64,9 @@ test: lint build  ## lint, full build with dbt tests and GE, then pytest on that
 
 test-python: venv profiles  ## pytest alone (builds its own warehouse in a temp dir)
 	$(BIN)/python -m pytest tests/python -q
+
+docs: venv profiles  ## dbt docs (target/index.html + catalog); GE Data Docs come with `make validate`
+	$(DBT) docs generate $(DBT_FLAGS)
 
 demo-data: venv  ## regenerate the demo seeds (deterministic)
 	$(BIN)/python -m kpi_tooling.demo_data --out seeds/raw --seed 42

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from conftest import BIN, ROOT, Warehouse, run_dbt
 
 FPY_MODEL = "models/intermediate/manufacturing/int_manufacturing__first_pass_inspections.sql"

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import duckdb
 import pytest
+
 from conftest import Warehouse
 
 CASES = [

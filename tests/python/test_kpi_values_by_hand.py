@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+
 from conftest import ROOT, Warehouse
 
 RAW = ROOT / "seeds" / "raw"

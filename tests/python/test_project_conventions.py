@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+
 from conftest import ROOT, Warehouse
 
 

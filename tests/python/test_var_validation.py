@@ -43,6 +43,18 @@ CASES = [
         "final_solve",
     ),
     (
+        "int_service__ticket_sla_measurements",
+        {"sla_pause_statuses": ["pending", "lunch'); drop table x; --"]},
+        "sla_pause_statuses",
+        "new, open, pending, on_hold, solved, closed",
+    ),
+    (
+        "int_calendar__days",
+        {"kpi_calendar_start_date": "2020-01-01' as date) --"},
+        "kpi_calendar_start_date",
+        "YYYY-MM-DD",
+    ),
+    (
         "int_manufacturing__kpi_components",
         {"kpi_grains": ["day", "fortnight"]},
         "grain",

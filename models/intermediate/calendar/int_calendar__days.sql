@@ -4,7 +4,7 @@
 with spine as (
     {{ dbt.date_spine(
         'day',
-        "cast('" ~ var('kpi_calendar_start_date', '2020-01-01') ~ "' as date)",
+        "cast('" ~ date_var('kpi_calendar_start_date', '2020-01-01') ~ "' as date)",
         dbt.dateadd('day', 1, 'cast(' ~ as_of_timestamp() ~ ' as date)'),
     ) }}
 ),

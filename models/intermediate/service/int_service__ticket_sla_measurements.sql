@@ -1,4 +1,8 @@
-{%- set pause_statuses = var('sla_pause_statuses', ['pending', 'on_hold']) -%}
+{%- set pause_statuses = choice_list_var(
+    'sla_pause_statuses',
+    ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'],
+    ['pending', 'on_hold'],
+) -%}
 {%- set resolution_event = choice_var(
     'sla_resolution_event', ['final_solve', 'first_solve'], 'final_solve') -%}
 {%- set horizon_days = number_var('sla_clock_horizon_days', 60) -%}

@@ -17,8 +17,7 @@ raw_counts as (
     select
         'mes_unit_events (units)' as source_table,
         count(distinct serial_number) as raw_rows
-    from {{ ref('stg_mes__unit_events') }}
-    where not is_duplicate_scan and event_at <= {{ as_of_timestamp() }}
+    from {{ ref('int_manufacturing__unit_events') }}
     union all
     select
         'oms_order_lines' as source_table,

@@ -244,7 +244,7 @@ def calendar_deadline(created: datetime, target: float, segments, cutoff: dateti
 
 def test_urgent_first_reply_compliance_matches_hand_count(warehouse: Warehouse) -> None:
     """Urgent tickets run on a calendar clock (60 minutes) that pauses while pending."""
-    zone = {t["team_id"]: t["schedule_id"] for t in rows("sd_teams")}
+    team_schedule = {t["team_id"]: t["schedule_id"] for t in rows("sd_teams")}
     schedule_zone = {b["schedule_id"]: b["time_zone"] for b in rows("sd_business_hours")}
     history: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for change in rows("sd_ticket_status_changes"):
@@ -273,7 +273,7 @@ def test_urgent_first_reply_compliance_matches_hand_count(warehouse: Warehouse) 
             status, reported = "breached", deadline
         else:
             continue  # in progress: not in the denominator
-        if in_month(utc_to_local_date(reported, schedule_zone[zone[t["team_id"]]])):
+        if in_month(utc_to_local_date(reported, schedule_zone[team_schedule[t["team_id"]]])):
             met += status == "met"
             breached += status == "breached"
     assert met + breached > 20

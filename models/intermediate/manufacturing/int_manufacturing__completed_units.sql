@@ -47,6 +47,9 @@ final as (
         units.site_id,
         units.route_id,
         units.first_event_at,
+        cast(
+            {{ utc_to_local('units.first_event_at', 'sites.site_time_zone') }} as date
+        ) as started_local_date,
         units.completed_at,
         cast(
             {{ utc_to_local('units.completed_at', 'sites.site_time_zone') }} as date

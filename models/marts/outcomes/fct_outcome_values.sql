@@ -1,4 +1,6 @@
 {#- Outcome KPIs per grain x period x dimension, on the dimensions they share with outputs. -#}
+-- Not published while a KPI governance rule is broken (int_governance__kpi_violations).
+-- depends_on: {{ ref('int_governance__kpi_violations') }}
 with registry as (
     select * from {{ ref('kpi_registry') }}
 ),

@@ -1,4 +1,6 @@
 {#- The public KPI mart: one row per output KPI x grain x period x dimension value. -#}
+-- Not published while a KPI governance rule is broken (int_governance__kpi_violations).
+-- depends_on: {{ ref('int_governance__kpi_violations') }}
 with registry as (
     select * from {{ ref('kpi_registry') }}
 ),

@@ -2,6 +2,8 @@
 {{ pivot_kpi_values([
     'throughput_rate',
     'units_per_shift',
+    'good_units',
+    'units_started',
     'first_pass_yield',
     'rolled_throughput_yield',
     'defect_rate_per_1000',

@@ -1,11 +1,25 @@
 {#- The KPI catalogue as a mart for BI: what each KPI means, how it rolls up, who owns it,
-    and which outcome KPIs each output KPI is meant to drive. -#}
+    which outcome KPIs each output KPI is meant to drive and which quality KPI keeps each volume
+    KPI honest. -#}
 with registry as (
     select * from {{ ref('kpi_registry') }}
 ),
 
 links as (
     select * from {{ ref('kpi_links') }}
+),
+
+pairs as (
+    select * from {{ ref('kpi_pairs') }}
+),
+
+paired_quality as (
+    select
+        volume_kpi_id as kpi_id,
+        {{ dbt.listagg('quality_kpi_id', "', '", "order by quality_kpi_id") }}
+            as paired_quality_kpi_ids
+    from pairs
+    group by volume_kpi_id
 ),
 
 linked_outcomes as (
@@ -32,11 +46,16 @@ final as (
         registry.unit,
         registry.direction,
         registry.owner,
+        registry.review_cadence,
+        registry.target_method,
+        registry.bsc_perspective,
         registry.exclusions,
         linked_outcomes.linked_outcome_kpi_ids,
-        cast(coalesce(linked_outcomes.linked_outcome_count, 0) as integer) as linked_outcome_count
+        cast(coalesce(linked_outcomes.linked_outcome_count, 0) as integer) as linked_outcome_count,
+        paired_quality.paired_quality_kpi_ids
     from registry
     left join linked_outcomes on registry.kpi_id = linked_outcomes.kpi_id
+    left join paired_quality on registry.kpi_id = paired_quality.kpi_id
 )
 
 select * from final

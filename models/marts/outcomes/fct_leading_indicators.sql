@@ -28,10 +28,10 @@ ranked as (
         *,
         row_number() over (
             partition by output_kpi_id, outcome_kpi_id, grain, dimension_name, dimension_value
-            order by abs(correlation) desc, lag_periods asc
+            order by abs(pearson_correlation) desc, lag_periods asc
         ) as strength_rank
     from lags
-    where status != 'insufficient_data' and correlation is not null
+    where status != 'insufficient_data' and pearson_correlation is not null
 ),
 
 best as (
@@ -48,7 +48,7 @@ judged as (
         series.dimension_name,
         series.dimension_value,
         best.lag_periods as best_lag_periods,
-        best.correlation,
+        best.pearson_correlation,
         coalesce(best.paired_period_count, series.max_paired_period_count) as paired_period_count,
         best.fisher_z,
         case
@@ -57,8 +57,8 @@ judged as (
             else best.status
         end as status,
         case
-            when best.correlation > 0 then series.expected_relationship = 'positive'
-            when best.correlation < 0 then series.expected_relationship = 'negative'
+            when best.pearson_correlation > 0 then series.expected_relationship = 'positive'
+            when best.pearson_correlation < 0 then series.expected_relationship = 'negative'
         end as is_sign_as_expected,
         series.as_of_at
     from series
@@ -79,7 +79,7 @@ worded as (
             when best_lag_periods = 1 then '1 ' || grain
             else cast(best_lag_periods as {{ dbt.type_string() }}) || ' ' || grain || 's'
         end as lag_words,
-        '(r = ' || cast(cast(correlation as decimal(6, 2)) as {{ dbt.type_string() }})
+        '(r = ' || cast(cast(pearson_correlation as decimal(6, 2)) as {{ dbt.type_string() }})
         || ', n = ' || cast(paired_period_count as {{ dbt.type_string() }})
         || ' ' || grain || 's)' as evidence_words
     from judged
@@ -94,7 +94,7 @@ final as (
         dimension_name,
         dimension_value,
         best_lag_periods,
-        cast(correlation as double precision) as correlation,
+        cast(pearson_correlation as double precision) as pearson_correlation,
         paired_period_count,
         cast(fisher_z as double precision) as fisher_z,
         status,
@@ -105,7 +105,7 @@ final as (
                     || cast(paired_period_count as {{ dbt.type_string() }})
                     || ' paired ' || grain || 's at any lag, '
                     || '{{ min_periods }} needed.'
-            when correlation is null
+            when pearson_correlation is null
                 then 'No correlation: one of the series is constant.'
             when status = 'not_significant'
                 then 'No significant relationship at lags 0-{{ max_lag }}; strongest at '

@@ -6,6 +6,7 @@
 {%- set grains = choice_list_var(
     'lag_analysis_grains', var('kpi_grains', ['day', 'week', 'month', 'quarter']),
     ['month', 'quarter']) -%}
+{%- set grain_list = "'" ~ grains | join("', '") ~ "'" -%}
 {%- set max_lag = number_var('lag_analysis_max_lag', 4) | int -%}
 {%- set min_periods = number_var('lag_analysis_min_periods', 6) -%}
 {%- set z_critical = number_var('lag_analysis_z_critical', 1.96) -%}
@@ -44,7 +45,7 @@ series_points as (
             and links.period_start = periods.period_start
     where
         periods.is_complete
-        and links.grain in ('{{ grains | join("', '") }}')
+        and links.grain in ({{ grain_list }})
 ),
 
 series as (
@@ -128,7 +129,7 @@ scored as (
             when correlated.raw_correlation > 1 then 1.0
             when correlated.raw_correlation < -1 then -1.0
             else correlated.raw_correlation
-        end as correlation,
+        end as pearson_correlation,
         series.as_of_at
     from series
     cross join lags
@@ -146,9 +147,9 @@ capped as (
     select
         *,
         case
-            when correlation > {{ r_cap }} then {{ r_cap }}
-            when correlation < -{{ r_cap }} then -{{ r_cap }}
-            else correlation
+            when pearson_correlation > {{ r_cap }} then {{ r_cap }}
+            when pearson_correlation < -{{ r_cap }} then -{{ r_cap }}
+            else pearson_correlation
         end as capped_correlation
     from scored
 ),
@@ -161,7 +162,7 @@ with_z as (
         case
             when capped_correlation is not null
                 then 0.5 * ln((1 + capped_correlation) / (1 - capped_correlation))
-                * sqrt(paired_period_count - 3)
+                    * sqrt(paired_period_count - 3)
         end as fisher_z
     from capped
 ),
@@ -176,7 +177,7 @@ final as (
         dimension_value,
         lag_periods,
         paired_period_count,
-        cast(correlation as double precision) as correlation,
+        cast(pearson_correlation as double precision) as pearson_correlation,
         cast(fisher_z as double precision) as fisher_z,
         case
             when paired_period_count < {{ min_periods }} then 'insufficient_data'

@@ -7,6 +7,7 @@
 {%- set grains = choice_list_var(
     'output_trap_grains', var('kpi_grains', ['day', 'week', 'month', 'quarter']),
     ['month', 'quarter']) -%}
+{%- set grain_list = "'" ~ grains | join("', '") ~ "'" -%}
 {%- set window_periods = number_var('output_trap_window_periods', 3) | int -%}
 {%- set output_threshold = number_var('output_trap_output_threshold', 0.25) -%}
 {%- set flat_tolerance = number_var('output_trap_outcome_flat_tolerance', 0.10) -%}
@@ -47,7 +48,7 @@ series_points as (
             and links.period_start = periods.period_start
     where
         periods.is_complete
-        and links.grain in ('{{ grains | join("', '") }}')
+        and links.grain in ({{ grain_list }})
 ),
 
 windowed as (
@@ -69,20 +70,28 @@ windowed as (
             end
         ) as window_period_count,
         avg(
-            case when history.period_index > anchor.period_index - {{ window_periods }}
-                then history.output_value end
+            case
+                when history.period_index > anchor.period_index - {{ window_periods }}
+                    then history.output_value
+            end
         ) as output_recent_mean,
         avg(
-            case when history.period_index <= anchor.period_index - {{ window_periods }}
-                then history.output_value end
+            case
+                when history.period_index <= anchor.period_index - {{ window_periods }}
+                    then history.output_value
+            end
         ) as output_prior_mean,
         avg(
-            case when history.period_index > anchor.period_index - {{ window_periods }}
-                then history.outcome_value end
+            case
+                when history.period_index > anchor.period_index - {{ window_periods }}
+                    then history.outcome_value
+            end
         ) as outcome_recent_mean,
         avg(
-            case when history.period_index <= anchor.period_index - {{ window_periods }}
-                then history.outcome_value end
+            case
+                when history.period_index <= anchor.period_index - {{ window_periods }}
+                    then history.outcome_value
+            end
         ) as outcome_prior_mean
     from series_points as anchor
     inner join series_points as history
@@ -93,7 +102,7 @@ windowed as (
             and anchor.dimension_name = history.dimension_name
             and anchor.dimension_value = history.dimension_value
             and history.period_index > anchor.period_index - {{ 2 * window_periods }}
-            and history.period_index <= anchor.period_index
+            and anchor.period_index >= history.period_index
     group by
         anchor.output_kpi_id,
         anchor.outcome_kpi_id,
@@ -129,12 +138,12 @@ changes as (
         case
             when evaluation_status = 'evaluated'
                 then output_orientation * (output_recent_mean - output_prior_mean)
-                / abs(output_prior_mean)
+                    / abs(output_prior_mean)
         end as output_improvement,
         case
             when evaluation_status = 'evaluated'
                 then outcome_orientation * (outcome_recent_mean - outcome_prior_mean)
-                / abs(outcome_prior_mean)
+                    / abs(outcome_prior_mean)
         end as outcome_improvement
     from oriented
 ),

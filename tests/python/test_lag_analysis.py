@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import Warehouse
+from conftest import Warehouse, run_dbt
 
 FPY = ("first_pass_yield", "return_rate_per_1000_units")
 ON_TIME = ("on_time_rate", "customer_churn_rate")
@@ -305,3 +307,27 @@ def test_every_trap_flag_is_explained(measured_traps) -> None:
     assert len(expected) == sum(len(group) for group in EXPECTED_TRAPS.values())  # disjoint
     assert measured_traps - expected == set(), "unexplained flags"
     assert expected - measured_traps == set(), "expected flags that no longer fire"
+
+
+@pytest.mark.parametrize(
+    ("model", "bad_vars", "message"),
+    [
+        ("fct_output_outcome_lags", {"lag_analysis_grains": ["year"]}, "lag_analysis_grains"),
+        ("fct_output_outcome_lags", {"lag_analysis_min_periods": 3}, "lag_analysis_min_periods"),
+        ("fct_output_traps", {"output_trap_window_periods": 0}, "output_trap_window_periods"),
+        ("fct_output_traps", {"output_trap_output_threshold": "x"}, "output_trap_output_threshold"),
+    ],
+)
+def test_bad_lag_and_trap_vars_fail_naming_the_var(
+    model: str, bad_vars: dict, message: str, tmp_path: Path, profiles_dir: Path
+) -> None:
+    result = run_dbt(
+        ["compile", "--select", model],
+        db_path=tmp_path / "output_kpis.duckdb",
+        target_path=tmp_path / "target",
+        profiles_dir=profiles_dir,
+        dbt_vars=json.dumps({"as_of": "2026-01-01 00:00:00", **bad_vars}),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"var '{message}'" in result.stdout

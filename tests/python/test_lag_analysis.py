@@ -1,0 +1,333 @@
+"""The lag analysis and the output-trap check recover what the demo data planted
+(seeds/EDGE_CASES.md, "Planted signals"), under the default vars and the demo as_of
+2026-01-01: first-pass yield leads returns by 2 months, on-time delivery leads smb churn by
+1 quarter, and mid-market qualified opportunities rise in late 2025 while revenue stays flat."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import Warehouse, run_dbt
+
+FPY = ("first_pass_yield", "return_rate_per_1000_units")
+ON_TIME = ("on_time_rate", "customer_churn_rate")
+PIPELINE = ("qualified_opportunities", "revenue")
+
+
+@pytest.fixture(scope="module")
+def con(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(str(warehouse.db_path), read_only=True)
+    yield connection
+    connection.close()
+
+
+def verdict(con, pair: tuple[str, str], grain: str, dimension: str, value: str) -> dict:
+    cursor = con.execute(
+        """
+        select * from marts.fct_leading_indicators
+        where output_kpi_id = ? and outcome_kpi_id = ? and grain = ?
+          and dimension_name = ? and dimension_value = ?
+        """,
+        [*pair, grain, dimension, value],
+    )
+    found = cursor.fetchall()
+    assert len(found) == 1, f"{pair} {grain} {dimension}={value}: {len(found)} verdicts"
+    return dict(zip([c[0] for c in cursor.description], found[0], strict=True))
+
+
+def correlations(con, pair, grain: str, dimension: str, value: str) -> dict[int, tuple]:
+    return {
+        lag: (n, r, status)
+        for lag, n, r, status in con.execute(
+            """
+            select lag_periods, paired_period_count, pearson_correlation, status
+            from marts.fct_output_outcome_lags
+            where output_kpi_id = ? and outcome_kpi_id = ? and grain = ?
+              and dimension_name = ? and dimension_value = ?
+            order by lag_periods
+            """,
+            [*pair, grain, dimension, value],
+        ).fetchall()
+    }
+
+
+@pytest.mark.parametrize(
+    ("dimension", "value", "r_at_most"),
+    [("site", "S2", -0.95), ("overall", "all", -0.90)],  # measured -0.982 and -0.922
+)
+def test_first_pass_yield_leads_returns_by_two_months(con, dimension, value, r_at_most) -> None:
+    found = verdict(con, FPY, "month", dimension, value)
+    assert found["best_lag_periods"] == 2
+    assert found["paired_period_count"] == 22  # 24 complete months, shifted by 2
+    assert found["pearson_correlation"] <= r_at_most
+    assert found["fisher_z"] <= -1.96
+    assert found["status"] == "significant"
+    assert found["is_sign_as_expected"] is True
+    assert found["finding"].startswith("Leads return_rate_per_1000_units by 2 months")
+
+
+def test_first_pass_yield_is_unrelated_to_returns_at_other_lags_at_s2(con) -> None:
+    by_lag = correlations(con, FPY, "month", "site", "S2")
+    assert sorted(by_lag) == [0, 1, 2, 3, 4]
+    assert [n for n, _, _ in by_lag.values()] == [24, 23, 22, 21, 20]
+    assert all(abs(r) < 0.35 for lag, (_, r, _) in by_lag.items() if lag != 2)  # max 0.34
+
+
+def test_on_time_delivery_leads_smb_churn_by_one_quarter(con) -> None:
+    found = verdict(con, ON_TIME, "quarter", "customer_segment", "smb")
+    assert found["best_lag_periods"] == 1
+    # 8 complete quarters (2024-2025) give 7 pairs at lag 1; the running Q1 2026 never counts
+    assert found["paired_period_count"] == 7
+    assert found["pearson_correlation"] == pytest.approx(-0.907, abs=0.005)
+    assert found["status"] == "significant"
+    assert found["is_sign_as_expected"] is True
+    by_lag = correlations(con, ON_TIME, "quarter", "customer_segment", "smb")
+    assert by_lag[0][1] == pytest.approx(0.608, abs=0.005)  # same quarter: the wrong sign
+    # 5 and 4 pairs at lags 3 and 4: below lag_analysis_min_periods, so no number at all
+    assert by_lag[3] == (5, None, "insufficient_data")
+    assert by_lag[4] == (4, None, "insufficient_data")
+
+
+def test_short_series_never_get_a_correlation(con) -> None:
+    (numbers_on_short_series,) = con.execute(
+        """
+        select count(*) from marts.fct_output_outcome_lags
+        where paired_period_count < 6
+          and (pearson_correlation is not null or status != 'insufficient_data')
+        """
+    ).fetchone()
+    assert numbers_on_short_series == 0
+
+
+def test_running_periods_are_left_out(con) -> None:
+    """2026-01 holds one day at as_of 2026-01-01 (S3: 400 defects per 1,000, no claims yet)."""
+    (trap_rows,) = con.execute(
+        "select count(*) from marts.fct_output_traps where period_start >= date '2026-01-01'"
+    ).fetchone()
+    assert trap_rows == 0
+    assert correlations(con, FPY, "month", "site", "S3")[0][0] == 24
+
+
+def flags(pair: tuple[str, str], grain: str, dimension: str, periods: dict[str, str]) -> set:
+    """{dimension value: 'YYYY-MM ...'} -> {(output, outcome, grain, dim, value, date)}."""
+    return {
+        (*pair, grain, dimension, value, date.fromisoformat(f"{month}-01"))
+        for value, months in periods.items()
+        for month in months.split()
+    }
+
+
+DEFECTS = ("defect_rate_per_1000", "return_rate_per_1000_units")
+RTY = ("rolled_throughput_yield", "return_rate_per_1000_units")
+OTIF_CHURN = ("otif_rate", "customer_churn_rate")
+OTIF_REVENUE = ("otif_rate", "revenue")
+CANCELLED = ("cancelled_order_lines", "revenue")
+WIN_RATE = ("win_rate", "revenue")
+RESOLVED = ("tickets_resolved_per_agent_day", "csat_satisfied_rate")
+FIRST_REPLY = ("sla_first_reply_compliance", "csat_satisfied_rate")
+RESOLUTION = ("sla_resolution_compliance", "csat_satisfied_rate")
+S2_RECOVERY = "2024-08 2024-09 2025-07 2025-08"
+SMB_RECOVERY = "2024-09 2024-10 2025-09 2025-10"
+
+# Every flag the defaults raise on the demo (period = last month/quarter of the recent window).
+EXPECTED_TRAPS = {
+    # Planted signal 4: mid-market pipeline +50 % and +45 % (Sep-Nov, Oct-Dec 2025 against the
+    # three months before) while revenue moves +5 % and +7 %.
+    "planted": flags(PIPELINE, "month", "customer_segment", {"mid_market": "2025-11 2025-12"}),
+    # Echo of planted signal 1: the window after the S2 quality dip (Apr-May 2024, Mar-Apr
+    # 2025) against the window holding it. Output recovers; returns trail it by 2 months by
+    # design, so they peak just then. A trap by the letter of the rule, a lag in truth
+    # (fct_leading_indicators says so for the same series).
+    "quality_recovery": flags(DEFECTS, "month", "site", {"S2": S2_RECOVERY})
+    | flags(DEFECTS, "month", "line", {"S2-L1": S2_RECOVERY, "S2-L2": S2_RECOVERY})
+    | flags(DEFECTS, "month", "overall", {"all": S2_RECOVERY})
+    | flags(RTY, "month", "site", {"S2": S2_RECOVERY})
+    | flags(RTY, "month", "line", {"S2-L1": S2_RECOVERY, "S2-L2": "2024-08 2024-09"}),
+    # Echo of planted signal 2: smb on-time recovers after the Q2 dips while churn, a quarter
+    # behind, peaks; OTIF -> revenue for smb flags the same months (revenue did not follow a
+    # delivery recovery, nothing planted links them).
+    "delivery_recovery": flags(ON_TIME, "month", "customer_segment", {"smb": SMB_RECOVERY})
+    | flags(OTIF_CHURN, "month", "customer_segment", {"smb": SMB_RECOVERY})
+    | flags(OTIF_REVENUE, "month", "customer_segment", {"smb": SMB_RECOVERY}),
+    # Echo of planted signal 3: T2 resolution compliance recovers once the Sep 2025 dip leaves
+    # the window; CSAT (answered by ~30 % of tickets, hit less hard) moves +5 %.
+    "service_recovery": flags(RESOLUTION, "month", "team", {"T2": "2025-12"}),
+    # Noise: small slices whose 3-month means swing by more than 25 % with nothing planted.
+    # Per-step defect rates of one line or site (tens of defects a month):
+    "defect_noise": flags(
+        DEFECTS,
+        "month",
+        "site",
+        {
+            "S1": "2025-11",
+            "S2": "2025-02 2025-12",
+            "S3": "2024-12 2025-01 2025-08 2025-09",
+        },
+    )
+    | flags(
+        DEFECTS,
+        "month",
+        "line",
+        {
+            "S1-L1": "2025-11",
+            "S1-L2": "2025-01 2025-02 2025-10 2025-11",
+            "S2-L1": "2025-02 2025-12",
+            "S2-L2": "2025-02 2025-12",
+            "S3-L1": "2025-08 2025-09",
+            "S3-L2": "2024-12 2025-01 2025-08 2025-09",
+        },
+    )
+    | flags(DEFECTS, "month", "overall", {"all": "2025-01"}),
+    # Cancelled lines are single-digit counts a month; fewer of them is an "improvement".
+    "cancellation_noise": flags(
+        CANCELLED,
+        "month",
+        "customer_segment",
+        {
+            "enterprise": "2024-11 2025-08",
+            "mid_market": "2025-05 2025-06",
+            "smb": "2025-01 2025-02 2025-12",
+        },
+    )
+    | flags(
+        CANCELLED,
+        "month",
+        "site",
+        {
+            "S1": "2025-02 2025-10",
+            "S3": "2024-06 2024-12 2025-06 2025-07",
+        },
+    )
+    | flags(CANCELLED, "quarter", "customer_segment", {"mid_market": "2025-10"}),
+    # Pipeline and win rate of the other segments (20-70 opportunities a month).
+    "sales_noise": flags(
+        PIPELINE,
+        "month",
+        "customer_segment",
+        {
+            "enterprise": "2024-06 2025-03 2025-05 2025-11",
+            "smb": "2025-01 2025-02",
+        },
+    )
+    | flags(WIN_RATE, "month", "customer_segment", {"enterprise": "2024-08 2025-10"}),
+    # One agent's tickets per day and SLA rates (24 agents), against that agent's CSAT answers.
+    "agent_noise": flags(
+        RESOLVED,
+        "month",
+        "agent",
+        {
+            "AG001": "2025-08",
+            "AG004": "2024-06 2025-09 2025-10",
+            "AG007": "2025-01",
+            "AG008": "2024-10 2024-11 2024-12",
+            "AG009": "2025-06 2025-07",
+            "AG011": "2025-04",
+            "AG014": "2025-06 2025-07",
+            "AG015": "2024-09",
+            "AG016": "2025-10 2025-11",
+            "AG017": "2025-07",
+            "AG018": "2025-01 2025-08",
+            "AG019": "2024-06 2024-07",
+            "AG020": "2024-06",
+            "AG022": "2025-01",
+            "AG023": "2025-09 2025-10 2025-11",
+        },
+    )
+    | flags(RESOLVED, "quarter", "agent", {"AG008": "2025-07"})
+    | flags(FIRST_REPLY, "month", "agent", {"AG021": "2024-06"})
+    | flags(
+        RESOLUTION,
+        "month",
+        "agent",
+        {
+            "AG009": "2025-01",
+            "AG011": "2025-12",
+            "AG012": "2024-11",
+            "AG013": "2024-11",
+            "AG014": "2025-12",
+        },
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def measured_traps(con) -> set:
+    return set(
+        con.execute(
+            """
+            select output_kpi_id, outcome_kpi_id, grain, dimension_name, dimension_value,
+                period_start
+            from marts.fct_output_traps
+            where is_output_trap
+            """
+        ).fetchall()
+    )
+
+
+def test_planted_output_trap_is_flagged(con, measured_traps) -> None:
+    assert EXPECTED_TRAPS["planted"] <= measured_traps
+    output_change, outcome_change = con.execute(
+        """
+        select output_improvement, outcome_improvement from marts.fct_output_traps
+        where output_kpi_id = ? and outcome_kpi_id = ? and grain = 'month'
+          and dimension_name = 'customer_segment' and dimension_value = 'mid_market'
+          and period_start = date '2025-11-01'
+        """,
+        list(PIPELINE),
+    ).fetchone()
+    assert output_change == pytest.approx(0.50, abs=0.01)  # 41.3 -> 62.0 a month
+    assert outcome_change == pytest.approx(0.046, abs=0.005)
+
+
+def test_ordinary_growth_is_not_a_trap(con) -> None:
+    """Sep-Nov 2024: mid-market pipeline +23 % with revenue +8 %, under the 25 % threshold."""
+    output_change, outcome_change, is_trap = con.execute(
+        """
+        select output_improvement, outcome_improvement, is_output_trap
+        from marts.fct_output_traps
+        where output_kpi_id = ? and outcome_kpi_id = ? and grain = 'month'
+          and dimension_name = 'customer_segment' and dimension_value = 'mid_market'
+          and period_start = date '2024-11-01'
+        """,
+        list(PIPELINE),
+    ).fetchone()
+    assert output_change == pytest.approx(0.233, abs=0.005)
+    assert outcome_change == pytest.approx(0.08, abs=0.005)
+    assert is_trap is False
+
+
+def test_every_trap_flag_is_explained(measured_traps) -> None:
+    expected = set().union(*EXPECTED_TRAPS.values())
+    assert len(expected) == sum(len(group) for group in EXPECTED_TRAPS.values())  # disjoint
+    assert measured_traps - expected == set(), "unexplained flags"
+    assert expected - measured_traps == set(), "expected flags that no longer fire"
+
+
+@pytest.mark.parametrize(
+    ("model", "bad_vars", "message"),
+    [
+        ("fct_output_outcome_lags", {"lag_analysis_grains": ["year"]}, "lag_analysis_grains"),
+        ("fct_output_outcome_lags", {"lag_analysis_min_periods": 3}, "lag_analysis_min_periods"),
+        ("fct_output_traps", {"output_trap_window_periods": 0}, "output_trap_window_periods"),
+        ("fct_output_traps", {"output_trap_output_threshold": "x"}, "output_trap_output_threshold"),
+    ],
+)
+def test_bad_lag_and_trap_vars_fail_naming_the_var(
+    model: str, bad_vars: dict, message: str, tmp_path: Path, profiles_dir: Path
+) -> None:
+    result = run_dbt(
+        ["compile", "--select", model],
+        db_path=tmp_path / "output_kpis.duckdb",
+        target_path=tmp_path / "target",
+        profiles_dir=profiles_dir,
+        dbt_vars=json.dumps({"as_of": "2026-01-01 00:00:00", **bad_vars}),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"var '{message}'" in result.stdout

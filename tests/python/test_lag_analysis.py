@@ -123,67 +123,19 @@ def flags(pair: tuple[str, str], grain: str, dimension: str, periods: dict[str, 
     }
 
 
-DEFECTS = ("defect_rate_per_1000", "return_rate_per_1000_units")
-RTY = ("rolled_throughput_yield", "return_rate_per_1000_units")
-OTIF_CHURN = ("otif_rate", "customer_churn_rate")
-OTIF_REVENUE = ("otif_rate", "revenue")
 CANCELLED = ("cancelled_order_lines", "revenue")
-WIN_RATE = ("win_rate", "revenue")
 RESOLVED = ("tickets_resolved_per_agent_day", "csat_satisfied_rate")
-FIRST_REPLY = ("sla_first_reply_compliance", "csat_satisfied_rate")
-RESOLUTION = ("sla_resolution_compliance", "csat_satisfied_rate")
-S2_RECOVERY = "2024-08 2024-09 2025-07 2025-08"
-SMB_RECOVERY = "2024-09 2024-10 2025-09 2025-10"
 
 # Every flag the defaults raise on the demo (period = last month/quarter of the recent window).
 EXPECTED_TRAPS = {
     # Planted signal 4: mid-market pipeline +50 % and +45 % (Sep-Nov, Oct-Dec 2025 against the
     # three months before) while revenue moves +5 % and +7 %.
     "planted": flags(PIPELINE, "month", "customer_segment", {"mid_market": "2025-11 2025-12"}),
-    # Echo of planted signal 1: the window after the S2 quality dip (Apr-May 2024, Mar-Apr
-    # 2025) against the window holding it. Output recovers; returns trail it by 2 months by
-    # design, so they peak just then. A trap by the letter of the rule, a lag in truth
-    # (fct_leading_indicators says so for the same series).
-    "quality_recovery": flags(DEFECTS, "month", "site", {"S2": S2_RECOVERY})
-    | flags(DEFECTS, "month", "line", {"S2-L1": S2_RECOVERY, "S2-L2": S2_RECOVERY})
-    | flags(DEFECTS, "month", "overall", {"all": S2_RECOVERY})
-    | flags(RTY, "month", "site", {"S2": S2_RECOVERY})
-    | flags(RTY, "month", "line", {"S2-L1": S2_RECOVERY, "S2-L2": "2024-08 2024-09"}),
-    # Echo of planted signal 2: smb on-time recovers after the Q2 dips while churn, a quarter
-    # behind, peaks; OTIF -> revenue for smb flags the same months (revenue did not follow a
-    # delivery recovery, nothing planted links them).
-    "delivery_recovery": flags(ON_TIME, "month", "customer_segment", {"smb": SMB_RECOVERY})
-    | flags(OTIF_CHURN, "month", "customer_segment", {"smb": SMB_RECOVERY})
-    | flags(OTIF_REVENUE, "month", "customer_segment", {"smb": SMB_RECOVERY}),
-    # Echo of planted signal 3: T2 resolution compliance recovers once the Sep 2025 dip leaves
-    # the window; CSAT (answered by ~30 % of tickets, hit less hard) moves +5 %.
-    "service_recovery": flags(RESOLUTION, "month", "team", {"T2": "2025-12"}),
+    # Quality and delivery KPIs are not watched by default (var output_trap_kinds = [volume]).
+    # Watching them adds 39 "recovery echoes" (a KPI recovering from a planted dip while its
+    # lagging outcome still peaks: S2 defect rate / RTY vs returns, smb on-time / OTIF vs
+    # churn, T2 resolution SLA vs CSAT) and ~40 noise flags in per-line and per-agent slices.
     # Noise: small slices whose 3-month means swing by more than 25 % with nothing planted.
-    # Per-step defect rates of one line or site (tens of defects a month):
-    "defect_noise": flags(
-        DEFECTS,
-        "month",
-        "site",
-        {
-            "S1": "2025-11",
-            "S2": "2025-02 2025-12",
-            "S3": "2024-12 2025-01 2025-08 2025-09",
-        },
-    )
-    | flags(
-        DEFECTS,
-        "month",
-        "line",
-        {
-            "S1-L1": "2025-11",
-            "S1-L2": "2025-01 2025-02 2025-10 2025-11",
-            "S2-L1": "2025-02 2025-12",
-            "S2-L2": "2025-02 2025-12",
-            "S3-L1": "2025-08 2025-09",
-            "S3-L2": "2024-12 2025-01 2025-08 2025-09",
-        },
-    )
-    | flags(DEFECTS, "month", "overall", {"all": "2025-01"}),
     # Cancelled lines are single-digit counts a month; fewer of them is an "improvement".
     "cancellation_noise": flags(
         CANCELLED,
@@ -205,7 +157,7 @@ EXPECTED_TRAPS = {
         },
     )
     | flags(CANCELLED, "quarter", "customer_segment", {"mid_market": "2025-10"}),
-    # Pipeline and win rate of the other segments (20-70 opportunities a month).
+    # Pipeline of the other segments (20-70 opportunities a month).
     "sales_noise": flags(
         PIPELINE,
         "month",
@@ -214,9 +166,8 @@ EXPECTED_TRAPS = {
             "enterprise": "2024-06 2025-03 2025-05 2025-11",
             "smb": "2025-01 2025-02",
         },
-    )
-    | flags(WIN_RATE, "month", "customer_segment", {"enterprise": "2024-08 2025-10"}),
-    # One agent's tickets per day and SLA rates (24 agents), against that agent's CSAT answers.
+    ),
+    # One agent's tickets per day (24 agents), against that agent's few CSAT answers.
     "agent_noise": flags(
         RESOLVED,
         "month",
@@ -239,20 +190,7 @@ EXPECTED_TRAPS = {
             "AG023": "2025-09 2025-10 2025-11",
         },
     )
-    | flags(RESOLVED, "quarter", "agent", {"AG008": "2025-07"})
-    | flags(FIRST_REPLY, "month", "agent", {"AG021": "2024-06"})
-    | flags(
-        RESOLUTION,
-        "month",
-        "agent",
-        {
-            "AG009": "2025-01",
-            "AG011": "2025-12",
-            "AG012": "2024-11",
-            "AG013": "2024-11",
-            "AG014": "2025-12",
-        },
-    ),
+    | flags(RESOLVED, "quarter", "agent", {"AG008": "2025-07"}),
 }
 
 

@@ -3,11 +3,17 @@
     window (output_trap_window_periods periods ending at the period) against the window before
     it, for the output and for the outcome, as relative changes oriented by each KPI's direction
     so that a positive change is an improvement on both sides. Only complete periods count: a
-    half-finished month must not look like a drop. -#}
+    half-finished month must not look like a drop. Only output KPIs of the kinds in var
+    output_trap_kinds are watched (default volume: "volume up, outcome flat"); quality and
+    delivery KPIs recovering from a dip while a lagging outcome still peaks would otherwise
+    read as traps. -#}
 {%- set grains = choice_list_var(
     'output_trap_grains', var('kpi_grains', ['day', 'week', 'month', 'quarter']),
     ['month', 'quarter']) -%}
 {%- set grain_list = "'" ~ grains | join("', '") ~ "'" -%}
+{%- set kinds = choice_list_var(
+    'output_trap_kinds', ['volume', 'quality', 'delivery'], ['volume']) -%}
+{%- set kind_list = "'" ~ kinds | join("', '") ~ "'" -%}
 {%- set window_periods = number_var('output_trap_window_periods', 3) | int -%}
 {%- set output_threshold = number_var('output_trap_output_threshold', 0.25) -%}
 {%- set flat_tolerance = number_var('output_trap_outcome_flat_tolerance', 0.10) -%}
@@ -46,9 +52,11 @@ series_points as (
         on
             links.grain = periods.grain
             and links.period_start = periods.period_start
+    inner join registry on links.output_kpi_id = registry.kpi_id
     where
         periods.is_complete
         and links.grain in ({{ grain_list }})
+        and registry.kind in ({{ kind_list }})
 ),
 
 windowed as (

@@ -1,6 +1,7 @@
 {#- One row per reporting period (var kpi_grains) from the calendar start to the period holding
     the as_of date, numbered per grain so that series shift by whole periods (lags, trailing
     windows) the same way on every engine. -#}
+{%- set day_count_sql = dbt.datediff('period_start', 'next_period_start', 'day') %}
 with days as (
     select * from {{ ref('int_calendar__days') }}
 ),
@@ -24,7 +25,7 @@ final as (
         period_start,
         cast({{ dbt.dateadd('day', -1, 'next_period_start') }} as date) as period_end,
         row_number() over (partition by grain order by period_start) as period_index,
-        {{ dbt.datediff('period_start', 'next_period_start', 'day') }} as day_count,
+        {{ day_count_sql }} as day_count,
         elapsed_day_count,
         next_period_start <= {{ as_of_timestamp() }} as is_complete
     from periods

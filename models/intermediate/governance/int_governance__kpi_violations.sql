@@ -61,47 +61,50 @@ registry_rules as (
         kpi_id,
         'kpi_registry' as source_name,
         'KPI ' || kpi_id || ' has no owner: set kpi_registry.owner to the accountable team'
-        as message
+            as message
     from registry
     where owner is null or trim(owner) = ''
     union all
     select
-        'missing_review_cadence',
-        'error',
+        'missing_review_cadence' as rule_id,
+        'error' as severity,
         kpi_id,
-        'kpi_registry',
+        'kpi_registry' as source_name,
         'KPI ' || kpi_id || ' has no review cadence: set kpi_registry.review_cadence to '
         || 'monthly or quarterly (got ' || coalesce(review_cadence, 'nothing') || ')'
+            as message
     from registry
     where review_cadence is null or review_cadence not in ('monthly', 'quarterly')
     union all
     select
-        'missing_target_definition',
-        'error',
+        'missing_target_definition' as rule_id,
+        'error' as severity,
         kpi_id,
-        'kpi_registry',
+        'kpi_registry' as source_name,
         'KPI ' || kpi_id || ' has no target definition: set kpi_registry.target_method to '
         || 'explicit, derived or outcome_target (got ' || coalesce(target_method, 'nothing') || ')'
+            as message
     from registry
     where target_method is null or target_method not in ('explicit', 'derived', 'outcome_target')
     union all
     select
-        'target_method_wrong_layer',
-        'error',
+        'target_method_wrong_layer' as rule_id,
+        'error' as severity,
         kpi_id,
-        'kpi_registry',
+        'kpi_registry' as source_name,
         'KPI ' || kpi_id || ' (layer ' || layer || ') cannot use target_method ' || target_method
         || ': outcome_target is for outcome KPIs only, derived for inputs and outputs only'
+            as message
     from registry
     where
         (target_method = 'outcome_target' and layer <> 'outcome')
         or (target_method = 'derived' and layer = 'outcome')
     union all
     select
-        'missing_target',
-        'error',
+        'missing_target' as rule_id,
+        'error' as severity,
         registry.kpi_id,
-        'kpi_registry',
+        'kpi_registry' as source_name,
         'KPI ' || registry.kpi_id || ' has target_method ' || registry.target_method
         || ' but no target: add rows to '
         || case registry.target_method
@@ -109,56 +112,60 @@ registry_rules as (
             when 'outcome_target' then 'outcome_targets'
             else 'driver_tree (a node reached from a root, naming this kpi_id)'
         end
+            as message
     from registry
     where
         (
             registry.target_method = 'explicit'
-            and registry.kpi_id not in (select kpi_id from output_targets)
+            and registry.kpi_id not in (select output_targets.kpi_id from output_targets)
         )
         or (
             registry.target_method = 'outcome_target'
-            and registry.kpi_id not in (select kpi_id from outcome_targets)
+            and registry.kpi_id not in (select outcome_targets.kpi_id from outcome_targets)
         )
         or (
             registry.target_method = 'derived'
             and registry.kpi_id not in (
-                select kpi_id from paths
-                where depth > 0 and kpi_id is not null
+                select paths.kpi_id from paths
+                where paths.depth > 0 and paths.kpi_id is not null
             )
         )
     union all
     select
-        'orphan_output',
-        'error',
+        'orphan_output' as rule_id,
+        'error' as severity,
         kpi_id,
-        'kpi_registry',
+        'kpi_registry' as source_name,
         'output KPI ' || kpi_id || ' is not linked to any outcome KPI: add a row to kpi_links '
         || 'naming the outcome it should move'
+            as message
     from registry
     where
         layer = 'output'
-        and kpi_id not in (select output_kpi_id from valid_links)
+        and kpi_id not in (select valid_links.output_kpi_id from valid_links)
     union all
     select
-        'volume_without_quality',
-        'error',
+        'volume_without_quality' as rule_id,
+        'error' as severity,
         kpi_id,
-        'kpi_registry',
+        'kpi_registry' as source_name,
         'volume KPI ' || kpi_id || ' has no paired quality KPI: add a row to kpi_pairs '
         || 'naming a quality or delivery output KPI'
+            as message
     from registry
     where
         layer = 'output'
         and kind = 'volume'
-        and kpi_id not in (select volume_kpi_id from valid_pairs)
+        and kpi_id not in (select valid_pairs.volume_kpi_id from valid_pairs)
     union all
     select
-        'duplicate_kpi',
-        'error',
+        'duplicate_kpi' as rule_id,
+        'error' as severity,
         kpi_id,
-        'kpi_registry',
+        'kpi_registry' as source_name,
         'KPI ' || kpi_id || ' is registered ' || cast(count(*) as {{ dbt.type_string() }})
         || ' times in kpi_registry'
+            as message
     from registry
     group by kpi_id
     having count(*) > 1
@@ -169,51 +176,54 @@ link_rules as (
         'link_unknown_kpi' as rule_id,
         'error' as severity,
         case when o.kpi_id is null then links.output_kpi_id else links.outcome_kpi_id end
-        as kpi_id,
+            as kpi_id,
         'kpi_links' as source_name,
         'kpi_links row ' || links.output_kpi_id || ' -> ' || links.outcome_kpi_id
         || ' names a KPI that is not in kpi_registry: '
         || case when o.kpi_id is null then links.output_kpi_id else links.outcome_kpi_id end
-        as message
+            as message
     from links
     left join registry as o on links.output_kpi_id = o.kpi_id
     left join registry as c on links.outcome_kpi_id = c.kpi_id
     where o.kpi_id is null or c.kpi_id is null
     union all
     select
-        'link_not_output_to_outcome',
-        'error',
-        links.output_kpi_id,
-        'kpi_links',
+        'link_not_output_to_outcome' as rule_id,
+        'error' as severity,
+        links.output_kpi_id as kpi_id,
+        'kpi_links' as source_name,
         'kpi_links row ' || links.output_kpi_id || ' -> ' || links.outcome_kpi_id
         || ' must link an output KPI to an outcome KPI; it links ' || o.layer || ' -> '
         || c.layer
+            as message
     from links
     inner join registry as o on links.output_kpi_id = o.kpi_id
     inner join registry as c on links.outcome_kpi_id = c.kpi_id
     where o.layer <> 'output' or c.layer <> 'outcome'
     union all
     select
-        'pair_unknown_kpi',
-        'error',
-        case when v.kpi_id is null then pairs.volume_kpi_id else pairs.quality_kpi_id end,
-        'kpi_pairs',
+        'pair_unknown_kpi' as rule_id,
+        'error' as severity,
+        case when v.kpi_id is null then pairs.volume_kpi_id else pairs.quality_kpi_id end as kpi_id,
+        'kpi_pairs' as source_name,
         'kpi_pairs row ' || pairs.volume_kpi_id || ' + ' || pairs.quality_kpi_id
         || ' names a KPI that is not in kpi_registry: '
         || case when v.kpi_id is null then pairs.volume_kpi_id else pairs.quality_kpi_id end
+            as message
     from pairs
     left join registry as v on pairs.volume_kpi_id = v.kpi_id
     left join registry as q on pairs.quality_kpi_id = q.kpi_id
     where v.kpi_id is null or q.kpi_id is null
     union all
     select
-        'pair_not_volume_to_quality',
-        'error',
-        pairs.volume_kpi_id,
-        'kpi_pairs',
+        'pair_not_volume_to_quality' as rule_id,
+        'error' as severity,
+        pairs.volume_kpi_id as kpi_id,
+        'kpi_pairs' as source_name,
         'kpi_pairs row ' || pairs.volume_kpi_id || ' + ' || pairs.quality_kpi_id
         || ' must pair an output volume KPI with an output quality or delivery KPI; it pairs '
         || v.layer || ' ' || v.kind || ' with ' || q.layer || ' ' || q.kind
+            as message
     from pairs
     inner join registry as v on pairs.volume_kpi_id = v.kpi_id
     inner join registry as q on pairs.quality_kpi_id = q.kpi_id
@@ -229,7 +239,7 @@ target_rules as (
         targets.kpi_id,
         targets.source_name,
         targets.source_name || ' names a KPI that is not in kpi_registry: ' || targets.kpi_id
-        as message
+            as message
     from (
         select distinct
             kpi_id,
@@ -238,12 +248,12 @@ target_rules as (
         union all
         select distinct
             kpi_id,
-            'output_targets'
+            'output_targets' as source_name
         from output_targets
         union all
         select distinct
             kpi_id,
-            'driver_tree'
+            'driver_tree' as source_name
         from nodes
         where kpi_id is not null
     ) as targets
@@ -251,12 +261,13 @@ target_rules as (
     where registry.kpi_id is null
     union all
     select distinct
-        'target_wrong_layer',
-        'error',
+        'target_wrong_layer' as rule_id,
+        'error' as severity,
         targets.kpi_id,
         targets.source_name,
         targets.source_name || ' sets a target for ' || registry.layer || ' KPI '
         || targets.kpi_id || ': outcome_targets is for outcome KPIs, output_targets for the rest'
+            as message
     from (
         select
             kpi_id,
@@ -266,8 +277,8 @@ target_rules as (
         union all
         select
             kpi_id,
-            'output_targets',
-            'not outcome'
+            'output_targets' as source_name,
+            'not outcome' as expected
         from output_targets
     ) as targets
     inner join registry on targets.kpi_id = registry.kpi_id
@@ -276,27 +287,30 @@ target_rules as (
         or (targets.expected = 'not outcome' and registry.layer = 'outcome')
     union all
     select
-        'overlapping_targets',
-        'error',
+        'overlapping_targets' as rule_id,
+        'error' as severity,
         kpi_id,
         case target_source
             when 'outcome_target' then 'outcome_targets'
             else 'output_targets'
-        end,
+        end
+            as source_name,
         'KPI ' || kpi_id || ' has ' || cast(count(*) as {{ dbt.type_string() }})
         || ' targets for ' || grain || ' ' || cast(period_start as {{ dbt.type_string() }})
         || ' (' || dimension_name || ' = ' || dimension_value || '): target rows overlap'
+            as message
     from stated_targets
     group by kpi_id, grain, period_start, dimension_name, dimension_value, target_source
     having count(*) > 1
     union all
     select
-        'driver_root_not_outcome',
-        'error',
+        'driver_root_not_outcome' as rule_id,
+        'error' as severity,
         nodes.kpi_id,
-        'driver_tree',
+        'driver_tree' as source_name,
         'driver_tree root ' || nodes.node_id || ' must name an outcome KPI (got '
         || coalesce(registry.layer || ' KPI ' || nodes.kpi_id, 'no kpi_id') || ')'
+            as message
     from nodes
     left join registry on nodes.kpi_id = registry.kpi_id
     where
@@ -304,12 +318,13 @@ target_rules as (
         and (nodes.kpi_id is null or registry.layer <> 'outcome')
     union all
     select
-        'driver_node_invalid',
-        'error',
+        'driver_node_invalid' as rule_id,
+        'error' as severity,
         nodes.kpi_id,
-        'driver_tree',
+        'driver_tree' as source_name,
         'driver_tree node ' || nodes.node_id || ' needs an operation (divide, multiply, '
         || 'subtract, add), a driver_name and a driver_value (non-zero for divide)'
+            as message
     from nodes
     where
         nodes.parent_node_id is not null
@@ -322,37 +337,39 @@ target_rules as (
         )
     union all
     select
-        'driver_node_unreachable',
-        'error',
+        'driver_node_unreachable' as rule_id,
+        'error' as severity,
         nodes.kpi_id,
-        'driver_tree',
+        'driver_tree' as source_name,
         'driver_tree node ' || nodes.node_id || ' is not reached from any root within '
         || '{{ number_var("driver_tree_max_depth", 6) | int }} levels (missing parent '
         || coalesce(nodes.parent_node_id, '') || ', a cycle, or var driver_tree_max_depth)'
+            as message
     from nodes
     where
         nodes.parent_node_id is not null
-        and nodes.node_id not in (select node_id from paths)
+        and nodes.node_id not in (select paths.node_id from paths)
         and nodes.operation in ('divide', 'multiply', 'subtract', 'add')
         and nodes.driver_value is not null
     union all
     select
-        'driver_kpi_on_outcome',
-        'error',
+        'driver_kpi_on_outcome' as rule_id,
+        'error' as severity,
         nodes.kpi_id,
-        'driver_tree',
+        'driver_tree' as source_name,
         'driver_tree node ' || nodes.node_id || ' derives a target for outcome KPI '
         || nodes.kpi_id || ': only inputs and outputs get derived targets'
+            as message
     from nodes
     inner join registry on nodes.kpi_id = registry.kpi_id
     where nodes.parent_node_id is not null and registry.layer = 'outcome'
     union all
     select
-        'driver_kpi_derived_twice',
-        'error',
+        'driver_kpi_derived_twice' as rule_id,
+        'error' as severity,
         kpi_id,
-        'driver_tree',
-        'KPI ' || kpi_id || ' is derived by more than one driver_tree node: keep one'
+        'driver_tree' as source_name,
+        'KPI ' || kpi_id || ' is derived by more than one driver_tree node: keep one' as message
     from nodes
     where parent_node_id is not null and kpi_id is not null
     group by kpi_id
@@ -367,7 +384,7 @@ owner_rules as (
         'kpi_registry' as source_name,
         'team ' || owner || ' owns ' || cast(count(*) as {{ dbt.type_string() }})
         || ' KPIs (more than {{ max_per_owner }}): focus on the few that steer its outcomes'
-        as message
+            as message
     from registry
     where owner is not null and trim(owner) <> ''
     group by owner

@@ -39,8 +39,8 @@ final as (
     inner join periods
         on
             stated.grain = periods.grain
-            and periods.period_start >= stated.valid_from
-            and (stated.valid_to is null or periods.period_start <= stated.valid_to)
+            and stated.valid_from <= periods.period_start
+            and (stated.valid_to is null or stated.valid_to >= periods.period_start)
 )
 
 select * from final

@@ -88,8 +88,8 @@ latest_values as (
             and previous_period.period_index = current_period.period_index - 1
 ),
 
-{#- A KPI's pairs in either role: an output with its outcomes, an outcome with its outputs. -#}
 related as (
+    {#- A KPI's pairs in either role: an output with its outcomes, an outcome with its outputs. #}
     select
         output_kpi_id as kpi_id,
         outcome_kpi_id as related_kpi_id,

@@ -14,9 +14,21 @@ derived as (
 ),
 
 keys as (
-    select kpi_id, grain, period_start, dimension_name, dimension_value from stated
+    select
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value
+    from stated
     union
-    select kpi_id, grain, period_start, dimension_name, dimension_value from derived
+    select
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value
+    from derived
 ),
 
 final as (
@@ -29,12 +41,9 @@ final as (
         keys.dimension_name,
         keys.dimension_value,
         coalesce(stated.target_value, derived.target_value) as target_value,
-        case
-            when stated.target_source is not null then stated.target_source
-            else 'derived'
-        end as target_source,
+        coalesce(stated.target_source, 'derived') as target_source,
         case when stated.target_source = 'explicit' then stated.target_value end
-        as explicit_target_value,
+            as explicit_target_value,
         derived.target_value as derived_target_value,
         derived.derivation,
         derived.driver_node_id,

@@ -5,15 +5,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import Warehouse, run_dbt
+from conftest import Warehouse
 
 FPY = ("first_pass_yield", "return_rate_per_1000_units")
 ON_TIME = ("on_time_rate", "customer_churn_rate")
@@ -135,28 +133,12 @@ EXPECTED_TRAPS = {
     # Watching them adds 39 "recovery echoes" (a KPI recovering from a planted dip while its
     # lagging outcome still peaks: S2 defect rate / RTY vs returns, smb on-time / OTIF vs
     # churn, T2 resolution SLA vs CSAT) and ~40 noise flags in per-line and per-agent slices.
-    # Noise: small slices whose 3-month means swing by more than 25 % with nothing planted.
-    # Cancelled lines are single-digit counts a month; fewer of them is an "improvement".
+    # Noise: slices whose 3-period means swing by more than 25 % with nothing planted.
+    # Cancelled lines per segment are single-digit counts a month: monthly windows are
+    # thin_sample (< 30 lines, var output_trap_min_window_units); a quarter has enough.
     "cancellation_noise": flags(
-        CANCELLED,
-        "month",
-        "customer_segment",
-        {
-            "enterprise": "2024-11 2025-08",
-            "mid_market": "2025-05 2025-06",
-            "smb": "2025-01 2025-02 2025-12",
-        },
-    )
-    | flags(
-        CANCELLED,
-        "month",
-        "site",
-        {
-            "S1": "2025-02 2025-10",
-            "S3": "2024-06 2024-12 2025-06 2025-07",
-        },
-    )
-    | flags(CANCELLED, "quarter", "customer_segment", {"mid_market": "2025-10"}),
+        CANCELLED, "quarter", "customer_segment", {"mid_market": "2025-10"}
+    ),
     # Pipeline of the other segments (20-70 opportunities a month).
     "sales_noise": flags(
         PIPELINE,
@@ -167,30 +149,9 @@ EXPECTED_TRAPS = {
             "smb": "2025-01 2025-02",
         },
     ),
-    # One agent's tickets per day (24 agents), against that agent's few CSAT answers.
-    "agent_noise": flags(
-        RESOLVED,
-        "month",
-        "agent",
-        {
-            "AG001": "2025-08",
-            "AG004": "2024-06 2025-09 2025-10",
-            "AG007": "2025-01",
-            "AG008": "2024-10 2024-11 2024-12",
-            "AG009": "2025-06 2025-07",
-            "AG011": "2025-04",
-            "AG014": "2025-06 2025-07",
-            "AG015": "2024-09",
-            "AG016": "2025-10 2025-11",
-            "AG017": "2025-07",
-            "AG018": "2025-01 2025-08",
-            "AG019": "2024-06 2024-07",
-            "AG020": "2024-06",
-            "AG022": "2025-01",
-            "AG023": "2025-09 2025-10 2025-11",
-        },
-    )
-    | flags(RESOLVED, "quarter", "agent", {"AG008": "2025-07"}),
+    # One agent's tickets per day against that agent's CSAT answers: monthly windows hold
+    # ~20 answers (thin_sample); one quarterly window has enough and swings.
+    "agent_noise": flags(RESOLVED, "quarter", "agent", {"AG008": "2025-07"}),
 }
 
 
@@ -245,27 +206,3 @@ def test_every_trap_flag_is_explained(measured_traps) -> None:
     assert len(expected) == sum(len(group) for group in EXPECTED_TRAPS.values())  # disjoint
     assert measured_traps - expected == set(), "unexplained flags"
     assert expected - measured_traps == set(), "expected flags that no longer fire"
-
-
-@pytest.mark.parametrize(
-    ("model", "bad_vars", "message"),
-    [
-        ("fct_output_outcome_lags", {"lag_analysis_grains": ["year"]}, "lag_analysis_grains"),
-        ("fct_output_outcome_lags", {"lag_analysis_min_periods": 3}, "lag_analysis_min_periods"),
-        ("fct_output_traps", {"output_trap_window_periods": 0}, "output_trap_window_periods"),
-        ("fct_output_traps", {"output_trap_output_threshold": "x"}, "output_trap_output_threshold"),
-    ],
-)
-def test_bad_lag_and_trap_vars_fail_naming_the_var(
-    model: str, bad_vars: dict, message: str, tmp_path: Path, profiles_dir: Path
-) -> None:
-    result = run_dbt(
-        ["compile", "--select", model],
-        db_path=tmp_path / "output_kpis.duckdb",
-        target_path=tmp_path / "target",
-        profiles_dir=profiles_dir,
-        dbt_vars=json.dumps({"as_of": "2026-01-01 00:00:00", **bad_vars}),
-        check=False,
-    )
-    assert result.returncode != 0
-    assert f"var '{message}'" in result.stdout

@@ -60,6 +60,47 @@ CASES = [
         "grain",
         "day, week, month, quarter",
     ),
+    # Governance, status, lag analysis, output trap and anomalies (issue 4).
+    ("fct_output_outcome_lags", {"lag_analysis_grains": ["year"]}, "lag_analysis_grains", "day"),
+    (
+        "fct_output_outcome_lags",
+        {"lag_analysis_min_periods": 3},
+        "lag_analysis_min_periods",
+        ">= 4",
+    ),
+    ("fct_output_traps", {"output_trap_window_periods": 0}, "output_trap_window_periods", ">= 1"),
+    (
+        "fct_output_traps",
+        {"output_trap_output_threshold": "x"},
+        "output_trap_output_threshold",
+        ">= 0",
+    ),
+    ("fct_output_traps", {"output_trap_kinds": ["speed"]}, "output_trap_kinds", "volume, quality"),
+    (
+        "fct_kpi_anomalies",
+        {"anomaly_window_periods": 4},
+        "anomaly_window_periods",
+        "anomaly_min_periods",
+    ),
+    (
+        "fct_kpi_status",
+        {"kpi_status_at_risk_tolerance": -1},
+        "kpi_status_at_risk_tolerance",
+        ">= 0",
+    ),
+    (
+        "fct_kpi_status",
+        {"kpi_status_on_track_tolerance": 0.2},
+        "kpi_status_at_risk_tolerance",
+        "kpi_status_on_track_tolerance",
+    ),
+    ("int_governance__kpi_violations", {"kpi_max_per_owner": "five"}, "kpi_max_per_owner", ">= 0"),
+    (
+        "int_governance__driver_tree_paths",
+        {"driver_tree_max_depth": -1},
+        "driver_tree_max_depth",
+        ">= 0",
+    ),
 ]
 
 

@@ -6,7 +6,9 @@
     half-finished month must not look like a drop. Only output KPIs of the kinds in var
     output_trap_kinds are watched (default volume: "volume up, outcome flat"); quality and
     delivery KPIs recovering from a dip while a lagging outcome still peaks would otherwise
-    read as traps. -#}
+    read as traps. Each of the four window means must rest on at least
+    var output_trap_min_window_units units (denominator, or the count of a count KPI), else
+    the period is 'thin_sample', not judged. -#}
 {%- set grains = choice_list_var(
     'output_trap_grains', var('kpi_grains', ['day', 'week', 'month', 'quarter']),
     ['month', 'quarter']) -%}
@@ -17,6 +19,7 @@
 {%- set window_periods = number_var('output_trap_window_periods', 3) | int -%}
 {%- set output_threshold = number_var('output_trap_output_threshold', 0.25) -%}
 {%- set flat_tolerance = number_var('output_trap_outcome_flat_tolerance', 0.10) -%}
+{%- set min_units = number_var('output_trap_min_window_units', 30) -%}
 {%- if window_periods < 1 -%}
     {{ exceptions.raise_compiler_error(
         "var 'output_trap_window_periods' must be a whole number >= 1; got '"
@@ -46,6 +49,9 @@ series_points as (
         periods.period_index,
         links.output_value,
         links.outcome_value,
+        {#- The evidence behind each value: units in the denominator (a count KPI: the count). #}
+        coalesce(links.output_denominator, links.output_numerator) as output_units,
+        coalesce(links.outcome_denominator, links.outcome_numerator) as outcome_units,
         links.as_of_at
     from links
     inner join periods
@@ -100,7 +106,21 @@ windowed as (
                 when history.period_index <= anchor.period_index - {{ window_periods }}
                     then history.outcome_value
             end
-        ) as outcome_prior_mean
+        ) as outcome_prior_mean,
+        {%- for side in ['output', 'outcome'] %}
+        sum(
+            case
+                when history.period_index > anchor.period_index - {{ window_periods }}
+                    then history.{{ side }}_units
+            end
+        ) as {{ side }}_recent_units,
+        sum(
+            case
+                when history.period_index <= anchor.period_index - {{ window_periods }}
+                    then history.{{ side }}_units
+            end
+        ) as {{ side }}_prior_units{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from series_points as anchor
     inner join series_points as history
         on
@@ -129,6 +149,13 @@ oriented as (
                 then 'incomplete_window'
             when windowed.output_prior_mean = 0 or windowed.outcome_prior_mean = 0
                 then 'zero_baseline'
+            {#- A 3-month mean of 7 cancelled lines or 20 CSAT answers swings by 25 % on its own. #}
+            when
+                coalesce(windowed.output_recent_units, 0) < {{ min_units }}
+                or coalesce(windowed.output_prior_units, 0) < {{ min_units }}
+                or coalesce(windowed.outcome_recent_units, 0) < {{ min_units }}
+                or coalesce(windowed.outcome_prior_units, 0) < {{ min_units }}
+                then 'thin_sample'
             else 'evaluated'
         end as evaluation_status,
         case output_kpi.direction when 'lower_is_better' then -1.0 else 1.0 end

@@ -204,6 +204,19 @@ def test_site_throughput_rate_matches_hand_count(warehouse: Warehouse) -> None:
     num, den, value = mart_row(warehouse, "throughput_rate", "site", "S2")
     assert num == good and den == pytest.approx(hours, abs=1e-9)
     assert value == pytest.approx(good / hours, abs=1e-9)
+    assert mart_row(warehouse, "good_units", "site", "S2") == (good, None, good)
+
+
+def test_units_started_matches_hand_count(warehouse: Warehouse) -> None:
+    """A serial counts once, on the site-local date of its first (non-duplicate) event."""
+    first_local: dict[str, tuple[datetime, str]] = {}
+    for e in unique_events():
+        serial = e["serial_number"]
+        if serial not in first_local or e["at"] < first_local[serial][0]:
+            first_local[serial] = (e["at"], e["event_local"][:10])
+    started = sum(in_month(date.fromisoformat(day)) for _, day in first_local.values())
+    assert started > 1000
+    assert mart_row(warehouse, "units_started") == (started, None, started)
 
 
 # --- sales ------------------------------------------------------------------------------

@@ -107,20 +107,30 @@ windowed as (
                     then history.outcome_value
             end
         ) as outcome_prior_mean,
-        {%- for side in ['output', 'outcome'] %}
         sum(
             case
                 when history.period_index > anchor.period_index - {{ window_periods }}
-                    then history.{{ side }}_units
+                    then history.output_units
             end
-        ) as {{ side }}_recent_units,
+        ) as output_recent_units,
         sum(
             case
                 when history.period_index <= anchor.period_index - {{ window_periods }}
-                    then history.{{ side }}_units
+                    then history.output_units
             end
-        ) as {{ side }}_prior_units{% if not loop.last %},{% endif %}
-        {%- endfor %}
+        ) as output_prior_units,
+        sum(
+            case
+                when history.period_index > anchor.period_index - {{ window_periods }}
+                    then history.outcome_units
+            end
+        ) as outcome_recent_units,
+        sum(
+            case
+                when history.period_index <= anchor.period_index - {{ window_periods }}
+                    then history.outcome_units
+            end
+        ) as outcome_prior_units
     from series_points as anchor
     inner join series_points as history
         on

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('crm', 'crm_opportunities') }}
+    select * from {{ clean_source('crm', 'crm_opportunities') }}
 ),
 
 deduplicated as (

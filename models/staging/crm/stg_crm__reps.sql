@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('crm', 'crm_reps') }}
+    select * from {{ clean_source('crm', 'crm_reps') }}
 ),
 
 deduplicated as (

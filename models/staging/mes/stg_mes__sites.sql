@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('mes', 'mes_sites') }}
+    select * from {{ clean_source('mes', 'mes_sites') }}
 ),
 
 deduplicated as (

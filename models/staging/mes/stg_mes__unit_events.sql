@@ -2,7 +2,7 @@
     serial, step, type, result and instant) are kept and flagged, so every raw row is accounted
     for and the unit models can ignore them. -#}
 with source as (
-    select * from {{ source('mes', 'mes_unit_events') }}
+    select * from {{ clean_source('mes', 'mes_unit_events') }}
 ),
 
 work_orders as (

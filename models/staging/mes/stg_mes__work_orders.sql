@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('mes', 'mes_work_orders') }}
+    select * from {{ clean_source('mes', 'mes_work_orders') }}
 ),
 
 lines as (

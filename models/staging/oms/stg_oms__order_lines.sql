@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('oms', 'oms_order_lines') }}
+    select * from {{ clean_source('oms', 'oms_order_lines') }}
 ),
 
 deduplicated as (

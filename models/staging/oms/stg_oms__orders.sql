@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('oms', 'oms_orders') }}
+    select * from {{ clean_source('oms', 'oms_orders') }}
 ),
 
 deduplicated as (

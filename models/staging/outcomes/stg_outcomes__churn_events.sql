@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('outcomes', 'cs_churn_events') }}
+    select * from {{ clean_source('outcomes', 'cs_churn_events') }}
 ),
 
 deduplicated as (

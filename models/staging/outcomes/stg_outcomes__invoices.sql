@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('outcomes', 'fin_invoices') }}
+    select * from {{ clean_source('outcomes', 'fin_invoices') }}
 ),
 
 deduplicated as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('outcomes', 'qa_return_claims') }}
+    select * from {{ clean_source('outcomes', 'qa_return_claims') }}
 ),
 
 deduplicated as (

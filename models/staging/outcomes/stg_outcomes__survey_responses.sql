@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('outcomes', 'cx_survey_responses') }}
+    select * from {{ clean_source('outcomes', 'cx_survey_responses') }}
 ),
 
 deduplicated as (

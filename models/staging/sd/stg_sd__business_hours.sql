@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('sd', 'sd_business_hours') }}
+    select * from {{ clean_source('sd', 'sd_business_hours') }}
 ),
 
 deduplicated as (

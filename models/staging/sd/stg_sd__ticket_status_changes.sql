@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('sd', 'sd_ticket_status_changes') }}
+    select * from {{ clean_source('sd', 'sd_ticket_status_changes') }}
 ),
 
 deduplicated as (

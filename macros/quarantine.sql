@@ -1,0 +1,252 @@
+{% macro clean_source(source_name, table_name) -%}
+    {#- The rows of a raw table that pass every quarantine rule, with the raw columns only:
+        what its staging model reads instead of source(). -#}
+    {%- set spec = quarantine_spec(table_name) -%}
+    {{ check_source_columns(source_name, table_name) }}
+    (
+        {{ checked_source_sql(source_name, table_name) }}
+        select {{ spec.columns.keys() | join(', ') }}
+        from checked
+        where quarantine_reason is null
+    ) as clean_rows
+{%- endmacro %}
+
+
+{% macro quarantined_source(source_name, table_name) -%}
+    {#- The rows of a raw table that break a quarantine rule: source, key, reason code, the
+        column or rule behind it, and the raw payload as text. -#}
+    {%- set spec = quarantine_spec(table_name) -%}
+    (
+        {{ checked_source_sql(source_name, table_name) }}
+        select
+            '{{ source_name }}.{{ table_name }}' as source_table,
+            record_key,
+            quarantine_reason,
+            quarantine_detail,
+            payload
+        from checked
+        where quarantine_reason is not null
+    ) as quarantined_{{ table_name }}
+{%- endmacro %}
+
+
+{% macro checked_source_sql(source_name, table_name) -%}
+    {#-
+        `with ... checked as (...)`: every raw row with typed copies of its columns (t_<col>),
+        its key and payload as text, and the first quarantine rule it breaks (null when clean).
+        Rules, in order: null_key, invalid_identifier, uncastable_value,
+        timestamp_without_time_zone, unknown_value, conflicting_duplicate_key, duplicate_row
+        (exact copies after the first), the table's own checks, unknown_reference,
+        future_timestamp. The rules for each table are in quarantine_spec.
+    -#}
+    {%- set spec = quarantine_spec(table_name) -%}
+    {%- set string = dbt.type_string() -%}
+    {%- set columns = spec.columns.keys() | list -%}
+    {%- set key = spec.key -%}
+    {%- set future_limit = dbt.dateadd('day', 1, "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)") -%}
+    with raw_rows as (
+        select * from {{ source(source_name, table_name) }}
+    ),
+
+    typed as (
+        select
+            {%- for column, type in spec.columns.items() %}
+            {{ column }},
+            {{ quarantine_typed(column, type) }} as t_{{ column }},
+            {%- endfor %}
+            {{ quarantine_text(key[0]) }}{% for column in key[1:] %} || '|' || {{ quarantine_text(column) }}{% endfor %} as record_key,
+            {% for column in columns -%}
+            '{{ column }}=' || {{ quarantine_text(column) }}{% if not loop.last %} || '; ' || {% endif %}
+            {%- endfor %} as payload
+        from raw_rows
+    ),
+
+    windowed as (
+        select
+            *,
+            min(payload) over (partition by {{ key | join(', ') }})
+            <> max(payload) over (partition by {{ key | join(', ') }}) as has_key_conflict,
+            row_number() over (partition by payload order by payload) as copy_number
+        from typed
+    ),
+
+    checked as (
+        select
+            *,
+            case
+                {%- for column in key %}
+                when {{ column }} is null or trim(cast({{ column }} as {{ string }})) = ''
+                    then 'null_key'
+                {%- endfor %}
+                {%- for column in spec.get('ids', key) %}
+                when not {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', '^[A-Za-z0-9_.:-]+$') }}
+                    then 'invalid_identifier'
+                {%- endfor %}
+                {%- for column, type in spec.columns.items() if type != 'string' %}
+                when
+                    {{ column }} is not null
+                    and trim(cast({{ column }} as {{ string }})) <> ''
+                    and t_{{ column }} is null
+                    then 'uncastable_value'
+                {%- endfor %}
+                {%- for column, type in spec.columns.items() if type == 'utc' %}
+                when
+                    {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', 'T') }}
+                    and not {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', 'Z$') }}
+                    then 'timestamp_without_time_zone'
+                {%- endfor %}
+                {%- for column, values in spec.get('enums', {}).items() %}
+                when lower(trim(t_{{ column }})) not in ('{{ values | join("', '") }}')
+                    then 'unknown_value'
+                {%- endfor %}
+                when has_key_conflict then 'conflicting_duplicate_key'
+                when copy_number > 1 then 'duplicate_row'
+                {%- for check in spec.get('checks', []) %}
+                when {{ check.when }} then '{{ check.reason }}'
+                {%- endfor %}
+                {%- for column, parent in spec.get('refs', {}).items() %}
+                when
+                    t_{{ column }} is not null
+                    and t_{{ column }} not in (
+                        select cast({{ parent[2] }} as {{ string }})
+                        from {{ source(parent[0], parent[1]) }}
+                        where {{ parent[2] }} is not null
+                    )
+                    then 'unknown_reference'
+                {%- endfor %}
+                {%- for column, type in spec.columns.items() if type in ('utc', 'timestamp') and column not in spec.get('future_ok', []) %}
+                when t_{{ column }} > {{ future_limit }} then 'future_timestamp'
+                {%- endfor %}
+            end as quarantine_reason,
+            case
+                {%- for column in key %}
+                when {{ column }} is null or trim(cast({{ column }} as {{ string }})) = ''
+                    then '{{ column }}'
+                {%- endfor %}
+                {%- for column in spec.get('ids', key) %}
+                when not {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', '^[A-Za-z0-9_.:-]+$') }}
+                    then '{{ column }}'
+                {%- endfor %}
+                {%- for column, type in spec.columns.items() if type != 'string' %}
+                when
+                    {{ column }} is not null
+                    and trim(cast({{ column }} as {{ string }})) <> ''
+                    and t_{{ column }} is null
+                    then '{{ column }}: not a {{ type }}'
+                {%- endfor %}
+                {%- for column, type in spec.columns.items() if type == 'utc' %}
+                when
+                    {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', 'T') }}
+                    and not {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', 'Z$') }}
+                    then '{{ column }}'
+                {%- endfor %}
+                {%- for column, values in spec.get('enums', {}).items() %}
+                when lower(trim(t_{{ column }})) not in ('{{ values | join("', '") }}')
+                    then '{{ column }}'
+                {%- endfor %}
+                when has_key_conflict then '{{ key | join(", ") }}'
+                when copy_number > 1 then 'exact copy of an earlier row'
+                {%- for check in spec.get('checks', []) %}
+                when {{ check.when }} then '{{ check.detail | default(check.reason) }}'
+                {%- endfor %}
+                {%- for column, parent in spec.get('refs', {}).items() %}
+                when
+                    t_{{ column }} is not null
+                    and t_{{ column }} not in (
+                        select cast({{ parent[2] }} as {{ string }})
+                        from {{ source(parent[0], parent[1]) }}
+                        where {{ parent[2] }} is not null
+                    )
+                    then '{{ column }} -> {{ parent[1] }}.{{ parent[2] }}'
+                {%- endfor %}
+                {%- for column, type in spec.columns.items() if type in ('utc', 'timestamp') and column not in spec.get('future_ok', []) %}
+                when t_{{ column }} > {{ future_limit }} then '{{ column }}'
+                {%- endfor %}
+            end as quarantine_detail
+        from windowed
+    )
+{%- endmacro %}
+
+
+{% macro quarantine_text(column) -%}
+    coalesce(cast({{ column }} as {{ dbt.type_string() }}), '')
+{%- endmacro %}
+
+
+{% macro quarantine_typed(column, type) -%}
+    {#- The typed value of a raw column, or null when it cannot be read as that type. -#}
+    {%- if type == 'string' -%}
+        cast({{ column }} as {{ dbt.type_string() }})
+    {%- elif type == 'utc' -%}
+        {{ safe_cast("replace(replace(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), 'T', ' '), 'Z', '')", 'timestamp') }}
+    {%- elif type in ('integer', 'date', 'timestamp', 'boolean') -%}
+        {{ safe_cast('nullif(trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ")), '')", type) }}
+    {%- elif type == 'number' -%}
+        {{ safe_cast('nullif(trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ")), '')", 'double precision') }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("quarantine type must be string, integer, number, date, timestamp, utc or boolean; got '" ~ type ~ "' for " ~ column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro safe_cast(expr, type) -%}
+    {{ return(adapter.dispatch('safe_cast', 'output_kpis')(expr, type)) }}
+{%- endmacro %}
+
+{% macro default__safe_cast(expr, type) -%}
+    try_cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+{% macro postgres__safe_cast(expr, type) -%}
+    {#- Postgres has no try_cast: read the text only when it has the type's shape. -#}
+    {%- set patterns = {
+        'integer': '^[+-]?[0-9]{1,9}$',
+        'double precision': '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$',
+        'date': '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+        'timestamp': '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$',
+        'boolean': '^(true|false|t|f|0|1)$',
+    } -%}
+    case when ({{ expr }}) ~* '{{ patterns[type] }}' then cast({{ expr }} as {{ type }}) end
+{%- endmacro %}
+
+
+{% macro regex_matches(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches', 'output_kpis')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_matches(expr, pattern) -%}
+    coalesce(regexp_matches({{ expr }}, '{{ pattern }}'), true)
+{%- endmacro %}
+
+{% macro postgres__regex_matches(expr, pattern) -%}
+    coalesce(({{ expr }}) ~ '{{ pattern }}', true)
+{%- endmacro %}
+
+{% macro spark__regex_matches(expr, pattern) -%}
+    coalesce(({{ expr }}) rlike '{{ pattern }}', true)
+{%- endmacro %}
+
+
+{% macro check_source_columns(source_name, table_name) -%}
+    {#- A structural problem stops the build with a message naming the raw table and the
+        column, instead of a binder error deep inside a staging model. -#}
+    {%- if execute -%}
+        {%- set relation = source(source_name, table_name) -%}
+        {%- set found = adapter.get_columns_in_relation(relation) | map(attribute='name')
+            | map('lower') | list -%}
+        {%- if found | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "raw table " ~ relation ~ " (source " ~ source_name ~ "." ~ table_name
+                ~ ") does not exist or has no columns") }}
+        {%- endif -%}
+        {%- set missing = [] -%}
+        {%- for column in quarantine_spec(table_name).columns -%}
+            {%- if column | lower not in found -%}{%- do missing.append(column) -%}{%- endif -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                "raw table " ~ relation ~ " (source " ~ source_name ~ "." ~ table_name
+                ~ ") is missing column(s): " ~ missing | join(', ')) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

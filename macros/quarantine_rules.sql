@@ -1,0 +1,320 @@
+{% macro quarantine_spec(table_name) -%}
+    {#-
+        What a valid row of each raw table looks like. For every table:
+          columns   column -> type (string, integer, number, date, timestamp = site-local wall
+                    clock, utc = ISO-8601 text ending in Z, boolean); the payload keeps them all
+          key       the columns that identify a row
+          ids       identifier columns that must be plain codes (letters, digits, _ . : -);
+                    default: the key
+          enums     column -> allowed values (compared lower-cased)
+          refs      column -> (source, table, column) it must exist in
+          checks    [{reason, when, detail}]: table rules on the typed columns t_<col>
+          future_ok timestamp columns allowed to lie in the future (planned shifts, work orders)
+        Override in your project by copying this macro (dispatch) when your sources differ.
+    -#}
+    {%- set now = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)" -%}
+    {%- set specs = {
+        'mes_sites': {
+            'columns': {'site_id': 'string', 'site_name': 'string', 'time_zone': 'string',
+                        'country': 'string'},
+            'key': ['site_id'],
+        },
+        'mes_lines': {
+            'columns': {'line_id': 'string', 'site_id': 'string', 'line_name': 'string',
+                        'route_id': 'string'},
+            'key': ['line_id'],
+            'ids': ['line_id', 'site_id', 'route_id'],
+            'refs': {'site_id': ('mes', 'mes_sites', 'site_id')},
+        },
+        'mes_route_steps': {
+            'columns': {'route_id': 'string', 'step_code': 'string', 'step_sequence': 'integer',
+                        'is_final_step': 'boolean'},
+            'key': ['route_id', 'step_code'],
+            'checks': [{'reason': 'non_positive_value', 'when': 't_step_sequence <= 0',
+                        'detail': 'step_sequence <= 0'}],
+        },
+        'mes_work_orders': {
+            'columns': {'work_order_id': 'string', 'line_id': 'string', 'product_code': 'string',
+                        'planned_quantity': 'integer', 'released_local': 'timestamp'},
+            'key': ['work_order_id'],
+            'ids': ['work_order_id', 'line_id', 'product_code'],
+            'refs': {'line_id': ('mes', 'mes_lines', 'line_id')},
+            'future_ok': ['released_local'],
+            'checks': [{'reason': 'non_positive_quantity', 'when': 't_planned_quantity <= 0',
+                        'detail': 'planned_quantity <= 0'}],
+        },
+        'mes_shifts': {
+            'columns': {'shift_id': 'string', 'line_id': 'string', 'shift_date': 'date',
+                        'shift_code': 'string', 'shift_start_local': 'timestamp',
+                        'shift_end_local': 'timestamp', 'planned_downtime_minutes': 'integer',
+                        'unplanned_downtime_minutes': 'integer'},
+            'key': ['shift_id'],
+            'ids': ['shift_id', 'line_id'],
+            'enums': {'shift_code': ['a', 'b']},
+            'future_ok': ['shift_start_local', 'shift_end_local'],
+            'refs': {'line_id': ('mes', 'mes_lines', 'line_id')},
+            'checks': [
+                {'reason': 'end_before_start', 'when': 't_shift_end_local <= t_shift_start_local',
+                 'detail': 'shift_end_local <= shift_start_local'},
+                {'reason': 'negative_value',
+                 'when': 't_planned_downtime_minutes < 0 or t_unplanned_downtime_minutes < 0',
+                 'detail': 'downtime minutes < 0'},
+                {'reason': 'extreme_value',
+                 'when': 't_planned_downtime_minutes + coalesce(t_unplanned_downtime_minutes, 0)'
+                         ~ ' > 1440',
+                 'detail': 'downtime longer than a day'},
+            ],
+        },
+        'mes_unit_events': {
+            'columns': {'event_id': 'string', 'serial_number': 'string', 'work_order_id': 'string',
+                        'step_code': 'string', 'event_type': 'string', 'result': 'string',
+                        'event_local': 'timestamp', 'station_id': 'string'},
+            'key': ['event_id'],
+            'ids': ['event_id', 'serial_number', 'work_order_id', 'step_code'],
+            'enums': {'event_type': ['inspection', 'retest', 'rework', 'repair', 'scrap'],
+                      'result': ['pass', 'fail']},
+            'refs': {'work_order_id': ('mes', 'mes_work_orders', 'work_order_id')},
+            'checks': [{'reason': 'missing_value', 'when': 't_event_local is null',
+                        'detail': 'event_local is empty'}],
+        },
+        'mes_defects': {
+            'columns': {'defect_id': 'string', 'event_id': 'string', 'defect_code': 'string'},
+            'key': ['defect_id'],
+            'ids': ['defect_id', 'event_id', 'defect_code'],
+            'refs': {'event_id': ('mes', 'mes_unit_events', 'event_id')},
+        },
+        'oms_customers': {
+            'columns': {'customer_id': 'string', 'customer_name': 'string', 'segment': 'string',
+                        'region': 'string', 'time_zone': 'string', 'signed_up_date': 'date'},
+            'key': ['customer_id'],
+            'enums': {'segment': ['enterprise', 'mid_market', 'smb']},
+        },
+        'oms_orders': {
+            'columns': {'order_id': 'string', 'customer_id': 'string', 'site_id': 'string',
+                        'ordered_at': 'utc'},
+            'key': ['order_id'],
+            'ids': ['order_id', 'customer_id', 'site_id'],
+            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
+                     'site_id': ('mes', 'mes_sites', 'site_id')},
+        },
+        'oms_order_lines': {
+            'columns': {'order_line_id': 'string', 'order_id': 'string', 'line_number': 'integer',
+                        'product_code': 'string', 'ordered_quantity': 'integer',
+                        'first_promised_date': 'date', 'revised_promised_date': 'date',
+                        'cancelled_at': 'utc'},
+            'key': ['order_line_id'],
+            'ids': ['order_line_id', 'order_id', 'product_code'],
+            'refs': {'order_id': ('oms', 'oms_orders', 'order_id')},
+            'checks': [
+                {'reason': 'non_positive_quantity', 'when': 't_ordered_quantity <= 0',
+                 'detail': 'ordered_quantity <= 0'},
+                {'reason': 'extreme_value', 'when': 't_ordered_quantity > 100000',
+                 'detail': 'ordered_quantity > 100000'},
+                {'reason': 'missing_value', 'when': 't_first_promised_date is null',
+                 'detail': 'first_promised_date is empty'},
+            ],
+        },
+        'oms_shipments': {
+            'columns': {'shipment_id': 'string', 'order_line_id': 'string',
+                        'shipped_quantity': 'integer', 'shipped_at': 'utc', 'delivered_at': 'utc'},
+            'key': ['shipment_id'],
+            'ids': ['shipment_id', 'order_line_id'],
+            'refs': {'order_line_id': ('oms', 'oms_order_lines', 'order_line_id')},
+            'checks': [
+                {'reason': 'non_positive_quantity', 'when': 't_shipped_quantity <= 0',
+                 'detail': 'shipped_quantity <= 0'},
+                {'reason': 'delivered_before_shipped', 'when': 't_delivered_at < t_shipped_at',
+                 'detail': 'delivered_at < shipped_at'},
+                {'reason': 'shipped_before_ordered',
+                 'when': 't_shipped_at < (select min(' ~ quarantine_typed('o.ordered_at', 'utc')
+                         ~ ') from ' ~ source('oms', 'oms_order_lines') ~ ' as l inner join '
+                         ~ source('oms', 'oms_orders') ~ ' as o on l.order_id = o.order_id'
+                         ~ ' where cast(l.order_line_id as ' ~ dbt.type_string()
+                         ~ ') = t_order_line_id)',
+                 'detail': 'shipped_at < ordered_at of the order'},
+            ],
+        },
+        'sd_business_hours': {
+            'columns': {'schedule_id': 'string', 'time_zone': 'string', 'iso_weekday': 'integer',
+                        'open_time': 'string', 'close_time': 'string'},
+            'key': ['schedule_id', 'iso_weekday'],
+            'checks': [
+                {'reason': 'out_of_range', 'when': 't_iso_weekday not between 1 and 7',
+                 'detail': 'iso_weekday outside 1..7'},
+                {'reason': 'end_before_start', 'when': 't_close_time <= t_open_time',
+                 'detail': 'close_time <= open_time'},
+            ],
+        },
+        'sd_teams': {
+            'columns': {'team_id': 'string', 'team_name': 'string', 'schedule_id': 'string'},
+            'key': ['team_id'],
+        },
+        'sd_agents': {
+            'columns': {'agent_id': 'string', 'agent_name': 'string', 'team_id': 'string',
+                        'active_from_date': 'date', 'active_to_date': 'date'},
+            'key': ['agent_id'],
+            'ids': ['agent_id', 'team_id'],
+            'refs': {'team_id': ('sd', 'sd_teams', 'team_id')},
+            'checks': [{'reason': 'end_before_start',
+                        'when': 't_active_to_date < t_active_from_date',
+                        'detail': 'active_to_date < active_from_date'}],
+        },
+        'sd_sla_policies': {
+            'columns': {'policy_id': 'string', 'priority': 'string', 'metric': 'string',
+                        'target_minutes': 'integer', 'clock': 'string',
+                        'pause_on_pending': 'boolean', 'valid_from_date': 'date',
+                        'valid_to_date': 'date'},
+            'key': ['policy_id'],
+            'enums': {'priority': ['urgent', 'high', 'normal', 'low'],
+                      'metric': ['first_reply', 'resolution'],
+                      'clock': ['calendar', 'business']},
+            'checks': [
+                {'reason': 'non_positive_value', 'when': 't_target_minutes <= 0',
+                 'detail': 'target_minutes <= 0'},
+                {'reason': 'end_before_start', 'when': 't_valid_to_date < t_valid_from_date',
+                 'detail': 'valid_to_date < valid_from_date'},
+            ],
+        },
+        'sd_tickets': {
+            'columns': {'ticket_id': 'string', 'customer_id': 'string', 'team_id': 'string',
+                        'agent_id': 'string', 'priority': 'string', 'channel': 'string',
+                        'created_at': 'utc', 'first_replied_at': 'utc'},
+            'key': ['ticket_id'],
+            'ids': ['ticket_id', 'customer_id', 'team_id', 'agent_id'],
+            'enums': {'priority': ['urgent', 'high', 'normal', 'low'],
+                      'channel': ['email', 'web', 'chat', 'phone']},
+            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
+                     'team_id': ('sd', 'sd_teams', 'team_id'),
+                     'agent_id': ('sd', 'sd_agents', 'agent_id')},
+            'checks': [
+                {'reason': 'missing_value', 'when': 't_created_at is null',
+                 'detail': 'created_at is empty'},
+                {'reason': 'event_before_creation', 'when': 't_first_replied_at < t_created_at',
+                 'detail': 'first_replied_at < created_at'},
+            ],
+        },
+        'sd_ticket_status_changes': {
+            'columns': {'change_id': 'string', 'ticket_id': 'string', 'status': 'string',
+                        'changed_at': 'utc'},
+            'key': ['change_id'],
+            'ids': ['change_id', 'ticket_id'],
+            'enums': {'status': ['new', 'open', 'pending', 'on_hold', 'solved', 'closed']},
+            'refs': {'ticket_id': ('sd', 'sd_tickets', 'ticket_id')},
+            'checks': [
+                {'reason': 'missing_value', 'when': 't_changed_at is null',
+                 'detail': 'changed_at is empty'},
+                {'reason': 'event_before_creation',
+                 'when': 't_changed_at < (select min(' ~ quarantine_typed('t.created_at', 'utc')
+                         ~ ') from ' ~ source('sd', 'sd_tickets') ~ ' as t where cast(t.ticket_id as '
+                         ~ dbt.type_string() ~ ') = t_ticket_id)',
+                 'detail': 'changed_at < created_at of the ticket'},
+            ],
+        },
+        'crm_reps': {
+            'columns': {'rep_id': 'string', 'rep_name': 'string', 'sales_team': 'string',
+                        'region': 'string'},
+            'key': ['rep_id'],
+        },
+        'crm_opportunities': {
+            'columns': {'opportunity_id': 'string', 'customer_id': 'string', 'rep_id': 'string',
+                        'created_at': 'utc', 'qualified_at': 'utc', 'closed_at': 'utc',
+                        'stage': 'string', 'amount': 'number'},
+            'key': ['opportunity_id'],
+            'ids': ['opportunity_id', 'customer_id', 'rep_id'],
+            'enums': {'stage': ['prospecting', 'qualified', 'proposal', 'won', 'lost']},
+            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
+                     'rep_id': ('crm', 'crm_reps', 'rep_id')},
+            'checks': [
+                {'reason': 'negative_value', 'when': 't_amount < 0', 'detail': 'amount < 0'},
+                {'reason': 'extreme_value', 'when': 't_amount > 100000000',
+                 'detail': 'amount > 100,000,000'},
+                {'reason': 'end_before_start',
+                 'when': 't_closed_at < t_created_at or t_qualified_at < t_created_at',
+                 'detail': 'closed_at or qualified_at < created_at'},
+            ],
+        },
+        'fin_invoices': {
+            'columns': {'invoice_id': 'string', 'customer_id': 'string', 'site_id': 'string',
+                        'invoice_date': 'date', 'amount': 'number'},
+            'key': ['invoice_id'],
+            'ids': ['invoice_id', 'customer_id', 'site_id'],
+            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id')},
+            'checks': [
+                {'reason': 'missing_value', 'when': 't_amount is null or t_invoice_date is null',
+                 'detail': 'amount or invoice_date is empty'},
+                {'reason': 'extreme_value', 'when': 'abs(t_amount) > 100000000',
+                 'detail': '|amount| > 100,000,000'},
+                {'reason': 'future_date',
+                 'when': 't_invoice_date > cast(' ~ dbt.dateadd('day', 1, now) ~ ' as date)',
+                 'detail': 'invoice_date after the build'},
+            ],
+        },
+        'cx_survey_responses': {
+            'columns': {'response_id': 'string', 'survey_type': 'string', 'ticket_id': 'string',
+                        'customer_id': 'string', 'score': 'integer', 'responded_at': 'utc'},
+            'key': ['response_id'],
+            'ids': ['response_id', 'ticket_id', 'customer_id'],
+            'enums': {'survey_type': ['csat', 'nps']},
+            'refs': {'ticket_id': ('sd', 'sd_tickets', 'ticket_id'),
+                     'customer_id': ('oms', 'oms_customers', 'customer_id')},
+            'checks': [{'reason': 'out_of_range',
+                        'when': "(lower(t_survey_type) = 'csat' and t_score not between 1 and 5)"
+                                ~ " or (lower(t_survey_type) = 'nps' and t_score not between 0 and 10)",
+                        'detail': 'score outside 1-5 (CSAT) or 0-10 (NPS)'}],
+        },
+        'qa_return_claims': {
+            'columns': {'claim_id': 'string', 'claim_type': 'string', 'serial_number': 'string',
+                        'customer_id': 'string', 'site_id': 'string', 'claimed_date': 'date',
+                        'quantity': 'integer'},
+            'key': ['claim_id'],
+            'ids': ['claim_id', 'serial_number', 'customer_id', 'site_id'],
+            'enums': {'claim_type': ['return', 'warranty']},
+            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
+                     'site_id': ('mes', 'mes_sites', 'site_id')},
+            'checks': [{'reason': 'non_positive_quantity', 'when': 't_quantity <= 0',
+                        'detail': 'quantity <= 0'}],
+        },
+        'cs_churn_events': {
+            'columns': {'customer_id': 'string', 'churned_date': 'date', 'reason': 'string'},
+            'key': ['customer_id'],
+            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id')},
+            'checks': [{'reason': 'missing_value', 'when': 't_churned_date is null',
+                        'detail': 'churned_date is empty'}],
+        },
+    } -%}
+    {%- if table_name not in specs -%}
+        {{ exceptions.raise_compiler_error("no quarantine_spec for raw table '" ~ table_name ~ "'") }}
+    {%- endif -%}
+    {{ return(specs[table_name]) }}
+{%- endmacro %}
+
+
+{% macro quarantine_tables() -%}
+    {#- Every raw table with its source and staging model, for the quarantine and the
+        reconciliation. -#}
+    {{ return([
+        ('mes', 'mes_sites', 'stg_mes__sites'),
+        ('mes', 'mes_lines', 'stg_mes__lines'),
+        ('mes', 'mes_route_steps', 'stg_mes__route_steps'),
+        ('mes', 'mes_work_orders', 'stg_mes__work_orders'),
+        ('mes', 'mes_shifts', 'stg_mes__shifts'),
+        ('mes', 'mes_unit_events', 'stg_mes__unit_events'),
+        ('mes', 'mes_defects', 'stg_mes__defects'),
+        ('oms', 'oms_customers', 'stg_oms__customers'),
+        ('oms', 'oms_orders', 'stg_oms__orders'),
+        ('oms', 'oms_order_lines', 'stg_oms__order_lines'),
+        ('oms', 'oms_shipments', 'stg_oms__shipments'),
+        ('sd', 'sd_business_hours', 'stg_sd__business_hours'),
+        ('sd', 'sd_teams', 'stg_sd__teams'),
+        ('sd', 'sd_agents', 'stg_sd__agents'),
+        ('sd', 'sd_sla_policies', 'stg_sd__sla_policies'),
+        ('sd', 'sd_tickets', 'stg_sd__tickets'),
+        ('sd', 'sd_ticket_status_changes', 'stg_sd__ticket_status_changes'),
+        ('crm', 'crm_reps', 'stg_crm__reps'),
+        ('crm', 'crm_opportunities', 'stg_crm__opportunities'),
+        ('outcomes', 'fin_invoices', 'stg_outcomes__invoices'),
+        ('outcomes', 'cx_survey_responses', 'stg_outcomes__survey_responses'),
+        ('outcomes', 'qa_return_claims', 'stg_outcomes__return_claims'),
+        ('outcomes', 'cs_churn_events', 'stg_outcomes__churn_events'),
+    ]) }}
+{%- endmacro %}

@@ -230,8 +230,9 @@
 {% macro check_source_columns(source_name, table_name) -%}
     {#- A structural problem stops the build with a message naming the raw table and the
         column, instead of a binder error deep inside a staging model. -#}
-    {%- if execute -%}
-        {%- set relation = source(source_name, table_name) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {#- In a dbt unit test the source is a fixture CTE: nothing to inspect. #}
+    {%- if execute and not (relation | string).startswith('__dbt__cte__') -%}
         {%- set found = adapter.get_columns_in_relation(relation) | map(attribute='name')
             | map('lower') | list -%}
         {%- if found | length == 0 -%}

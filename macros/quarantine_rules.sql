@@ -125,13 +125,6 @@
                  'detail': 'shipped_quantity <= 0'},
                 {'reason': 'delivered_before_shipped', 'when': 't_delivered_at < t_shipped_at',
                  'detail': 'delivered_at < shipped_at'},
-                {'reason': 'shipped_before_ordered',
-                 'when': 't_shipped_at < (select min(' ~ quarantine_typed('o.ordered_at', 'utc')
-                         ~ ') from ' ~ source('oms', 'oms_order_lines') ~ ' as l inner join '
-                         ~ source('oms', 'oms_orders') ~ ' as o on l.order_id = o.order_id'
-                         ~ ' where cast(l.order_line_id as ' ~ dbt.type_string()
-                         ~ ') = t_order_line_id)',
-                 'detail': 'shipped_at < ordered_at of the order'},
             ],
         },
         'sd_business_hours': {
@@ -203,11 +196,6 @@
             'checks': [
                 {'reason': 'missing_value', 'when': 't_changed_at is null',
                  'detail': 'changed_at is empty'},
-                {'reason': 'event_before_creation',
-                 'when': 't_changed_at < (select min(' ~ quarantine_typed('t.created_at', 'utc')
-                         ~ ') from ' ~ source('sd', 'sd_tickets') ~ ' as t where cast(t.ticket_id as '
-                         ~ dbt.type_string() ~ ') = t_ticket_id)',
-                 'detail': 'changed_at < created_at of the ticket'},
             ],
         },
         'crm_reps': {
@@ -285,7 +273,29 @@
     {%- if table_name not in specs -%}
         {{ exceptions.raise_compiler_error("no quarantine_spec for raw table '" ~ table_name ~ "'") }}
     {%- endif -%}
-    {{ return(specs[table_name]) }}
+    {%- set spec = specs[table_name] -%}
+    {#- Checks that read another raw table are added only for their own table, so no staging
+        model depends on sources it does not check against. #}
+    {%- if table_name == 'oms_shipments' -%}
+        {%- do spec.checks.append(
+{'reason': 'shipped_before_ordered',
+                 'when': 't_shipped_at < (select min(' ~ quarantine_typed('o.ordered_at', 'utc')
+                         ~ ') from ' ~ source('oms', 'oms_order_lines') ~ ' as l inner join '
+                         ~ source('oms', 'oms_orders') ~ ' as o on l.order_id = o.order_id'
+                         ~ ' where cast(l.order_line_id as ' ~ dbt.type_string()
+                         ~ ') = t_order_line_id)',
+                 'detail': 'shipped_at < ordered_at of the order'}
+        ) -%}
+    {%- elif table_name == 'sd_ticket_status_changes' -%}
+        {%- do spec.checks.append(
+{'reason': 'event_before_creation',
+                 'when': 't_changed_at < (select min(' ~ quarantine_typed('t.created_at', 'utc')
+                         ~ ') from ' ~ source('sd', 'sd_tickets') ~ ' as t where cast(t.ticket_id as '
+                         ~ dbt.type_string() ~ ') = t_ticket_id)',
+                 'detail': 'changed_at < created_at of the ticket'}
+        ) -%}
+    {%- endif -%}
+    {{ return(spec) }}
 {%- endmacro %}
 
 

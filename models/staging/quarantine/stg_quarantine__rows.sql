@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- Every raw row that breaks a quarantine rule (macros/quarantine_rules.sql), from every raw
     table, with the rule it broke and its raw payload. Staging reads only the other rows, so
     raw rows = staged rows + quarantined rows per table (tests/staging). -#}

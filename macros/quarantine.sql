@@ -232,7 +232,8 @@
         column, instead of a binder error deep inside a staging model. -#}
     {%- set relation = source(source_name, table_name) -%}
     {#- In a dbt unit test the source is a fixture CTE: nothing to inspect. #}
-    {%- if execute and not (relation | string).startswith('__dbt__cte__') -%}
+    {%- if execute and flags.WHICH in ['run', 'build', 'retry']
+        and not (relation | string).startswith('__dbt__cte__') -%}
         {%- set found = adapter.get_columns_in_relation(relation) | map(attribute='name')
             | map('lower') | list -%}
         {%- if found | length == 0 -%}

@@ -3,9 +3,9 @@
     raw rows = staged rows + quarantined rows per table (tests/staging). -#}
 with
 {%- for source_name, table_name, staging_model in quarantine_tables() %}
-{{ table_name }} as (
-    select * from {{ quarantined_source(source_name, table_name) }}
-),
+    {{ table_name }} as (
+        select * from {{ quarantined_source(source_name, table_name) }}
+    ),
 {%- endfor %}
 
 final as (

@@ -99,13 +99,9 @@ def load_raw(db_path: Path, source: Path, batch: int) -> None:
             con.execute(f"create table raw.{table} as select * from src.raw.{table} where {keep}")
             if table in UPDATED_LATER:
                 _, column = UPDATED_LATER[table]
-                con.execute(
-                    f"update raw.{table} set {column} = null where {column} >= '{CUTOFF}'"
-                )
+                con.execute(f"update raw.{table} set {column} = null where {column} >= '{CUTOFF}'")
         else:
-            con.execute(
-                f"insert into raw.{table} select * from src.raw.{table} where not ({keep})"
-            )
+            con.execute(f"insert into raw.{table} select * from src.raw.{table} where not ({keep})")
             if table in UPDATED_LATER:
                 key, column = UPDATED_LATER[table]
                 con.execute(
@@ -185,9 +181,7 @@ def test_incremental_equals_full_refresh(con: duckdb.DuckDBPyConnection, model: 
 
 
 @pytest.mark.parametrize("model", INCREMENTAL_MODELS)
-def test_rerun_without_new_data_changes_nothing(
-    con: duckdb.DuckDBPyConnection, model: str
-) -> None:
+def test_rerun_without_new_data_changes_nothing(con: duckdb.DuckDBPyConnection, model: str) -> None:
     before = f"first_run.intermediate.{model}"
     after = f"incr.intermediate.{model}"
     assert except_both_ways(con, before, after) == (0, 0)

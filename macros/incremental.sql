@@ -17,6 +17,13 @@
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- if 'source_fingerprint' not in built_columns -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " was built before it became incremental (no source_fingerprint column);"
+            ~ " rebuild it once with --full-refresh") }}
+    {%- endif -%}
     {%- set result = run_query(
         'select cast(max(as_of_at) as ' ~ dbt.type_string() ~ ') as previous_as_of, '
         ~ 'max(case when as_of_at > ' ~ output_kpis.as_of_timestamp()

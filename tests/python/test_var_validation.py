@@ -37,6 +37,12 @@ CASES = [
     ),
     ("int_fulfilment__order_lines", {"as_of": "yesterday"}, "as_of", "YYYY-MM-DD"),
     (
+        "int_manufacturing__unit_events",
+        {"incremental_lookback_days": "a week"},
+        "incremental_lookback_days",
+        "number >= 0",
+    ),
+    (
         "int_service__ticket_sla_measurements",
         {"sla_resolution_event": "any_solve"},
         "sla_resolution_event",

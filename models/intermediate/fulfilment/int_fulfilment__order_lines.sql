@@ -4,13 +4,24 @@
     on_time_tolerance_minutes (inclusive), on_time_early_window_days (null = early is fine).
     A line is on time when the delivery that brought it in full (or, if it never became full,
     its latest delivery) happened at or before the deadline. Open lines past their deadline
-    count as late; cancelled lines are excluded and reported separately. -#}
+    count as late; cancelled lines are excluded and reported separately. Incremental per order
+    line (macros/incremental.sql): a line is rebuilt while unsettled (not yet due, or not yet
+    delivered in full), when it has a shipment or cancellation after the watermark (previous
+    as_of - incremental_lookback_days), or when the fingerprint of its rows changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_line_id',
+    on_schema_change='fail',
+    post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
+) }}
+{%- set watermark = incremental_watermark() -%}
 {%- set promise_basis = choice_var('on_time_promise_basis', ['first', 'revised'], 'first') -%}
 {%- set delivery_event = choice_var('on_time_event', ['delivered', 'shipped'], 'delivered') -%}
 {%- set tolerance_minutes = number_var('on_time_tolerance_minutes', 0) -%}
 {%- set early_window_days = number_var('on_time_early_window_days', none, allow_null=true) -%}
 
-with order_lines as (
+with all_order_lines as (
     select * from {{ ref('stg_oms__order_lines') }}
 ),
 
@@ -22,12 +33,76 @@ customers as (
     select * from {{ ref('stg_oms__customers') }}
 ),
 
-shipments as (
+all_shipments as (
     select * from {{ ref('stg_oms__shipments') }}
 ),
 
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
+),
+
+shipment_fingerprints as (
+    select
+        order_line_id,
+        {{ source_fingerprint(
+            ['shipment_id', 'shipped_quantity', 'shipped_at', 'delivered_at'], 'shipment_id'
+        ) }} as shipments_fingerprint
+    from all_shipments
+    group by order_line_id
+),
+
+-- The line, its order and customer, and all of its shipments.
+unit_fingerprints as (
+    select
+        all_order_lines.order_line_id,
+        {{ source_fingerprint([
+            'all_order_lines.order_id', 'all_order_lines.ordered_quantity',
+            'all_order_lines.first_promised_date', 'all_order_lines.revised_promised_date',
+            'all_order_lines.cancelled_at', 'orders.customer_id', 'orders.site_id',
+            'customers.customer_segment', 'customers.customer_time_zone',
+            'shipment_fingerprints.shipments_fingerprint',
+        ], 'all_order_lines.order_line_id') }} as source_fingerprint
+    from all_order_lines
+    left join orders on all_order_lines.order_id = orders.order_id
+    left join customers on orders.customer_id = customers.customer_id
+    left join shipment_fingerprints
+        on all_order_lines.order_line_id = shipment_fingerprints.order_line_id
+    group by all_order_lines.order_line_id
+),
+
+units_to_build as (
+    select unit_fingerprints.order_line_id
+    from unit_fingerprints
+    {%- if is_incremental() %}
+    left join {{ this }} as built
+        on unit_fingerprints.order_line_id = built.order_line_id
+    where
+        built.source_fingerprint is null
+        or built.source_fingerprint <> unit_fingerprints.source_fingerprint
+        or built.line_status = 'not_yet_due'
+        or built.completed_at is null
+        or unit_fingerprints.order_line_id in (
+            select order_line_id from all_shipments
+            where shipped_at > {{ watermark }} or delivered_at > {{ watermark }}
+            union all
+            select order_line_id from all_order_lines
+            where cancelled_at > {{ watermark }}
+        )
+    {%- endif %}
+),
+
+order_lines as (
+    select all_order_lines.*
+    from all_order_lines
+    inner join units_to_build
+        on all_order_lines.order_line_id = units_to_build.order_line_id
+),
+
+shipments as (
+    select all_shipments.*
+    from all_shipments
+    inner join units_to_build
+        on all_shipments.order_line_id = units_to_build.order_line_id
 ),
 
 deliveries as (
@@ -84,8 +159,10 @@ promised as (
         {%- else %}
             order_lines.first_promised_date
         {%- endif %} as promised_date,
-        order_lines.cancelled_at
+        order_lines.cancelled_at,
+        unit_fingerprints.source_fingerprint
     from order_lines
+    inner join unit_fingerprints on order_lines.order_line_id = unit_fingerprints.order_line_id
     left join orders on order_lines.order_id = orders.order_id
     left join customers on orders.customer_id = customers.customer_id
 ),
@@ -156,6 +233,7 @@ final as (
             when due_at <= as_of_at then 'due'
             else 'not_yet_due'
         end as line_status,
+        source_fingerprint,
         as_of_at
     from flagged
 )

@@ -1,13 +1,74 @@
 {#- The unit of first-pass yield: a serial number entering an inspection step. It is first-pass
     when its first inspection passed, with no retest, rework, repair or recorded defect at that
     step. Reported in the period of the first inspection; a unit not yet inspected at a step
-    (WIP) has no row for it and so stays out of the denominator. -#}
-with events_as_of as (
+    (WIP) has no row for it and so stays out of the denominator. Incremental per serial number
+    (macros/incremental.sql): a serial is rebuilt when it has an event after the watermark
+    (previous as_of - incremental_lookback_days) or the fingerprint of its events and defects
+    changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='serial_number',
+    on_schema_change='fail',
+    post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
+) }}
+{%- set watermark = incremental_watermark() %}
+
+with all_events_as_of as (
     select * from {{ ref('int_manufacturing__unit_events') }}
 ),
 
 defects as (
     select * from {{ ref('stg_mes__defects') }}
+),
+
+as_of as (
+    select {{ as_of_timestamp() }} as as_of_at
+),
+
+-- The serial's counted events with their defects: everything its rows are computed from.
+unit_fingerprints as (
+    select
+        all_events_as_of.serial_number,
+        {{ source_fingerprint([
+            'all_events_as_of.event_id', 'all_events_as_of.step_code',
+            'all_events_as_of.step_sequence', 'all_events_as_of.route_id',
+            'all_events_as_of.line_id', 'all_events_as_of.site_id',
+            'all_events_as_of.event_type', 'all_events_as_of.event_result',
+            'all_events_as_of.event_at', 'all_events_as_of.event_local_date',
+            'defects.defect_id',
+        ], 'all_events_as_of.event_id, defects.defect_id') }} as source_fingerprint
+    from all_events_as_of
+    left join defects on all_events_as_of.event_id = defects.event_id
+    group by all_events_as_of.serial_number
+),
+
+units_to_build as (
+    select unit_fingerprints.serial_number
+    from unit_fingerprints
+    {%- if is_incremental() %}
+    left join (
+        select distinct
+            serial_number,
+            source_fingerprint
+        from {{ this }}
+    ) as built
+        on unit_fingerprints.serial_number = built.serial_number
+    where
+        built.source_fingerprint is null
+        or built.source_fingerprint <> unit_fingerprints.source_fingerprint
+        or unit_fingerprints.serial_number in (
+            select serial_number from all_events_as_of
+            where event_at > {{ watermark }}
+        )
+    {%- endif %}
+),
+
+events_as_of as (
+    select all_events_as_of.*
+    from all_events_as_of
+    inner join units_to_build
+        on all_events_as_of.serial_number = units_to_build.serial_number
 ),
 
 event_defects as (
@@ -73,8 +134,13 @@ final as (
             and step_activity.retest_count = 0
             and step_activity.rework_count = 0
             and step_activity.defect_count = 0
-        ) as is_first_pass
+        ) as is_first_pass,
+        unit_fingerprints.source_fingerprint,
+        as_of.as_of_at
     from step_activity
+    cross join as_of
+    inner join unit_fingerprints
+        on step_activity.serial_number = unit_fingerprints.serial_number
     inner join ranked_inspections as first_inspection
         on
             step_activity.serial_number = first_inspection.serial_number

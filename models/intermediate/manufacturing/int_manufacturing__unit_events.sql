@@ -1,5 +1,16 @@
 {#- The MES events the unit models count: duplicate scans removed, nothing after as_of, each
-    event marked with whether its step is the final step of the unit's route. -#}
+    event marked with whether its step is the final step of the unit's route. Incremental per
+    serial number (macros/incremental.sql): a serial is rebuilt when it has an event after the
+    watermark (previous as_of - incremental_lookback_days) or its source fingerprint changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='serial_number',
+    on_schema_change='fail',
+    post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
+) }}
+{%- set watermark = incremental_watermark() %}
+
 with unit_events as (
     select * from {{ ref('stg_mes__unit_events') }}
 ),
@@ -10,6 +21,39 @@ route_steps as (
 
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
+),
+
+-- Every staged row of the serial, duplicate scans and future events included.
+unit_fingerprints as (
+    select
+        serial_number,
+        {{ source_fingerprint([
+            'event_id', 'work_order_id', 'line_id', 'site_id', 'route_id', 'step_code',
+            'event_type', 'event_result', 'event_at', 'event_local_date', 'is_duplicate_scan',
+        ], 'event_id') }} as source_fingerprint
+    from unit_events
+    group by serial_number
+),
+
+units_to_build as (
+    select unit_fingerprints.serial_number
+    from unit_fingerprints
+    {%- if is_incremental() %}
+    left join (
+        select distinct
+            serial_number,
+            source_fingerprint
+        from {{ this }}
+    ) as built
+        on unit_fingerprints.serial_number = built.serial_number
+    where
+        built.source_fingerprint is null
+        or built.source_fingerprint <> unit_fingerprints.source_fingerprint
+        or unit_fingerprints.serial_number in (
+            select serial_number from unit_events
+            where event_at > {{ watermark }}
+        )
+    {%- endif %}
 ),
 
 final as (
@@ -27,9 +71,14 @@ final as (
         unit_events.event_result,
         unit_events.event_at,
         unit_events.event_local_date,
+        unit_fingerprints.source_fingerprint,
         as_of.as_of_at
     from unit_events
     cross join as_of
+    inner join units_to_build
+        on unit_events.serial_number = units_to_build.serial_number
+    inner join unit_fingerprints
+        on unit_events.serial_number = unit_fingerprints.serial_number
     left join route_steps
         on
             unit_events.route_id = route_steps.route_id

@@ -16,11 +16,24 @@
         ~ ' then ticket_solves.last_solved_at end' -%}
 {%- endif -%}
 
-with tickets as (
+{#- Incremental per ticket (macros/incremental.sql): a ticket is rebuilt while either of its
+    measurements has no event yet (its status and elapsed minutes move with as_of), when it was
+    created, replied to or changed status after the watermark (previous as_of -
+    incremental_lookback_days), or when the fingerprint of its rows changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='ticket_id',
+    on_schema_change='fail',
+    post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
+) }}
+{%- set watermark = incremental_watermark() %}
+
+with all_tickets as (
     select * from {{ ref('stg_sd__tickets') }}
 ),
 
-status_changes as (
+all_status_changes as (
     select * from {{ ref('stg_sd__ticket_status_changes') }}
 ),
 
@@ -42,6 +55,71 @@ customers as (
 
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
+),
+
+change_fingerprints as (
+    select
+        ticket_id,
+        {{ source_fingerprint(['change_id', 'status', 'changed_at'], 'change_id') }}
+            as changes_fingerprint
+    from all_status_changes
+    group by ticket_id
+),
+
+-- The ticket, its team's schedule, its customer's segment and all of its status changes.
+unit_fingerprints as (
+    select
+        all_tickets.ticket_id,
+        {{ source_fingerprint([
+            'all_tickets.customer_id', 'all_tickets.team_id', 'all_tickets.agent_id',
+            'all_tickets.priority', 'all_tickets.created_at', 'all_tickets.first_replied_at',
+            'teams.schedule_id', 'customers.customer_segment',
+            'change_fingerprints.changes_fingerprint',
+        ], 'all_tickets.ticket_id') }} as source_fingerprint
+    from all_tickets
+    left join teams on all_tickets.team_id = teams.team_id
+    left join customers on all_tickets.customer_id = customers.customer_id
+    left join change_fingerprints on all_tickets.ticket_id = change_fingerprints.ticket_id
+    group by all_tickets.ticket_id
+),
+
+units_to_build as (
+    select unit_fingerprints.ticket_id
+    from unit_fingerprints
+    {%- if is_incremental() %}
+    left join (
+        select
+            ticket_id,
+            max(source_fingerprint) as source_fingerprint,
+            max(case when event_at is null then 1 else 0 end) as has_open_measurement
+        from {{ this }}
+        group by ticket_id
+    ) as built
+        on unit_fingerprints.ticket_id = built.ticket_id
+    where
+        built.source_fingerprint is null
+        or built.source_fingerprint <> unit_fingerprints.source_fingerprint
+        or built.has_open_measurement = 1
+        or unit_fingerprints.ticket_id in (
+            select ticket_id from all_tickets
+            where created_at > {{ watermark }} or first_replied_at > {{ watermark }}
+            union all
+            select ticket_id from all_status_changes
+            where changed_at > {{ watermark }}
+        )
+    {%- endif %}
+),
+
+tickets as (
+    select all_tickets.*
+    from all_tickets
+    inner join units_to_build on all_tickets.ticket_id = units_to_build.ticket_id
+),
+
+status_changes as (
+    select all_status_changes.*
+    from all_status_changes
+    inner join units_to_build on all_status_changes.ticket_id = units_to_build.ticket_id
 ),
 
 -- Only what was known at as_of exists: later tickets, replies and status changes are ignored.
@@ -383,28 +461,30 @@ verdicts as (
 
 final as (
     select
-        sla_measurement_id,
-        ticket_id,
-        metric,
-        priority,
-        team_id,
-        agent_id,
-        customer_segment,
-        policy_id,
-        clock,
-        target_minutes,
-        started_at,
-        deadline_at,
-        event_at,
-        elapsed_clock_minutes,
-        paused_minutes,
-        reopen_count,
-        sla_status,
-        is_met,
-        is_breached,
-        reporting_at,
-        as_of_at
+        verdicts.sla_measurement_id,
+        verdicts.ticket_id,
+        verdicts.metric,
+        verdicts.priority,
+        verdicts.team_id,
+        verdicts.agent_id,
+        verdicts.customer_segment,
+        verdicts.policy_id,
+        verdicts.clock,
+        verdicts.target_minutes,
+        verdicts.started_at,
+        verdicts.deadline_at,
+        verdicts.event_at,
+        verdicts.elapsed_clock_minutes,
+        verdicts.paused_minutes,
+        verdicts.reopen_count,
+        verdicts.sla_status,
+        verdicts.is_met,
+        verdicts.is_breached,
+        verdicts.reporting_at,
+        unit_fingerprints.source_fingerprint,
+        verdicts.as_of_at
     from verdicts
+    inner join unit_fingerprints on verdicts.ticket_id = unit_fingerprints.ticket_id
 )
 
 select * from final

@@ -103,7 +103,11 @@ def test_definition_change_fails_unit_test_and_ge_suite(
     }
 
     unit = run_dbt(["test", "--select", f"{SUITE},test_type:unit"], check=False, **common)
-    run_dbt(["run", "--select", "int_manufacturing__unit_events", SUITE], **common)
+    # staging is a table: rebuild it so the added raw rows reach the unit models
+    run_dbt(
+        ["run", "--select", "stg_mes__unit_events", "int_manufacturing__unit_events", SUITE],
+        **common,
+    )
     ge = validate(
         db_path,
         tmp_path / "target" / "manifest.json",

@@ -41,7 +41,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "inspection_id": V, "serial_number": V, "step_code": V, "step_sequence": INT,
         "route_id": V, "line_id": V, "site_id": V, "first_inspected_at": TS, "first_result": V,
         "inspection_count": INT, "retest_count": INT, "rework_count": INT, "defect_count": INT,
-        "is_first_pass": B,
+        "is_first_pass": B, "as_of_at": TS, "source_fingerprint": V,
     },
     "int_fulfilment__order_lines": {
         "order_line_id": V, "order_id": V, "customer_id": V, "customer_segment": V,
@@ -50,13 +50,14 @@ COLUMNS: dict[str, dict[str, str]] = {
         "on_time_deadline_at": TS, "early_limit_at": TS, "delivered_quantity": INT,
         "completed_at": TS, "reference_delivered_at": TS, "is_cancelled": B, "is_due": B,
         "is_on_time": B, "is_in_full": B, "is_otif": B, "line_status": V, "as_of_at": TS,
+        "source_fingerprint": V,
     },
     "int_service__ticket_sla_measurements": {
         "sla_measurement_id": V, "ticket_id": V, "metric": V, "priority": V, "team_id": V,
         "agent_id": V, "customer_segment": V, "policy_id": V, "clock": V, "target_minutes": INT,
         "started_at": TS, "deadline_at": TS, "event_at": TS, "elapsed_clock_minutes": "double",
         "paused_minutes": "double", "reopen_count": INT, "sla_status": V, "is_met": B,
-        "is_breached": B, "reporting_at": TS, "as_of_at": TS,
+        "is_breached": B, "reporting_at": TS, "as_of_at": TS, "source_fingerprint": V,
     },
     "int_sales__qualified_opportunities": {
         "opportunity_id": V, "customer_id": V, "customer_segment": V, "rep_id": V,
@@ -334,7 +335,10 @@ def build_warehouse(path: Path, corruptions: list[Corruption] | None = None) -> 
             conn.execute(f"create table {SCHEMA}.{model} ({ddl})")
             names = list(columns)
             insert = f"insert into {SCHEMA}.{model} values ({', '.join('?' * len(names))})"
-            conn.executemany(insert, [[row[name] for name in names] for row in ROWS[model]()])
+            # source_fingerprint (incremental bookkeeping) and as_of_at: any value will do
+            filler = {"source_fingerprint": "fp", "as_of_at": AS_OF}
+            rows = [[row.get(name, filler.get(name)) for name in names] for row in ROWS[model]()]
+            conn.executemany(insert, rows)
         for bad in corruptions or []:
             conn.execute(
                 f"update {SCHEMA}.{bad.model} set {bad.set_sql} where {KEY_COLUMNS[bad.model]} = ?",

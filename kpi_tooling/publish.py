@@ -2,8 +2,10 @@
 
 dbt-duckdb writes tables in place and DuckDB allows one writer per file, so BI never reads the
 build file. A build is published only when its audit passed: the dbt ``run_results.json`` of
-the invocation that wrote ``manifest.json`` ran every model with no error or failure (warn is
-fine), and the GE results file, written after that run, is successful. Publishing copies the
+the invocation that wrote ``manifest.json`` ran every model, data test and unit test with no
+error or failure (warn is fine), and the GE results file, written after that run and after
+the build file last changed, is successful. A killed run fails this: dbt writes the manifest
+when it starts and the run results only when it ends. Publishing copies the
 build to a temporary file in the serving directory, fsyncs it, checks it opens, and
 ``os.replace``-s it onto the serving path (an atomic rename), then writes ``published.json``
 beside it. Readers that opened the previous file keep reading it until they reconnect; new
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -93,7 +96,9 @@ def expected_nodes(manifest: dict[str, Any]) -> list[str]:
         for node_id, node in nodes.items()
         if node.get("resource_type") == "test"
         and node.get("config", {}).get("enabled", True)
-        and not any(parent.startswith("seed.") for parent in node["depends_on"]["nodes"])
+        and not any(
+            parent.startswith("seed.") for parent in node.get("depends_on", {}).get("nodes", [])
+        )
     ]
     return sorted(models) + tests + list(manifest.get("unit_tests", {}))
 
@@ -129,6 +134,12 @@ def audit_dbt(manifest: dict[str, Any], run_results: dict[str, Any]) -> tuple[li
     return reasons, summary
 
 
+def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a results-file entry that ``cls`` knows; a missing ``success`` is a failure."""
+    names = {item.name for item in dataclasses.fields(cls)}
+    return {"success": False, **{key: value for key, value in values.items() if key in names}}
+
+
 def audit_ge(ge_results: dict[str, Any], ge_mtime: float, dbt_finished: float) -> tuple[list, dict]:
     """Reasons to refuse from GE: failed rules, no suites, or results older than the dbt run."""
     from kpi_tooling.ge_results import ExpectationOutcome, SuiteOutcome, failure_message
@@ -141,10 +152,10 @@ def audit_ge(ge_results: dict[str, Any], ge_mtime: float, dbt_finished: float) -
         reasons.append("GE: the results file is older than the dbt run: run validate again")
     rules = failed = 0
     for raw in suites:
-        suite = SuiteOutcome(**{**raw, "expectations": []})
+        suite = SuiteOutcome(**{**_known(SuiteOutcome, raw), "expectations": []})
         for item in raw.get("expectations", []):
             rules += 1
-            outcome = ExpectationOutcome(**item)
+            outcome = ExpectationOutcome(**_known(ExpectationOutcome, item))
             if not outcome.success:
                 failed += 1
                 reasons.append(f"GE: {failure_message(suite, outcome)}")
@@ -165,7 +176,10 @@ def audit_build(
     dbt_reasons, dbt_summary = audit_dbt(manifest, run_results)
     finished = _iso_to_epoch(dbt_summary["generated_at"] or "1970-01-01T00:00:00Z")
     ge_mtime = ge_results_path.stat().st_mtime
-    ge_reasons, ge_summary = audit_ge(ge_results, ge_mtime, finished)
+    try:
+        ge_reasons, ge_summary = audit_ge(ge_results, ge_mtime, finished)
+    except TypeError as exc:
+        raise SetupError(f"GE results {ge_results_path} are not a validate results file") from exc
     reasons = dbt_reasons + ge_reasons
     wal = build_db.with_name(build_db.name + ".wal")
     if wal.exists():

@@ -11,14 +11,16 @@ INSTALLED := $(VENV)/.installed
 
 export DBT_PROFILES_DIR := $(CURDIR)/target/profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
-# The demo warehouse. Point it elsewhere with OUTPUT_KPIS_DUCKDB_PATH=...
+# Write-audit-publish: dbt writes the BUILD file (OUTPUT_KPIS_DUCKDB_PATH), dbt tests and GE audit
+# it, and only an audited build is copied atomically onto the SERVE file BI reads (read-only).
 export OUTPUT_KPIS_DUCKDB_PATH ?= $(CURDIR)/warehouse/output_kpis.duckdb
+export OUTPUT_KPIS_SERVE_PATH ?= $(CURDIR)/warehouse/serve/output_kpis.duckdb
 # The demo data ends on 2025-12-31; pin "now" so open items and the numbers are reproducible.
 DEMO_VARS ?= {"as_of": "2026-01-01 00:00:00"}
 DBT := $(BIN)/dbt
 DBT_FLAGS := --vars '$(DEMO_VARS)'
 
-.PHONY: help venv profiles seed build validate lint test test-python docs clean demo-data
+.PHONY: help venv profiles seed build validate publish lint test test-python docs clean demo-data
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -41,14 +43,23 @@ profiles: $(DBT_PROFILES_DIR)/profiles.yml
 seed: venv profiles  ## load the demo raw data into the raw schema
 	$(DBT) seed --full-refresh $(DBT_FLAGS)
 
-build: seed  ## venv + seeds + dbt build (models and data tests) + GE validation + summary
+build: venv profiles  ## write-audit-publish: fresh build file, seeds, dbt build, GE, publish, summary
+	@# a fresh file each time: a killed build's half-written tables can never reach the serve file
+	rm -f $(OUTPUT_KPIS_DUCKDB_PATH) $(OUTPUT_KPIS_DUCKDB_PATH).wal
+	$(DBT) seed --full-refresh $(DBT_FLAGS)
 	$(DBT) build --exclude resource_type:seed $(DBT_FLAGS)
 	$(MAKE) --no-print-directory validate
-	$(BIN)/python -m kpi_tooling.summary --db $(OUTPUT_KPIS_DUCKDB_PATH)
+	$(MAKE) --no-print-directory publish
+	$(BIN)/python -m kpi_tooling.summary --db $(OUTPUT_KPIS_SERVE_PATH)
 
 validate: venv  ## run every Great Expectations suite against the built unit models
 	$(BIN)/python -m kpi_tooling.validate --db $(OUTPUT_KPIS_DUCKDB_PATH) \
 		--manifest target/manifest.json --suites expectations --out target/ge_results.json
+
+publish: venv  ## copy the audited build onto the serve file (refuses unless dbt and GE passed)
+	$(BIN)/python -m kpi_tooling.publish --build-db $(OUTPUT_KPIS_DUCKDB_PATH) \
+		--serve-db $(OUTPUT_KPIS_SERVE_PATH) --manifest target/manifest.json \
+		--run-results target/run_results.json --ge-results target/ge_results.json
 
 lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
 	@# the dbt templater only compiles: give it a scratch database, never the warehouse

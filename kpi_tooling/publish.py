@@ -1,0 +1,367 @@
+"""Write-audit-publish: copy an audited build onto the file BI reads, atomically.
+
+dbt-duckdb writes tables in place and DuckDB allows one writer per file, so BI never reads the
+build file. A build is published only when its audit passed: the dbt ``run_results.json`` of
+the invocation that wrote ``manifest.json`` ran every model, data test and unit test with no
+error or failure (warn is fine), and the GE results file, written after that run and after
+the build file last changed, is successful. A killed run fails this: dbt writes the manifest
+when it starts and the run results only when it ends. Publishing copies the
+build to a temporary file in the serving directory, fsyncs it, checks it opens, and
+``os.replace``-s it onto the serving path (an atomic rename), then writes ``published.json``
+beside it. Readers that opened the previous file keep reading it until they reconnect; new
+connections get the new file. BI should connect read-only
+(``duckdb.connect(path, read_only=True)``): a read-write connection would hold the file and
+leave a ``.wal`` that does not belong to the next published file.
+
+Exit codes: 0 published, 1 the audit refused the build (served file untouched), 2 an input is
+missing or unreadable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2
+BAD_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
+MART_SCHEMA = "marts"
+PUBLISHED_MANIFEST = "published.json"
+_LIST_MARTS_SQL = (
+    "select table_name from information_schema.tables "
+    "where table_schema = ? and table_type = 'BASE TABLE' order by table_name"
+)
+
+
+class SetupError(RuntimeError):
+    """An input file is missing or unreadable (exit 2)."""
+
+
+@dataclass
+class Audit:
+    """What the audit found: ``reasons`` empty means the build may be published."""
+
+    reasons: list[str] = field(default_factory=list)
+    dbt_summary: dict[str, Any] = field(default_factory=dict)
+    ge_summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise SetupError(f"{what} not found: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SetupError(f"cannot read {what} {path}: {exc}") from exc
+
+
+def _iso_to_epoch(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def expected_nodes(manifest: dict[str, Any]) -> list[str]:
+    """What a complete build runs: every model, every data test, every unit test.
+
+    Tests that touch a seed are left out: `make build` excludes seeds (they load separately).
+    """
+    nodes = manifest.get("nodes", {})
+    models = {
+        node_id
+        for node_id, node in nodes.items()
+        if node.get("resource_type") == "model"
+        and node.get("config", {}).get("enabled", True)
+        and node.get("config", {}).get("materialized") != "ephemeral"
+    }
+    tests = [
+        node_id
+        for node_id, node in nodes.items()
+        if node.get("resource_type") == "test"
+        and node.get("config", {}).get("enabled", True)
+        and not any(
+            parent.startswith("seed.") for parent in node.get("depends_on", {}).get("nodes", [])
+        )
+    ]
+    return sorted(models) + tests + list(manifest.get("unit_tests", {}))
+
+
+def audit_dbt(manifest: dict[str, Any], run_results: dict[str, Any]) -> tuple[list[str], dict]:
+    """Reasons to refuse from dbt: other invocation, failed nodes, models that did not run."""
+    reasons: list[str] = []
+    built_by = manifest.get("metadata", {}).get("invocation_id")
+    results_of = run_results.get("metadata", {}).get("invocation_id")
+    if built_by != results_of:
+        reasons.append(
+            f"dbt: run_results.json is from invocation {results_of}, manifest.json from "
+            f"{built_by}: the last dbt run did not finish (killed?) or another command ran since"
+        )
+    statuses: dict[str, int] = {}
+    ran: set[str] = set()
+    for result in run_results.get("results", []):
+        status = str(result.get("status"))
+        statuses[status] = statuses.get(status, 0) + 1
+        ran.add(result["unique_id"])
+        if status in BAD_STATUSES:
+            message = (result.get("message") or "").strip().splitlines()
+            reasons.append(f"dbt: {result['unique_id']} {status}: {message[0] if message else ''}")
+    missing = sorted(set(expected_nodes(manifest)) - ran)
+    if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        shown = ", ".join(missing[:5]) + more
+        reasons.append(
+            f"dbt: {len(missing)} models or tests did not run in this invocation: {shown}"
+        )
+    summary = {"invocation_id": results_of, "statuses": statuses, "nodes": len(ran)}
+    summary["generated_at"] = run_results.get("metadata", {}).get("generated_at")
+    return reasons, summary
+
+
+def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a results-file entry that ``cls`` knows; a missing ``success`` is a failure."""
+    names = {item.name for item in dataclasses.fields(cls)}
+    return {"success": False, **{key: value for key, value in values.items() if key in names}}
+
+
+def audit_ge(ge_results: dict[str, Any], ge_mtime: float, dbt_finished: float) -> tuple[list, dict]:
+    """Reasons to refuse from GE: failed rules, no suites, or results older than the dbt run."""
+    from kpi_tooling.ge_results import ExpectationOutcome, SuiteOutcome, failure_message
+
+    reasons: list[str] = []
+    suites = ge_results.get("suites", [])
+    if not suites:
+        reasons.append("GE: the results file holds no suites")
+    if ge_mtime < dbt_finished:
+        reasons.append("GE: the results file is older than the dbt run: run validate again")
+    rules = failed = 0
+    for raw in suites:
+        suite = SuiteOutcome(**{**_known(SuiteOutcome, raw), "expectations": []})
+        for item in raw.get("expectations", []):
+            rules += 1
+            outcome = ExpectationOutcome(**_known(ExpectationOutcome, item))
+            if not outcome.success:
+                failed += 1
+                reasons.append(f"GE: {failure_message(suite, outcome)}")
+    if not ge_results.get("success", False) and not failed:
+        reasons.append("GE: the results file says the run did not succeed")
+    return reasons, {"suites": len(suites), "rules": rules, "failed_rules": failed}
+
+
+def audit_build(
+    build_db: Path, manifest_path: Path, run_results_path: Path, ge_results_path: Path
+) -> Audit:
+    """Run every check; raise SetupError only when an input cannot be read at all."""
+    if not build_db.is_file():
+        raise SetupError(f"build database not found: {build_db}")
+    manifest = _read_json(manifest_path, "dbt manifest")
+    run_results = _read_json(run_results_path, "dbt run results")
+    ge_results = _read_json(ge_results_path, "GE results")
+    dbt_reasons, dbt_summary = audit_dbt(manifest, run_results)
+    finished = _iso_to_epoch(dbt_summary["generated_at"] or "1970-01-01T00:00:00Z")
+    ge_mtime = ge_results_path.stat().st_mtime
+    try:
+        ge_reasons, ge_summary = audit_ge(ge_results, ge_mtime, finished)
+    except TypeError as exc:
+        raise SetupError(f"GE results {ge_results_path} are not a validate results file") from exc
+    reasons = dbt_reasons + ge_reasons
+    wal = build_db.with_name(build_db.name + ".wal")
+    if wal.exists():
+        reasons.append(f"build: {wal} exists: a writer still holds the build or was killed")
+    if build_db.stat().st_mtime > ge_mtime:
+        reasons.append("build: the database changed after the GE audit: validate again")
+    return Audit(reasons, dbt_summary, ge_summary)
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What the copy about to be served holds (read before the rename)."""
+
+    mart_row_counts: dict[str, int]
+    as_of: str | None
+    sha256: str
+    size_bytes: int
+
+
+def inspect_copy(db_path: Path) -> Contents:
+    """Open the copy read-only: proves it is a database, counts rows per mart, reads as_of.
+
+    Always the temporary file, never the serve path: DuckDB caches open databases per process
+    by path, so opening the serve path here could return a previous file's instance.
+    """
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        names = [name for (name,) in con.execute(_LIST_MARTS_SQL, [MART_SCHEMA]).fetchall()]
+        counts = {
+            name: con.execute(f'select count(*) from "{MART_SCHEMA}"."{name}"').fetchone()[0]
+            for name in names
+        }
+        as_of = None
+        if "fct_kpi_values" in counts:
+            sql = f"select max(as_of_at) from {MART_SCHEMA}.fct_kpi_values"
+            value = con.execute(sql).fetchone()[0]
+            as_of = None if value is None else str(value)
+    finally:
+        con.close()
+    return Contents(counts, as_of, _sha256(db_path), db_path.stat().st_size)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _publish_lock(serve_dir: Path) -> Iterator[None]:
+    """One publisher at a time per serving directory."""
+    with (serve_dir / ".publish.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            os.fchmod(handle.fileno(), 0o644)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def copy_into_place(build_db: Path, serve_db: Path) -> Contents:
+    """Copy, fsync, inspect and atomically rename; return what was published."""
+    fd, tmp_name = tempfile.mkstemp(dir=serve_db.parent, prefix=f".{serve_db.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(build_db, tmp)
+        shutil.copymode(build_db, tmp)  # mkstemp makes it 0600; BI may run as another user
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        contents = inspect_copy(tmp)
+        os.replace(tmp, serve_db)
+        _fsync_dir(serve_db.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return contents
+
+
+def publish(build_db: Path, serve_db: Path, audit: Audit) -> dict[str, Any]:
+    """Publish an audited build; return what was written to ``published.json``."""
+    if not audit.passed:
+        raise ValueError("refusing to publish a build whose audit failed")
+    serve_db.parent.mkdir(parents=True, exist_ok=True)
+    with _publish_lock(serve_db.parent):
+        wal = serve_db.with_name(serve_db.name + ".wal")
+        if wal.exists():
+            # DuckDB would replay this log into the new file on the next read-write open.
+            raise SetupError(f"{wal} exists: something opened the served file read-write")
+        started = time.perf_counter()
+        contents = copy_into_place(build_db, serve_db)
+        record = {
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "as_of": contents.as_of,
+            "source_build": str(build_db.resolve()),
+            "served_file": str(serve_db.resolve()),
+            "size_bytes": contents.size_bytes,
+            "sha256": contents.sha256,
+            "mart_row_counts": contents.mart_row_counts,
+            "dbt": audit.dbt_summary,
+            "ge": audit.ge_summary,
+            "publish_seconds": round(time.perf_counter() - started, 3),
+        }
+        _atomic_write_text(serve_db.parent / PUBLISHED_MANIFEST, json.dumps(record, indent=2))
+    return record
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kpi_tooling.publish",
+        description="Publish an audited DuckDB build to the file BI reads (atomic rename).",
+        epilog="Exit codes: 0 published, 1 audit refused (served file untouched), "
+        "2 an input is missing.",
+    )
+    parser.add_argument("--build-db", type=Path, required=True, help="DuckDB file dbt built")
+    parser.add_argument(
+        "--serve-db", type=Path, required=True, help="DuckDB file BI reads (read-only)"
+    )
+    parser.add_argument(
+        "--manifest", type=Path, default=Path("target/manifest.json"), help="dbt manifest"
+    )
+    parser.add_argument(
+        "--run-results",
+        type=Path,
+        default=Path("target/run_results.json"),
+        help="dbt run_results.json of the build",
+    )
+    parser.add_argument(
+        "--ge-results",
+        type=Path,
+        default=Path("target/ge_results.json"),
+        help="results file of python -m kpi_tooling.validate on the build",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.build_db.resolve() == args.serve_db.resolve():
+        print("ERROR: --build-db and --serve-db must be different files", file=sys.stderr)
+        return EXIT_SETUP
+    try:
+        audit = audit_build(args.build_db, args.manifest, args.run_results, args.ge_results)
+        if not audit.passed:
+            print(f"REFUSED: not publishing {args.build_db}; {args.serve_db} is unchanged.")
+            for reason in audit.reasons:
+                print(f"  {reason}")
+            return EXIT_REFUSED
+        record = publish(args.build_db, args.serve_db, audit)
+    except SetupError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return EXIT_SETUP
+    marts, rows = len(record["mart_row_counts"]), sum(record["mart_row_counts"].values())
+    print(
+        f"PUBLISHED: {args.serve_db} ({marts} marts, {rows:,} rows, as_of {record['as_of']}) "
+        f"in {record['publish_seconds']} s; manifest {args.serve_db.parent / PUBLISHED_MANIFEST}"
+    )
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

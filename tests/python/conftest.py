@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DEMO_AS_OF = "2026-01-01 00:00:00"
 DEMO_VARS = '{"as_of": "' + DEMO_AS_OF + '"}'
+# What `make build` builds after the seeds: selecting by type keeps the tests that read a seed
+# (excluding resource_type:seed would drop them too).
+BUILD_SELECT = ["--select", "resource_type:model", "resource_type:test", "resource_type:unit_test"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, profiles_dir: Path) -> W
     target = build_dir / "target"
     common = {"db_path": db_path, "target_path": target, "profiles_dir": profiles_dir}
     run_dbt(["seed", "--full-refresh"], **common)
-    run_dbt(["build", "--exclude", "resource_type:seed"], **common)
+    run_dbt(["build", *BUILD_SELECT], **common)
     return Warehouse(db_path, target / "manifest.json")
 
 

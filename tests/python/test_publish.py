@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import BIN, DEMO_VARS, ROOT, Warehouse, run_dbt
+from conftest import BIN, BUILD_SELECT, DEMO_VARS, ROOT, Warehouse, run_dbt
 from kpi_tooling.publish import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -247,7 +247,7 @@ def _start_dbt_build(build_dir: Path, profiles_dir: Path) -> subprocess.Popen[st
         "OUTPUT_KPIS_DUCKDB_PATH": str(build_dir / DB_NAME),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    cmd = [str(BIN / "dbt"), "build", "--exclude", "resource_type:seed"]
+    cmd = [str(BIN / "dbt"), "build", *BUILD_SELECT]
     cmd += ["--project-dir", str(ROOT), "--target-path", str(build_dir / "target")]
     cmd += ["--vars", DEMO_VARS]
     return subprocess.Popen(
@@ -294,7 +294,7 @@ def test_killed_build_is_not_published_and_a_rerun_matches_a_clean_build(
         leftover.unlink(missing_ok=True)
     load_raw_layer(warehouse.db_path, build.db)
     common = {"db_path": build.db, "target_path": build_dir / "target"}
-    run_dbt(["build", "--exclude", "resource_type:seed"], **common, profiles_dir=profiles_dir)
+    run_dbt(["build", *BUILD_SELECT], **common, profiles_dir=profiles_dir)
     assert run_suites(build.db, build.manifest, SUITES, build.ge_results).success
     assert main(build.cli_args(served)) == EXIT_OK
     assert served.stat().st_ino != before[0]

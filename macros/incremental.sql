@@ -59,3 +59,24 @@
     set as_of_at = {{ output_kpis.as_of_timestamp() }}
     where as_of_at <> {{ output_kpis.as_of_timestamp() }}
 {%- endmacro %}
+
+
+{% macro units_to_build(key, built, recent_units, still_open=none) -%}
+    {#- The units an incremental run rebuilds (all units on a full build): new units, units
+        whose source_fingerprint changed, units still open at the last run (still_open: a
+        condition on `built`), and units with source rows after the watermark (recent_units:
+        a query returning keys). Reads the CTE unit_fingerprints (key, source_fingerprint). -#}
+    select unit_fingerprints.{{ key }}
+    from unit_fingerprints
+    {%- if is_incremental() %}
+    left join {{ built }} as built
+        on unit_fingerprints.{{ key }} = built.{{ key }}
+    where
+        built.source_fingerprint is null
+        or built.source_fingerprint <> unit_fingerprints.source_fingerprint
+        {%- if still_open %}
+        or {{ still_open }}
+        {%- endif %}
+        or unit_fingerprints.{{ key }} in ({{ recent_units }})
+    {%- endif %}
+{%- endmacro %}

@@ -70,97 +70,56 @@
         from typed
     ),
 
+    {#- The rules in the order they are tried: (condition, reason code, detail). -#}
+    {%- set rules = [] -%}
+    {%- set is_blank = '{0} is null or trim(cast({0} as ' ~ string ~ ")) = ''" -%}
+    {%- for column in key -%}
+        {%- do rules.append((is_blank.format(column), 'null_key', column)) -%}
+    {%- endfor -%}
+    {%- for column in spec.get('ids', key) -%}
+        {%- do rules.append(('not ' ~ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')',
+            '^[A-Za-z0-9_.:-]+$'), 'invalid_identifier', column)) -%}
+    {%- endfor -%}
+    {%- for column, type in spec.columns.items() if type != 'string' -%}
+        {%- do rules.append(('not (' ~ is_blank.format(column) ~ ') and t_' ~ column ~ ' is null',
+            'uncastable_value', column ~ ': not a ' ~ type)) -%}
+    {%- endfor -%}
+    {%- for column, type in spec.columns.items() if type == 'utc' -%}
+        {%- set text = 'cast(' ~ column ~ ' as ' ~ string ~ ')' -%}
+        {%- do rules.append((regex_matches(text, 'T') ~ ' and not ' ~ regex_matches(text, 'Z$'),
+            'timestamp_without_time_zone', column)) -%}
+    {%- endfor -%}
+    {%- for column, values in spec.get('enums', {}).items() -%}
+        {%- do rules.append(('lower(trim(t_' ~ column ~ ")) not in ('" ~ values | join("', '")
+            ~ "')", 'unknown_value', column)) -%}
+    {%- endfor -%}
+    {%- do rules.append(('has_key_conflict', 'conflicting_duplicate_key', key | join(', '))) -%}
+    {%- do rules.append(('copy_number > 1', 'duplicate_row', 'exact copy of an earlier row')) -%}
+    {%- for check in spec.get('checks', []) -%}
+        {%- do rules.append((check.when, check.reason, check.detail | default(check.reason))) -%}
+    {%- endfor -%}
+    {%- for column, parent in spec.get('refs', {}).items() -%}
+        {%- do rules.append(('t_' ~ column ~ ' is not null and t_' ~ column ~ ' not in (select cast('
+            ~ parent[2] ~ ' as ' ~ string ~ ') from ' ~ source(parent[0], parent[1]) ~ ' where '
+            ~ parent[2] ~ ' is not null)', 'unknown_reference',
+            column ~ ' -> ' ~ parent[1] ~ '.' ~ parent[2])) -%}
+    {%- endfor -%}
+    {%- for column, type in spec.columns.items()
+        if type in ('utc', 'timestamp') and column not in spec.get('future_ok', []) -%}
+        {%- do rules.append(('t_' ~ column ~ ' > ' ~ future_limit, 'future_timestamp', column)) -%}
+    {%- endfor %}
+
     checked as (
         select
             *,
             case
-                {%- for column in key %}
-                when {{ column }} is null or trim(cast({{ column }} as {{ string }})) = ''
-                    then 'null_key'
-                {%- endfor %}
-                {%- for column in spec.get('ids', key) %}
-                when not {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', '^[A-Za-z0-9_.:-]+$') }}
-                    then 'invalid_identifier'
-                {%- endfor %}
-                {%- for column, type in spec.columns.items() if type != 'string' %}
-                when
-                    {{ column }} is not null
-                    and trim(cast({{ column }} as {{ string }})) <> ''
-                    and t_{{ column }} is null
-                    then 'uncastable_value'
-                {%- endfor %}
-                {%- for column, type in spec.columns.items() if type == 'utc' %}
-                when
-                    {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', 'T') }}
-                    and not {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', 'Z$') }}
-                    then 'timestamp_without_time_zone'
-                {%- endfor %}
-                {%- for column, values in spec.get('enums', {}).items() %}
-                when lower(trim(t_{{ column }})) not in ('{{ values | join("', '") }}')
-                    then 'unknown_value'
-                {%- endfor %}
-                when has_key_conflict then 'conflicting_duplicate_key'
-                when copy_number > 1 then 'duplicate_row'
-                {%- for check in spec.get('checks', []) %}
-                when {{ check.when }} then '{{ check.reason }}'
-                {%- endfor %}
-                {%- for column, parent in spec.get('refs', {}).items() %}
-                when
-                    t_{{ column }} is not null
-                    and t_{{ column }} not in (
-                        select cast({{ parent[2] }} as {{ string }})
-                        from {{ source(parent[0], parent[1]) }}
-                        where {{ parent[2] }} is not null
-                    )
-                    then 'unknown_reference'
-                {%- endfor %}
-                {%- for column, type in spec.columns.items() if type in ('utc', 'timestamp') and column not in spec.get('future_ok', []) %}
-                when t_{{ column }} > {{ future_limit }} then 'future_timestamp'
+                {%- for condition, reason, detail in rules %}
+                when {{ condition }} then '{{ reason }}'
                 {%- endfor %}
             end as quarantine_reason,
             case
-                {%- for column in key %}
-                when {{ column }} is null or trim(cast({{ column }} as {{ string }})) = ''
-                    then '{{ column }}'
-                {%- endfor %}
-                {%- for column in spec.get('ids', key) %}
-                when not {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', '^[A-Za-z0-9_.:-]+$') }}
-                    then '{{ column }}'
-                {%- endfor %}
-                {%- for column, type in spec.columns.items() if type != 'string' %}
-                when
-                    {{ column }} is not null
-                    and trim(cast({{ column }} as {{ string }})) <> ''
-                    and t_{{ column }} is null
-                    then '{{ column }}: not a {{ type }}'
-                {%- endfor %}
-                {%- for column, type in spec.columns.items() if type == 'utc' %}
-                when
-                    {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', 'T') }}
-                    and not {{ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')', 'Z$') }}
-                    then '{{ column }}'
-                {%- endfor %}
-                {%- for column, values in spec.get('enums', {}).items() %}
-                when lower(trim(t_{{ column }})) not in ('{{ values | join("', '") }}')
-                    then '{{ column }}'
-                {%- endfor %}
-                when has_key_conflict then '{{ key | join(", ") }}'
-                when copy_number > 1 then 'exact copy of an earlier row'
-                {%- for check in spec.get('checks', []) %}
-                when {{ check.when }} then '{{ check.detail | default(check.reason) }}'
-                {%- endfor %}
-                {%- for column, parent in spec.get('refs', {}).items() %}
-                when
-                    t_{{ column }} is not null
-                    and t_{{ column }} not in (
-                        select cast({{ parent[2] }} as {{ string }})
-                        from {{ source(parent[0], parent[1]) }}
-                        where {{ parent[2] }} is not null
-                    )
-                    then '{{ column }} -> {{ parent[1] }}.{{ parent[2] }}'
-                {%- endfor %}
-                {%- for column, type in spec.columns.items() if type in ('utc', 'timestamp') and column not in spec.get('future_ok', []) %}
-                when t_{{ column }} > {{ future_limit }} then '{{ column }}'
+                {%- for condition, reason, detail in rules %}
+                when {{ condition }} then '{{ detail }}'
                 {%- endfor %}
             end as quarantine_detail
         from windowed

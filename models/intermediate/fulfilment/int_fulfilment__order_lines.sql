@@ -71,24 +71,15 @@ unit_fingerprints as (
 ),
 
 units_to_build as (
-    select unit_fingerprints.order_line_id
-    from unit_fingerprints
-    {%- if is_incremental() %}
-    left join {{ this }} as built
-        on unit_fingerprints.order_line_id = built.order_line_id
-    where
-        built.source_fingerprint is null
-        or built.source_fingerprint <> unit_fingerprints.source_fingerprint
-        or built.line_status = 'not_yet_due'
-        or built.completed_at is null
-        or unit_fingerprints.order_line_id in (
-            select order_line_id from all_shipments
-            where shipped_at > {{ watermark }} or delivered_at > {{ watermark }}
-            union all
-            select order_line_id from all_order_lines
-            where cancelled_at > {{ watermark }}
-        )
-    {%- endif %}
+    {{ units_to_build(
+        'order_line_id',
+        built=this,
+        still_open="built.line_status = 'not_yet_due' or built.completed_at is null",
+        recent_units='select order_line_id from all_shipments where shipped_at > ' ~ watermark
+            ~ ' or delivered_at > ' ~ watermark
+            ~ ' union all select order_line_id from all_order_lines where cancelled_at > '
+            ~ watermark,
+    ) }}
 ),
 
 order_lines as (

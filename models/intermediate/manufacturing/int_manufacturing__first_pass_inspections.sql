@@ -44,24 +44,11 @@ unit_fingerprints as (
 ),
 
 units_to_build as (
-    select unit_fingerprints.serial_number
-    from unit_fingerprints
-    {%- if is_incremental() %}
-    left join (
-        select distinct
-            serial_number,
-            source_fingerprint
-        from {{ this }}
-    ) as built
-        on unit_fingerprints.serial_number = built.serial_number
-    where
-        built.source_fingerprint is null
-        or built.source_fingerprint <> unit_fingerprints.source_fingerprint
-        or unit_fingerprints.serial_number in (
-            select serial_number from all_events_as_of
-            where event_at > {{ watermark }}
-        )
-    {%- endif %}
+    {{ units_to_build(
+        'serial_number',
+        built='(select distinct serial_number, source_fingerprint from ' ~ this ~ ')',
+        recent_units='select serial_number from all_events_as_of where event_at > ' ~ watermark,
+    ) }}
 ),
 
 events_as_of as (

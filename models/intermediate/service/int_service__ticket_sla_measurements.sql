@@ -84,30 +84,17 @@ unit_fingerprints as (
 ),
 
 units_to_build as (
-    select unit_fingerprints.ticket_id
-    from unit_fingerprints
-    {%- if is_incremental() %}
-    left join (
-        select
-            ticket_id,
-            max(source_fingerprint) as source_fingerprint,
-            max(case when event_at is null then 1 else 0 end) as has_open_measurement
-        from {{ this }}
-        group by ticket_id
-    ) as built
-        on unit_fingerprints.ticket_id = built.ticket_id
-    where
-        built.source_fingerprint is null
-        or built.source_fingerprint <> unit_fingerprints.source_fingerprint
-        or built.has_open_measurement = 1
-        or unit_fingerprints.ticket_id in (
-            select ticket_id from all_tickets
-            where created_at > {{ watermark }} or first_replied_at > {{ watermark }}
-            union all
-            select ticket_id from all_status_changes
-            where changed_at > {{ watermark }}
-        )
-    {%- endif %}
+    {{ units_to_build(
+        'ticket_id',
+        built='(select ticket_id, max(source_fingerprint) as source_fingerprint,'
+            ~ ' max(case when event_at is null then 1 else 0 end) as has_open_measurement'
+            ~ ' from ' ~ this ~ ' group by ticket_id)',
+        still_open='built.has_open_measurement = 1',
+        recent_units='select ticket_id from all_tickets where created_at > ' ~ watermark
+            ~ ' or first_replied_at > ' ~ watermark
+            ~ ' union all select ticket_id from all_status_changes where changed_at > '
+            ~ watermark,
+    ) }}
 ),
 
 tickets as (

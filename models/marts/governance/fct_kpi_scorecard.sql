@@ -2,16 +2,13 @@
     value-chain layer, and, at the grain its owner reviews it (monthly -> month,
     quarterly -> quarter), the latest complete period's value, target, status, anomaly flag,
     output-trap flag and strongest leading-indicator finding, all for the overall slice. -#}
-with registry as (
-    select * from {{ ref('kpi_registry') }}
+with catalogue as (
+    {#- dim_kpis already carries the registry and each volume KPI's paired quality KPIs. #}
+    select * from {{ ref('dim_kpis') }}
 ),
 
 links as (
     select * from {{ ref('kpi_links') }}
-),
-
-pairs as (
-    select * from {{ ref('kpi_pairs') }}
 ),
 
 periods as (
@@ -44,7 +41,7 @@ kpis as (
     select
         *,
         case review_cadence when 'quarterly' then 'quarter' else 'month' end as review_grain
-    from registry
+    from catalogue
 ),
 
 overall_series as (
@@ -111,15 +108,6 @@ related_lists as (
         {{ dbt.listagg('related_kpi_id', "', '", "order by related_kpi_id") }} as linked_kpi_ids
     from related
     group by kpi_id
-),
-
-paired_lists as (
-    select
-        volume_kpi_id as kpi_id,
-        {{ dbt.listagg('quality_kpi_id', "', '", "order by quality_kpi_id") }}
-            as paired_quality_kpi_ids
-    from pairs
-    group by volume_kpi_id
 ),
 
 ranked_findings as (
@@ -193,7 +181,7 @@ final as (
         anomalies.is_adverse as is_adverse_anomaly,
         latest_traps.is_output_trap,
         related_lists.linked_kpi_ids,
-        paired_lists.paired_quality_kpi_ids,
+        kpis.paired_quality_kpi_ids,
         case
             when ranked_findings.output_kpi_id = kpis.kpi_id
                 then ranked_findings.outcome_kpi_id
@@ -219,7 +207,6 @@ final as (
             and anomalies.dimension_name = 'overall'
     left join latest_traps on kpis.kpi_id = latest_traps.kpi_id
     left join related_lists on kpis.kpi_id = related_lists.kpi_id
-    left join paired_lists on kpis.kpi_id = paired_lists.kpi_id
     left join ranked_findings
         on kpis.kpi_id = ranked_findings.kpi_id and ranked_findings.finding_rank = 1
 )

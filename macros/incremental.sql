@@ -80,3 +80,143 @@
         or unit_fingerprints.{{ key }} in ({{ recent_units }})
     {%- endif %}
 {%- endmacro %}
+
+
+{#- Incremental KPI component models and marts (strategy replace_periods). Rows are keyed by
+    (kpi_id, grain, period_start, dimension...) and every coarser period is a sum of day rows,
+    so an incremental run works out, per grain, the first period that may have changed and
+    replaces that period and every later one: the temp table carries the recomputed rows plus
+    one marker row per grain (kpi_id = rebuild_period_marker(), period_start = the first
+    period replaced), and the strategy deletes the target rows of the marked periods before
+    inserting the rest, in one transaction. The marker is what lets a period that lost all of
+    its rows be emptied. -#}
+
+{% macro rebuild_period_marker() -%}
+    __rebuild_period__
+{%- endmacro %}
+
+{% macro get_incremental_replace_periods_sql(arg_dict) -%}
+    {{ return(adapter.dispatch('replace_periods_sql', 'output_kpis')(arg_dict)) }}
+{%- endmacro %}
+
+{% macro default__replace_periods_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }} as target_rows
+    where exists (
+        select 1
+        from {{ source }} as marker
+        where
+            marker.kpi_id = '{{ output_kpis.rebuild_period_marker() }}'
+            and marker.grain = target_rows.grain
+            and target_rows.period_start >= marker.period_start
+    );
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }}
+    from {{ source }}
+    where kpi_id <> '{{ output_kpis.rebuild_period_marker() }}'
+{%- endmacro %}
+
+{% macro replace_periods_rows(relation, rebuild_from) -%}
+    {#- The rows of `relation` in every period that contains or follows the date in column
+        rebuild_from of the one-row relation `rebuild_from` (no rows when it is null), plus one
+        marker row per grain. Columns follow the existing table (this), which `relation`
+        matches. -#}
+    {%- set grains = var('kpi_grains', ['day', 'week', 'month', 'quarter']) -%}
+    {%- set columns = adapter.get_columns_in_relation(this) -%}
+    select {{ relation }}.*
+    from {{ relation }}
+    inner join {{ rebuild_from }}
+        on {{ relation }}.period_start >= case {{ relation }}.grain
+            {%- for grain in grains %}
+            when '{{ grain }}'
+                then {{ output_kpis.period_start(grain, rebuild_from ~ '.rebuild_from') }}
+            {%- endfor %}
+        end
+    {%- for grain in grains %}
+    union all
+    select
+        {%- for column in columns %}
+        {%- if column.name | lower == 'kpi_id' %}
+        '{{ output_kpis.rebuild_period_marker() }}' as kpi_id
+        {%- elif column.name | lower == 'grain' %}
+        '{{ grain }}' as grain
+        {%- elif column.name | lower == 'period_start' %}
+        {{ output_kpis.period_start(grain, rebuild_from ~ '.rebuild_from') }} as period_start
+        {%- else %}
+        cast(null as {{ column.data_type }}) as {{ column.name }}
+        {%- endif %}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ rebuild_from }}
+    where {{ rebuild_from }}.rebuild_from is not null
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro incremental_kpi_periods(relation, partition_by=[]) -%}
+    {#- CTEs and final select of an incremental KPI component model (config
+        incremental_strategy='replace_periods'): `relation` holds every component row; each
+        row is stamped rebuilt_at (this run's start). A full build returns them all. An
+        incremental run compares the day rows with the table's: the first day that differs
+        (a changed numerator or denominator, a new or a vanished row) is the rebuild point,
+        and every period of every grain that ends on or after it is replaced. With no 'day'
+        in var kpi_grains nothing can be compared and every period is replaced. -#}
+    {%- set grains = var('kpi_grains', ['day', 'week', 'month', 'quarter']) -%}
+    {%- set keys = ['kpi_id', 'period_start', 'dimension_name', 'dimension_value'] + partition_by -%}
+    kpi_periods__stamped as (
+        select
+            {{ relation }}.*,
+            {{ output_kpis.run_started_timestamp() }} as rebuilt_at
+        from {{ relation }}
+    ),
+    {%- if not is_incremental() %}
+
+    kpi_periods__final as (
+        select * from kpi_periods__stamped
+    )
+    {%- else %}
+
+    kpi_periods__new_days as (
+        select {{ keys | join(', ') }}, numerator, denominator
+        from {{ relation }}
+        where grain = 'day'
+    ),
+
+    kpi_periods__old_days as (
+        select {{ keys | join(', ') }}, numerator, denominator
+        from {{ this }}
+        where grain = 'day'
+    ),
+
+    kpi_periods__changed_days as (
+        select coalesce(new_days.period_start, old_days.period_start) as changed_day
+        from kpi_periods__new_days as new_days
+        full outer join kpi_periods__old_days as old_days
+            on
+            {%- for key in keys %}
+                {% if not loop.first %}and {% endif %}new_days.{{ key }} = old_days.{{ key }}
+            {%- endfor %}
+        where
+            new_days.kpi_id is null
+            or old_days.kpi_id is null
+            or new_days.numerator is distinct from old_days.numerator
+            or new_days.denominator is distinct from old_days.denominator
+    ),
+
+    kpi_periods__rebuild_from as (
+        {%- if 'day' in grains %}
+        select min(changed_day) as rebuild_from
+        from kpi_periods__changed_days
+        {%- else %}
+        select cast('1900-01-01' as date) as rebuild_from
+        {%- endif %}
+    ),
+
+    kpi_periods__final as (
+        {{ output_kpis.replace_periods_rows('kpi_periods__stamped', 'kpi_periods__rebuild_from') }}
+    )
+    {%- endif %}
+
+    select * from kpi_periods__final
+{%- endmacro %}

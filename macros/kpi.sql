@@ -188,6 +188,7 @@
         cast(numerator as double precision) as numerator,
         cast(denominator as double precision) as denominator,
         cast(value as double precision) as value,
-        {{ output_kpis.as_of_timestamp() }} as as_of_at
+        {{ output_kpis.as_of_timestamp() }} as as_of_at,
+        {{ output_kpis.run_started_timestamp() }} as rebuilt_at
     from {{ relation }}
 {%- endmacro %}

@@ -43,7 +43,7 @@
     {%- set string = dbt.type_string() -%}
     {%- set columns = spec.columns.keys() | list -%}
     {%- set key = spec.key -%}
-    {%- set future_limit = dbt.dateadd('day', 1, "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)") -%}
+    {%- set future_limit = dbt.dateadd('day', 1, output_kpis.run_started_timestamp()) -%}
     with raw_rows as (
         select * from {{ source(source_name, table_name) }}
     ),

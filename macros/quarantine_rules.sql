@@ -12,7 +12,7 @@
           future_ok timestamp columns allowed to lie in the future (planned shifts, work orders)
         Override in your project by copying this macro (dispatch) when your sources differ.
     -#}
-    {%- set now = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)" -%}
+    {%- set now = output_kpis.run_started_timestamp() -%}
     {%- set specs = {
         'mes_sites': {
             'columns': {'site_id': 'string', 'site_name': 'string', 'time_zone': 'string',

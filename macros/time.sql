@@ -18,6 +18,11 @@
     cast('{{ value }}' as timestamp)
 {%- endmacro %}
 
+{% macro run_started_timestamp() -%}
+    {#- The start of this dbt invocation (UTC) as a SQL timestamp: when rows were written. -#}
+    cast('{{ run_started_at.strftime('%Y-%m-%d %H:%M:%S') }}' as timestamp)
+{%- endmacro %}
+
 {% macro parse_utc_timestamp(column) -%}
     {{ return(adapter.dispatch('parse_utc_timestamp', 'output_kpis')(column)) }}
 {%- endmacro %}

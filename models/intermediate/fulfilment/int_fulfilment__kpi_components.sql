@@ -1,4 +1,9 @@
 {#- Delivery KPIs are reported in the period of the line's promised date (its due period). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_periods',
+    on_schema_change='fail',
+) }}
 with order_lines as (
     select * from {{ ref('int_fulfilment__order_lines') }}
 ),
@@ -20,6 +25,6 @@ with order_lines as (
         {'kpi_id': 'cancelled_order_lines', 'numerator': bool_to_int('is_cancelled'),
          'denominator': none},
     ],
-) }}
+) }},
 
-select * from kpi_components
+{{ incremental_kpi_periods('kpi_components') }}

@@ -2,6 +2,11 @@
     Throughput is reported on the shift's date (a night shift belongs to the day it started);
     first-pass yield and defects are the sum over steps of int_manufacturing__step_kpi_components;
     units started count on the local date of a serial's first event. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_periods',
+    on_schema_change='fail',
+) }}
 with shift_output as (
     select * from {{ ref('int_manufacturing__shift_output') }}
 ),
@@ -61,6 +66,6 @@ final as (
     select * from start_kpis
     union all
     select * from inspection_kpis
-)
+),
 
-select * from final
+{{ incremental_kpi_periods('final') }}

@@ -2,6 +2,11 @@
     the one place these measures are defined. Overall values sum the steps
     (int_manufacturing__kpi_components); rolled throughput yield multiplies them. Reported on
     the local date of a unit's first inspection at the step. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_periods',
+    on_schema_change='fail',
+) }}
 with inspections as (
     select * from {{ ref('int_manufacturing__first_pass_inspections') }}
 ),
@@ -19,6 +24,6 @@ with inspections as (
         {'kpi_id': 'defect_rate_per_1000', 'numerator': 'defect_count', 'denominator': '1'},
     ],
     partition_by=['step_code'],
-) }}
+) }},
 
-select * from kpi_components
+{{ incremental_kpi_periods('kpi_components', partition_by=['step_code']) }}

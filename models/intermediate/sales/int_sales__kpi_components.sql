@@ -1,5 +1,10 @@
 {#- Qualified opportunities are counted in the period they qualified; win rate in the period
     deals closed (won / (won + lost), qualified deals only). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_periods',
+    on_schema_change='fail',
+) }}
 with opportunities as (
     select * from {{ ref('int_sales__qualified_opportunities') }}
 ),
@@ -41,6 +46,6 @@ opportunity_events as (
          'denominator': none},
         {'kpi_id': 'win_rate', 'numerator': 'is_win', 'denominator': 'is_closure'},
     ],
-) }}
+) }},
 
-select * from kpi_components
+{{ incremental_kpi_periods('kpi_components') }}

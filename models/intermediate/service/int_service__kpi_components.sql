@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_periods',
+    on_schema_change='fail',
+    post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
+) }}
 {%- set dimensions = [
     {'name': 'team', 'column': 'team_id'},
     {'name': 'agent', 'column': 'agent_id'},
@@ -156,6 +162,6 @@ final as (
         denominator,
         as_of_at
     from contributing_components
-)
+),
 
-select * from final
+{{ incremental_kpi_periods('final') }}

@@ -1,6 +1,18 @@
-{#- The public KPI mart: one row per output KPI x grain x period x dimension value. -#}
+{#- The public KPI mart: one row per output KPI x grain x period x dimension value.
+    Incremental (strategy replace_periods, macros/incremental.sql): every period from the
+    earliest one holding a component row rebuilt after this table's latest rebuilt_at (the
+    component models stamp what they rebuild), or a row whose component is gone, is
+    recomputed. A change to the kpi_registry seed needs --full-refresh. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_periods',
+    on_schema_change='fail',
+    post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
+) }}
 -- Not published while a KPI governance rule is broken (int_governance__kpi_violations).
 -- depends_on: {{ ref('int_governance__kpi_violations') }}
+-- Incremental runs read the step components' rebuilt_at (below, in the is_incremental branch).
+-- depends_on: {{ ref('int_manufacturing__step_kpi_components') }}
 with registry as (
     select * from {{ ref('kpi_registry') }}
 ),
@@ -18,7 +30,8 @@ components as (
             dimension_name,
             dimension_value,
             numerator,
-            denominator
+            denominator,
+            rebuilt_at
         from {{ ref('int_' ~ domain ~ '__kpi_components') }}
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
@@ -60,6 +73,53 @@ final as (
     select * from ratio_values
     union all
     select * from rolled_throughput_yield
+),
+
+kpi_values as (
+    {{ kpi_value_columns('final') }}
+)
+{%- if is_incremental() %},
+
+step_components as (
+    select * from {{ ref('int_manufacturing__step_kpi_components') }}
+),
+
+previous_build as (
+    select max(rebuilt_at) as rebuilt_at from {{ this }}
+),
+
+changed_periods as (
+    select components.period_start
+    from components
+    inner join previous_build on components.rebuilt_at > previous_build.rebuilt_at
+    union all
+    select step_components.period_start
+    from step_components
+    inner join previous_build on step_components.rebuilt_at > previous_build.rebuilt_at
+    union all
+    -- a row whose component is gone
+    select built.period_start
+    from {{ this }} as built
+    left join kpi_values
+        on
+            built.kpi_id = kpi_values.kpi_id
+            and built.grain = kpi_values.grain
+            and built.period_start = kpi_values.period_start
+            and built.dimension_name = kpi_values.dimension_name
+            and built.dimension_value = kpi_values.dimension_value
+    where kpi_values.kpi_id is null
+),
+
+rebuild_from as (
+    select min(period_start) as rebuild_from from changed_periods
+),
+
+rebuilt as (
+    {{ replace_periods_rows('kpi_values', 'rebuild_from') }}
 )
 
-{{ kpi_value_columns('final') }}
+select * from rebuilt
+{%- else %}
+
+select * from kpi_values
+{%- endif %}

@@ -1,0 +1,76 @@
+{#- Serving view: every KPI value (output, input and outcome KPIs) by grain, period and
+    dimension, with its numerator, denominator, unit and anomaly flag. The one table a
+    dashboard's tiles, trend charts and filters need. -#}
+with output_values as (
+    select * from {{ ref('fct_kpi_values') }}
+),
+
+outcome_values as (
+    select * from {{ ref('fct_outcome_values') }}
+),
+
+kpis as (
+    select * from {{ ref('dim_kpis') }}
+),
+
+anomalies as (
+    select * from {{ ref('fct_kpi_anomalies') }}
+),
+
+all_values as (
+    select
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        numerator,
+        denominator,
+        value,
+        as_of_at
+    from output_values
+    union all
+    select
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        numerator,
+        denominator,
+        value,
+        as_of_at
+    from outcome_values
+),
+
+final as (
+    select
+        all_values.kpi_id,
+        kpis.kpi_name,
+        kpis.layer,
+        kpis.domain,
+        kpis.unit,
+        kpis.direction,
+        all_values.grain,
+        all_values.period_start,
+        all_values.dimension_name,
+        all_values.dimension_value,
+        all_values.numerator,
+        all_values.denominator,
+        all_values.value,
+        coalesce(anomalies.is_anomaly, false) as is_anomaly,
+        anomalies.anomaly_direction,
+        coalesce(anomalies.is_adverse, false) as is_adverse_anomaly,
+        all_values.as_of_at
+    from all_values
+    inner join kpis on all_values.kpi_id = kpis.kpi_id
+    left join anomalies
+        on
+            all_values.kpi_id = anomalies.kpi_id
+            and all_values.grain = anomalies.grain
+            and all_values.period_start = anomalies.period_start
+            and all_values.dimension_name = anomalies.dimension_name
+            and all_values.dimension_value = anomalies.dimension_value
+)
+
+select * from final

@@ -21,7 +21,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --vars '$(DEMO_VARS)'
 BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
-.PHONY: help venv profiles seed build validate publish lint test test-python docs clean demo-data
+.PHONY: help venv profiles seed build validate publish lint test test-python docs dashboard clean demo-data
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -80,6 +80,10 @@ test-python: venv profiles  ## pytest alone (builds its own warehouse in a temp 
 
 docs: venv profiles  ## dbt docs (target/index.html + catalog); GE Data Docs come with `make validate`
 	$(DBT) docs generate $(DBT_FLAGS)
+
+dashboard: venv  ## Streamlit KPI dashboard on the served file (read-only; never blocks a build)
+	$(BIN)/streamlit run kpi_tooling/dashboard.py --server.headless true \
+		--browser.gatherUsageStats false -- --db $(OUTPUT_KPIS_SERVE_PATH)
 
 demo-data: venv  ## regenerate the demo seeds (deterministic)
 	$(BIN)/python -m kpi_tooling.demo_data --out seeds/raw --seed 42

@@ -109,16 +109,28 @@ def trend_chart(values: pd.DataFrame, targets: pd.DataFrame, title: str) -> alt.
     return alt.layer(*layers).properties(height=260)
 
 
-def pair_chart(series: pd.DataFrame, traps: pd.DataFrame) -> alt.LayerChart:
-    """Output and outcome on independent y axes, output-trap periods marked."""
+def pair_chart(
+    series: pd.DataFrame, traps: pd.DataFrame, output_name: str, outcome_name: str
+) -> alt.LayerChart:
+    """Output (blue) and outcome (purple) on independent y axes, output-trap periods marked."""
     base = alt.Chart(series).encode(x=alt.X("period_start:T", title=None))
-    output = base.mark_line(color="#0969da").encode(y=alt.Y("output_value:Q", title="output"))
-    outcome = base.mark_line(color="#8250df").encode(y=alt.Y("outcome_value:Q", title="outcome"))
+    output = base.mark_line(color="#0969da").encode(
+        y=alt.Y("output_value:Q", title=output_name, axis=alt.Axis(titleColor="#0969da"))
+    )
+    outcome = base.mark_line(color="#8250df").encode(
+        y=alt.Y("outcome_value:Q", title=outcome_name, axis=alt.Axis(titleColor="#8250df"))
+    )
     chart = alt.layer(output, outcome).resolve_scale(y="independent")
     if not traps.empty:
         rules = alt.Chart(traps).mark_rule(color="#cf222e").encode(x="period_start:T")
         chart = alt.layer(output, outcome, rules).resolve_scale(y="independent")
     return chart.properties(height=260)
+
+
+def complete(frame: pd.DataFrame, grain: str, as_of: object) -> pd.Series:
+    """Rows whose period ended by as_of: a running period would read as a collapse."""
+    ends = pd.to_datetime(frame["period_start"]) + PERIOD_LENGTH.get(grain, pd.DateOffset(0))
+    return ends <= pd.Timestamp(as_of)
 
 
 def published_note(args: argparse.Namespace) -> str:
@@ -177,8 +189,7 @@ def main() -> None:
     # a series starts at its first period with any units (stock KPIs run from the calendar start)
     # and ends at its last complete period (the running one would read as a collapse)
     started = values["value"].fillna(0).ne(0).cumsum().gt(0)
-    ends = pd.to_datetime(values["period_start"]) + PERIOD_LENGTH.get(grain, pd.DateOffset(0))
-    values = values[started & (ends <= pd.Timestamp(as_of))]
+    values = values[started & complete(values, grain, as_of)]
     targets = query(
         args,
         f"select period_start, target_value from serving.kpi_status where {where} "
@@ -215,6 +226,7 @@ def main() -> None:
             "and o.dimension_value = ? order by 1",
             pair_keys,
         )
+        series = series[complete(series, grain, as_of)]
         traps = query(
             args,
             "select period_start from serving.output_trap_periods where output_kpi_id = ? "
@@ -222,7 +234,10 @@ def main() -> None:
             "and dimension_value = ? and is_output_trap",
             pair_keys,
         )
-        st.altair_chart(pair_chart(series, traps), width="stretch")
+        st.altair_chart(
+            pair_chart(series, traps, pair["output_kpi_name"], pair["outcome_kpi_name"]),
+            width="stretch",
+        )
         st.caption(f"{len(traps)} output-trap period(s) marked in red")
 
     st.subheader("Scorecard")

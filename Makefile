@@ -78,8 +78,12 @@ test: lint build  ## lint, full build with dbt tests and GE, then pytest on that
 test-python: venv profiles  ## pytest alone (builds its own warehouse in a temp dir)
 	$(BIN)/python -m pytest tests/python -q
 
-docs: venv profiles  ## dbt docs (target/index.html + catalog); GE Data Docs come with `make validate`
+docs: venv profiles  ## dbt docs (KPI catalogue, lineage raw -> serving) + GE Data Docs of the last validation
+	@test -f $(OUTPUT_KPIS_DUCKDB_PATH) || $(MAKE) --no-print-directory build
 	$(DBT) docs generate $(DBT_FLAGS)
+	@test -f target/ge_data_docs/index.html || $(MAKE) --no-print-directory validate
+	@echo "dbt docs:     target/index.html  (browse: $(DBT) docs serve --port 8080)"
+	@echo "GE Data Docs: target/ge_data_docs/index.html"
 
 dashboard: venv  ## Streamlit KPI dashboard on the served file (read-only; never blocks a build)
 	$(BIN)/streamlit run kpi_tooling/dashboard.py --server.headless true \

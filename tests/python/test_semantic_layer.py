@@ -25,7 +25,7 @@ def kpi_metric_names() -> list[str]:
     return [row["kpi_id"] for row in semantic_layer.metric_kpis(registry)]
 
 
-def test_semantic_yaml_is_generated_from_the_current_registry() -> None:
+def test_semantic_yaml_and_docs_overview_are_generated_from_the_current_registry() -> None:
     assert semantic_layer.main(["--check"]) == 0
 
 

@@ -1,5 +1,6 @@
 {#- Serving view: the scorecard, one row per KPI at its review grain (latest complete
     period, target, status, anomaly and output-trap flags, strongest leading indicator). -#}
+{{ config(grants=output_kpis.serving_grants()) }}
 with scorecard as (
     select * from {{ ref('fct_kpi_scorecard') }}
 ),

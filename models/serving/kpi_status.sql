@@ -1,6 +1,7 @@
 {#- Serving view: each KPI against its target (stated or derived backward from an outcome
     target) by grain, period and dimension, with the gap and an on_track / at_risk / off_track
     status. -#}
+{{ config(grants=output_kpis.serving_grants()) }}
 with status as (
     select * from {{ ref('fct_kpi_status') }}
 ),

@@ -1,6 +1,7 @@
 {#- Serving view: every KPI value (output, input and outcome KPIs) by grain, period and
     dimension, with its numerator, denominator, unit and anomaly flag. The one table a
     dashboard's tiles, trend charts and filters need. -#}
+{{ config(grants=output_kpis.serving_grants()) }}
 with output_values as (
     select * from {{ ref('fct_kpi_values') }}
 ),

@@ -1,6 +1,7 @@
 {#- Serving view: one row per linked output -> outcome pair, grain and dimension value: the
     leading-indicator finding (best lag, correlation, significance) and the output-trap
     verdict of the latest evaluated period, with how many periods were flagged. -#}
+{{ config(grants=output_kpis.serving_grants()) }}
 with leading_indicators as (
     select * from {{ ref('fct_leading_indicators') }}
 ),

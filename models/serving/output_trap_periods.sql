@@ -1,5 +1,6 @@
 {#- Serving view: every evaluated period of the output-trap check per linked output -> outcome
     pair, grain and dimension value (output up, outcome flat), for chart markers. -#}
+{{ config(grants=output_kpis.serving_grants()) }}
 with traps as (
     select * from {{ ref('fct_output_traps') }}
 ),

@@ -19,29 +19,20 @@ anomalies as (
 ),
 
 all_values as (
-    select
-        kpi_id,
-        grain,
-        period_start,
-        dimension_name,
-        dimension_value,
-        numerator,
-        denominator,
-        value,
-        as_of_at
-    from output_values
-    union all
-    select
-        kpi_id,
-        grain,
-        period_start,
-        dimension_name,
-        dimension_value,
-        numerator,
-        denominator,
-        value,
-        as_of_at
-    from outcome_values
+    {%- for relation in ['output_values', 'outcome_values'] %}
+        select
+            kpi_id,
+            grain,
+            period_start,
+            dimension_name,
+            dimension_value,
+            numerator,
+            denominator,
+            value,
+            as_of_at
+        from {{ relation }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 final as (

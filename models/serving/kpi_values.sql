@@ -57,12 +57,7 @@ final as (
     from all_values
     inner join kpis on all_values.kpi_id = kpis.kpi_id
     left join anomalies
-        on
-            all_values.kpi_id = anomalies.kpi_id
-            and all_values.grain = anomalies.grain
-            and all_values.period_start = anomalies.period_start
-            and all_values.dimension_name = anomalies.dimension_name
-            and all_values.dimension_value = anomalies.dimension_value
+        on {{ same_keys('all_values', 'anomalies', kpi_point_keys()) }}
 )
 
 select * from final

@@ -69,12 +69,7 @@ final as (
     inner join kpis as output_kpis on leading_indicators.output_kpi_id = output_kpis.kpi_id
     inner join kpis as outcome_kpis on leading_indicators.outcome_kpi_id = outcome_kpis.kpi_id
     left join latest_trap
-        on
-            leading_indicators.output_kpi_id = latest_trap.output_kpi_id
-            and leading_indicators.outcome_kpi_id = latest_trap.outcome_kpi_id
-            and leading_indicators.grain = latest_trap.grain
-            and leading_indicators.dimension_name = latest_trap.dimension_name
-            and leading_indicators.dimension_value = latest_trap.dimension_value
+        on {{ same_keys('leading_indicators', 'latest_trap', pair_series_keys()) }}
 )
 
 select * from final

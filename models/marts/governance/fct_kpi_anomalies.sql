@@ -104,11 +104,7 @@ window_points as (
             points.grain = window_periods.grain
             and points.period_index = window_periods.period_index
     inner join points as earlier
-        on
-            points.kpi_id = earlier.kpi_id
-            and points.grain = earlier.grain
-            and points.dimension_name = earlier.dimension_name
-            and points.dimension_value = earlier.dimension_value
+        on {{ same_keys('points', 'earlier', kpi_series_keys()) }}
             and window_periods.window_period_index = earlier.period_index
     where earlier.value is not null
 ),
@@ -141,12 +137,7 @@ window_deviations as (
             as window_mean_abs_deviation
     from window_medians
     inner join window_points
-        on
-            window_medians.kpi_id = window_points.kpi_id
-            and window_medians.grain = window_points.grain
-            and window_medians.period_index = window_points.period_index
-            and window_medians.dimension_name = window_points.dimension_name
-            and window_medians.dimension_value = window_points.dimension_value
+        on {{ same_keys('window_medians', 'window_points', kpi_series_keys() + ['period_index']) }}
     group by
         window_medians.kpi_id,
         window_medians.grain,
@@ -175,12 +166,7 @@ scored as (
         end as score_status
     from points
     left join window_deviations
-        on
-            points.kpi_id = window_deviations.kpi_id
-            and points.grain = window_deviations.grain
-            and points.period_index = window_deviations.period_index
-            and points.dimension_name = window_deviations.dimension_name
-            and points.dimension_value = window_deviations.dimension_value
+        on {{ same_keys('points', 'window_deviations', kpi_series_keys() + ['period_index']) }}
 ),
 
 z_scores as (

@@ -194,16 +194,10 @@ final as (
     from kpis
     left join latest_values on kpis.kpi_id = latest_values.kpi_id
     left join status
-        on
-            latest_values.kpi_id = status.kpi_id
-            and latest_values.grain = status.grain
-            and latest_values.period_start = status.period_start
+        on {{ same_keys('latest_values', 'status', ['kpi_id', 'grain', 'period_start']) }}
             and status.dimension_name = 'overall'
     left join anomalies
-        on
-            latest_values.kpi_id = anomalies.kpi_id
-            and latest_values.grain = anomalies.grain
-            and latest_values.period_start = anomalies.period_start
+        on {{ same_keys('latest_values', 'anomalies', ['kpi_id', 'grain', 'period_start']) }}
             and anomalies.dimension_name = 'overall'
     left join latest_traps on kpis.kpi_id = latest_traps.kpi_id
     left join related_lists on kpis.kpi_id = related_lists.kpi_id

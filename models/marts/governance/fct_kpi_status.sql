@@ -50,12 +50,7 @@ compared as (
         kpi_values.as_of_at
     from kpi_values
     inner join targets
-        on
-            kpi_values.kpi_id = targets.kpi_id
-            and kpi_values.grain = targets.grain
-            and kpi_values.period_start = targets.period_start
-            and kpi_values.dimension_name = targets.dimension_name
-            and kpi_values.dimension_value = targets.dimension_value
+        on {{ same_keys('kpi_values', 'targets', kpi_point_keys()) }}
     inner join registry on kpi_values.kpi_id = registry.kpi_id
     inner join periods
         on

@@ -54,19 +54,9 @@ final as (
     from keys
     inner join registry on keys.kpi_id = registry.kpi_id
     left join stated
-        on
-            keys.kpi_id = stated.kpi_id
-            and keys.grain = stated.grain
-            and keys.period_start = stated.period_start
-            and keys.dimension_name = stated.dimension_name
-            and keys.dimension_value = stated.dimension_value
+        on {{ same_keys('keys', 'stated', kpi_point_keys()) }}
     left join derived
-        on
-            keys.kpi_id = derived.kpi_id
-            and keys.grain = derived.grain
-            and keys.period_start = derived.period_start
-            and keys.dimension_name = derived.dimension_name
-            and keys.dimension_value = derived.dimension_value
+        on {{ same_keys('keys', 'derived', kpi_point_keys()) }}
 )
 
 select * from final

@@ -63,12 +63,7 @@ judged as (
         series.as_of_at
     from series
     left join best
-        on
-            series.output_kpi_id = best.output_kpi_id
-            and series.outcome_kpi_id = best.outcome_kpi_id
-            and series.grain = best.grain
-            and series.dimension_name = best.dimension_name
-            and series.dimension_value = best.dimension_value
+        on {{ same_keys('series', 'best', pair_series_keys()) }}
 ),
 
 worded as (

@@ -81,12 +81,7 @@ paired as (
     from series_points as leading_side
     cross join lags
     inner join series_points as lagging_side
-        on
-            leading_side.output_kpi_id = lagging_side.output_kpi_id
-            and leading_side.outcome_kpi_id = lagging_side.outcome_kpi_id
-            and leading_side.grain = lagging_side.grain
-            and leading_side.dimension_name = lagging_side.dimension_name
-            and leading_side.dimension_value = lagging_side.dimension_value
+        on {{ same_keys('leading_side', 'lagging_side', pair_series_keys()) }}
             and lagging_side.period_index = leading_side.period_index + lags.lag_periods
     where
         leading_side.output_value is not null
@@ -134,12 +129,7 @@ scored as (
     from series
     cross join lags
     left join correlated
-        on
-            series.output_kpi_id = correlated.output_kpi_id
-            and series.outcome_kpi_id = correlated.outcome_kpi_id
-            and series.grain = correlated.grain
-            and series.dimension_name = correlated.dimension_name
-            and series.dimension_value = correlated.dimension_value
+        on {{ same_keys('series', 'correlated', pair_series_keys()) }}
             and lags.lag_periods = correlated.lag_periods
 ),
 

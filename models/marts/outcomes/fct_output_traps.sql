@@ -133,12 +133,7 @@ windowed as (
         ) as outcome_prior_units
     from series_points as anchor
     inner join series_points as history
-        on
-            anchor.output_kpi_id = history.output_kpi_id
-            and anchor.outcome_kpi_id = history.outcome_kpi_id
-            and anchor.grain = history.grain
-            and anchor.dimension_name = history.dimension_name
-            and anchor.dimension_value = history.dimension_value
+        on {{ same_keys('anchor', 'history', pair_series_keys()) }}
             and history.period_index > anchor.period_index - {{ 2 * window_periods }}
             and anchor.period_index >= history.period_index
     group by

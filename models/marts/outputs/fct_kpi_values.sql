@@ -101,12 +101,7 @@ changed_periods as (
     select built.period_start
     from {{ this }} as built
     left join kpi_values
-        on
-            built.kpi_id = kpi_values.kpi_id
-            and built.grain = kpi_values.grain
-            and built.period_start = kpi_values.period_start
-            and built.dimension_name = kpi_values.dimension_name
-            and built.dimension_value = kpi_values.dimension_value
+        on {{ same_keys('built', 'kpi_values', kpi_point_keys()) }}
     where kpi_values.kpi_id is null
 ),
 
@@ -121,5 +116,6 @@ rebuilt as (
 select * from rebuilt
 {%- else %}
 
-select * from kpi_values
+-- sqlfluff mis-reads the indent after the incremental branch
+select * from kpi_values  -- noqa: LT02
 {%- endif %}

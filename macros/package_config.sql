@@ -206,3 +206,26 @@
     {%- endfor -%}
     {{ return(tables) }}
 {%- endmacro %}
+
+
+{% macro domain_ref(model_name) -%}
+    {#- ref() of a domain model read by a cross-domain mart; when the domain is disabled, an
+        empty relation with the columns the mart reads, so the mart needs no branches. -#}
+    {%- set string, number = dbt.type_string(), 'double precision' -%}
+    {%- set specs = {
+        'fct_manufacturing_step_yields': ('manufacturing', {
+            'grain': string, 'period_start': 'date', 'dimension_name': string,
+            'dimension_value': string, 'first_pass_yield': number, 'inspected_count': number}),
+        'int_manufacturing__step_kpi_components': ('manufacturing', {
+            'period_start': 'date', 'rebuilt_at': dbt.type_timestamp()}),
+    } -%}
+    {%- set domain, columns = specs[model_name] -%}
+    {%- if output_kpis.domain_enabled(domain) -%}
+        {{ return(ref(model_name)) }}
+    {%- endif -%}
+    {%- set casts = [] -%}
+    {%- for column, type in columns.items() -%}
+        {%- do casts.append('cast(null as ' ~ type ~ ') as ' ~ column) -%}
+    {%- endfor -%}
+    {{ return('(select ' ~ casts | join(', ') ~ ' where 1 = 0)') }}
+{%- endmacro %}

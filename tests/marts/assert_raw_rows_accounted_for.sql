@@ -11,42 +11,42 @@ with accounting as (
 
 raw_counts as (
     {%- if 'manufacturing' in domains %}
-    select
-        'mes_unit_events' as source_table,
-        count(*) as raw_rows
-    from {{ source('mes', 'mes_unit_events') }}
-    union all
-    select
-        'mes_unit_events (units)' as source_table,
-        count(distinct serial_number) as raw_rows
-    from {{ ref('int_manufacturing__unit_events') }}
+        select
+            'mes_unit_events' as source_table,
+            count(*) as raw_rows
+        from {{ source('mes', 'mes_unit_events') }}
+        union all
+        select
+            'mes_unit_events (units)' as source_table,
+            count(distinct serial_number) as raw_rows
+        from {{ ref('int_manufacturing__unit_events') }}
     {%- endif %}
     {%- if 'fulfilment' in domains %}
-    {%- if domains.index('fulfilment') > 0 %}
-    union all
-    {%- endif %}
-    select
-        'oms_order_lines' as source_table,
-        count(*) as raw_rows
-    from {{ source('oms', 'oms_order_lines') }}
+        {%- if domains.index('fulfilment') > 0 %}
+            union all
+        {%- endif %}
+        select
+            'oms_order_lines' as source_table,
+            count(*) as raw_rows
+        from {{ source('oms', 'oms_order_lines') }}
     {%- endif %}
     {%- if 'service' in domains %}
-    {%- if domains.index('service') > 0 %}
-    union all
-    {%- endif %}
-    select
-        'sd_tickets (x 2 SLA metrics)' as source_table,
-        2 * count(*) as raw_rows
-    from {{ source('sd', 'sd_tickets') }}
+        {%- if domains.index('service') > 0 %}
+            union all
+        {%- endif %}
+        select
+            'sd_tickets (x 2 SLA metrics)' as source_table,
+            2 * count(*) as raw_rows
+        from {{ source('sd', 'sd_tickets') }}
     {%- endif %}
     {%- if 'sales' in domains %}
-    {%- if domains.index('sales') > 0 %}
-    union all
-    {%- endif %}
-    select
-        'crm_opportunities' as source_table,
-        count(*) as raw_rows
-    from {{ source('crm', 'crm_opportunities') }}
+        {%- if domains.index('sales') > 0 %}
+            union all
+        {%- endif %}
+        select
+            'crm_opportunities' as source_table,
+            count(*) as raw_rows
+        from {{ source('crm', 'crm_opportunities') }}
     {%- endif %}
 )
 

@@ -83,7 +83,8 @@ def test_integration_project_builds_and_matches_expected_values(
     seed = project / "seeds" / "expected_kpi_values.csv"
     seed.write_text(
         seed.read_text().replace(
-            "on_time_rate,month,2025-01-01,overall,all,4,9", "on_time_rate,month,2025-01-01,overall,all,5,9"
+            "on_time_rate,month,2025-01-01,overall,all,4,9",
+            "on_time_rate,month,2025-01-01,overall,all,5,9",
         )
     )
     run_dbt(["seed", "--select", "expected_kpi_values"], **common)
@@ -129,7 +130,7 @@ def test_service_desk_only_compiles_only_the_service_domain(
     kpi_values = compiled["fct_kpi_values.sql"]
     assert "int_service__kpi_components" in kpi_values
     assert "int_fulfilment__kpi_components" not in kpi_values
-    assert "manufacturing" not in kpi_values
+    assert "int_manufacturing" not in kpi_values and "fct_manufacturing" not in kpi_values
     quarantine = compiled["stg_quarantine__rows.sql"]
     assert "sd_tickets" in quarantine and "oms_customers" in quarantine
     assert "mes_unit_events" not in quarantine and "oms_orders" not in quarantine

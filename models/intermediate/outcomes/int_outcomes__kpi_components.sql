@@ -17,9 +17,9 @@ survey_responses as (
 
 {%- if with_manufacturing %}
 
-return_claims as (
-    select * from {{ ref('stg_outcomes__return_claims') }}
-),
+    return_claims as (
+        select * from {{ ref('stg_outcomes__return_claims') }}
+    ),
 {%- endif %}
 
 customers as (
@@ -28,16 +28,16 @@ customers as (
 
 {%- if with_service %}
 
-tickets as (
-    select * from {{ ref('int_service__ticket_sla_measurements') }}
-    where metric = 'resolution'
-),
+    tickets as (
+        select * from {{ ref('int_service__ticket_sla_measurements') }}
+        where metric = 'resolution'
+    ),
 {%- endif %}
 {%- if with_manufacturing %}
 
-completed_units as (
-    select * from {{ ref('int_manufacturing__completed_units') }}
-),
+    completed_units as (
+        select * from {{ ref('int_manufacturing__completed_units') }}
+    ),
 {%- endif %}
 
 as_of as (
@@ -58,22 +58,22 @@ revenue_events as (
 
 {%- if with_service %}
 
-csat_events as (
-    select
-        cast(survey_responses.responded_at as date) as event_date,
-        tickets.team_id,
-        tickets.agent_id,
-        tickets.priority,
-        customers.customer_segment,
-        {{ bool_to_int('survey_responses.score >= 4') }} as is_satisfied
-    from survey_responses
-    cross join as_of
-    left join tickets on survey_responses.ticket_id = tickets.ticket_id
-    left join customers on survey_responses.customer_id = customers.customer_id
-    where
-        survey_responses.survey_type = 'csat'
-        and cast(survey_responses.responded_at as date) <= as_of.as_of_date
-),
+    csat_events as (
+        select
+            cast(survey_responses.responded_at as date) as event_date,
+            tickets.team_id,
+            tickets.agent_id,
+            tickets.priority,
+            customers.customer_segment,
+            {{ bool_to_int('survey_responses.score >= 4') }} as is_satisfied
+        from survey_responses
+        cross join as_of
+        left join tickets on survey_responses.ticket_id = tickets.ticket_id
+        left join customers on survey_responses.customer_id = customers.customer_id
+        where
+            survey_responses.survey_type = 'csat'
+            and cast(survey_responses.responded_at as date) <= as_of.as_of_date
+    ),
 {%- endif %}
 
 nps_events as (
@@ -95,27 +95,27 @@ nps_events as (
 
 {%- if with_manufacturing %}
 
-quality_events as (
-    select
-        return_claims.claimed_date as event_date,
-        coalesce(completed_units.site_id, return_claims.site_id) as site_id,
-        completed_units.line_id,
-        return_claims.claimed_quantity as claimed_units,
-        0 as good_units
-    from return_claims
-    cross join as_of
-    left join completed_units on return_claims.serial_number = completed_units.serial_number
-    where return_claims.claimed_date <= as_of.as_of_date
-    union all
-    select
-        coalesce(completed_shift_date, completed_local_date) as event_date,
-        site_id,
-        line_id,
-        0 as claimed_units,
-        1 as good_units
-    from completed_units
-    where is_good_unit
-),
+    quality_events as (
+        select
+            return_claims.claimed_date as event_date,
+            coalesce(completed_units.site_id, return_claims.site_id) as site_id,
+            completed_units.line_id,
+            return_claims.claimed_quantity as claimed_units,
+            0 as good_units
+        from return_claims
+        cross join as_of
+        left join completed_units on return_claims.serial_number = completed_units.serial_number
+        where return_claims.claimed_date <= as_of.as_of_date
+        union all
+        select
+            coalesce(completed_shift_date, completed_local_date) as event_date,
+            site_id,
+            line_id,
+            0 as claimed_units,
+            1 as good_units
+        from completed_units
+        where is_good_unit
+    ),
 {%- endif %}
 
 {{ rollup_kpi_components(
@@ -169,14 +169,14 @@ quality_events as (
 final as (
     select * from revenue_kpis
     {%- if with_service %}
-    union all
-    select * from csat_kpis
+        union all
+        select * from csat_kpis
     {%- endif %}
     union all
     select * from nps_kpis
     {%- if with_manufacturing %}
-    union all
-    select * from quality_kpis
+        union all
+        select * from quality_kpis
     {%- endif %}
 )
 

@@ -11,21 +11,15 @@
 ) }}
 -- Not published while a KPI governance rule is broken (int_governance__kpi_violations).
 -- depends_on: {{ ref('int_governance__kpi_violations') }}
-{%- set with_manufacturing = 'manufacturing' in output_kpis.enabled_domains() %}
-{%- if with_manufacturing %}
 -- Incremental runs read the step components' rebuilt_at (below, in the is_incremental branch).
--- depends_on: {{ ref('int_manufacturing__step_kpi_components') }}
-{%- endif %}
+-- depends_on: {{ output_kpis.domain_ref('int_manufacturing__step_kpi_components') }}
 with registry as (
     select * from {{ ref('kpi_registry') }}
 ),
 
-{%- if with_manufacturing %}
-
 step_yields as (
-    select * from {{ ref('fct_manufacturing_step_yields') }}
+    select * from {{ output_kpis.domain_ref('fct_manufacturing_step_yields') }}
 ),
-{%- endif %}
 
 components as (
     {%- for domain in output_kpis.enabled_domains() %}
@@ -46,8 +40,6 @@ components as (
 ratio_values as (
     {{ kpi_values_from_components('components', 'registry') }}
 ),
-
-{%- if with_manufacturing %}
 
 rolled_throughput_yield as (
     {#- Product of step yields via exp(sum(ln)); a step with zero yield makes the product 0. -#}
@@ -76,14 +68,11 @@ rolled_throughput_yield as (
         step_yields.dimension_name,
         step_yields.dimension_value
 ),
-{%- endif %}
 
 final as (
     select * from ratio_values
-    {%- if with_manufacturing %}
     union all
     select * from rolled_throughput_yield
-    {%- endif %}
 ),
 
 kpi_values as (
@@ -91,12 +80,9 @@ kpi_values as (
 )
 {%- if is_incremental() %},
 
-{%- if with_manufacturing %}
-
 step_components as (
-    select * from {{ ref('int_manufacturing__step_kpi_components') }}
+    select * from {{ output_kpis.domain_ref('int_manufacturing__step_kpi_components') }}
 ),
-{%- endif %}
 
 previous_build as (
     select max(rebuilt_at) as rebuilt_at from {{ this }}
@@ -106,12 +92,10 @@ changed_periods as (
     select components.period_start
     from components
     inner join previous_build on components.rebuilt_at > previous_build.rebuilt_at
-    {%- if with_manufacturing %}
     union all
     select step_components.period_start
     from step_components
     inner join previous_build on step_components.rebuilt_at > previous_build.rebuilt_at
-    {%- endif %}
     union all
     -- a row whose component is gone
     select built.period_start

@@ -96,9 +96,20 @@ def test_integration_project_builds_and_matches_expected_values(
             "and dimension_name = 'overall'"
         )
         failures = con.execute(compiled).fetchall()
+        # Governance judges only enabled KPIs: a manufacturing KPI without an owner is not
+        # reported here, a service KPI without one is.
+        con.execute(
+            "update reference.kpi_registry set owner = null "
+            "where kpi_id in ('throughput_rate', 'sla_compliance')"
+        )
+        governance = next(
+            (project / "target" / "compiled").rglob("int_governance__kpi_violations.sql")
+        ).read_text()
+        violations = con.execute(f"select rule_id, kpi_id from ({governance})").fetchall()
     finally:
         con.close()
     assert len(failures) == 1 and failures[0][0] == "on_time_rate" and "numerator" in failures[0]
+    assert violations == [("missing_owner", "sla_compliance")]
 
 
 def test_service_desk_only_compiles_only_the_service_domain(

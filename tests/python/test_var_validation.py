@@ -213,7 +213,13 @@ def test_good_vars_compile(tmp_path: Path, profiles_dir: Path) -> None:
         }
     )
     result = run_dbt(
-        ["compile", "--select", "int_fulfilment__order_lines", "stg_oms__order_lines"],
+        [
+            "compile",
+            "--select",
+            "int_fulfilment__order_lines",
+            "stg_oms__order_lines",
+            "stg_mes__sites",
+        ],
         db_path=tmp_path / "output_kpis.duckdb",
         target_path=tmp_path / "target",
         profiles_dir=profiles_dir,
@@ -223,3 +229,5 @@ def test_good_vars_compile(tmp_path: Path, profiles_dir: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:]
     compiled = next((tmp_path / "target" / "compiled").rglob("stg_oms__order_lines.sql"))
     assert '"acme_prod"."acme_raw"."order_items"' in compiled.read_text()
+    sites = next((tmp_path / "target" / "compiled").rglob("stg_mes__sites.sql")).read_text()
+    assert "when 'S1' then 'America/Argentina/Buenos_Aires'" in sites

@@ -98,7 +98,9 @@
     {%- for check in spec.get('checks', []) -%}
         {%- do rules.append((check.when, check.reason, check.detail | default(check.reason))) -%}
     {%- endfor -%}
-    {%- for column, parent in spec.get('refs', {}).items() -%}
+    {#- A reference into a disabled domain's table is not checked (the table is not read). -#}
+    {%- for column, parent in spec.get('refs', {}).items()
+        if output_kpis.raw_table_enabled(parent[1]) -%}
         {%- do rules.append(('t_' ~ column ~ ' is not null and t_' ~ column ~ ' not in (select cast('
             ~ parent[2] ~ ' as ' ~ string ~ ') from ' ~ source(parent[0], parent[1]) ~ ' where '
             ~ parent[2] ~ ' is not null)', 'unknown_reference',

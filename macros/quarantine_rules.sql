@@ -300,9 +300,9 @@
 
 
 {% macro quarantine_tables() -%}
-    {#- Every raw table with its source and staging model, for the quarantine and the
-        reconciliation. -#}
-    {{ return([
+    {#- Every raw table read by the enabled domains (raw_table_enabled) with its source and
+        staging model, for the quarantine and the reconciliation. -#}
+    {%- set tables = [
         ('mes', 'mes_sites', 'stg_mes__sites'),
         ('mes', 'mes_lines', 'stg_mes__lines'),
         ('mes', 'mes_route_steps', 'stg_mes__route_steps'),
@@ -326,5 +326,6 @@
         ('outcomes', 'cx_survey_responses', 'stg_outcomes__survey_responses'),
         ('outcomes', 'qa_return_claims', 'stg_outcomes__return_claims'),
         ('outcomes', 'cs_churn_events', 'stg_outcomes__churn_events'),
-    ]) }}
+    ] -%}
+    {{ return(tables | selectattr(1, 'in', output_kpis.enabled_raw_tables()) | list) }}
 {%- endmacro %}

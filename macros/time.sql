@@ -94,11 +94,19 @@
         {{ exceptions.raise_compiler_error(
             "period grain must be one of day, week, month, quarter, year; got '" ~ grain ~ "'") }}
     {%- endif -%}
+    {#- Weeks start on var kpi_week_start, quarters on the fiscal quarters of var
+        kpi_fiscal_year_start_month: shift the date back by the offset, truncate, shift forward
+        (date_trunc weeks start on Monday on every supported engine). -#}
+    {%- set offset = {'week': output_kpis.week_start_offset_days(),
+                      'quarter': output_kpis.fiscal_quarter_offset_months()}.get(grain, 0) -%}
+    {%- set unit = 'day' if grain == 'week' else 'month' -%}
     {%- if grain == 'day' -%}
         cast({{ date_expr }} as date)
-    {%- else -%}
-        {#- ISO weeks start on Monday on every supported engine. -#}
+    {%- elif offset == 0 -%}
         cast(date_trunc('{{ grain }}', cast({{ date_expr }} as date)) as date)
+    {%- else -%}
+        cast({{ dbt.dateadd(unit, offset, "date_trunc('" ~ grain ~ "', "
+            ~ dbt.dateadd(unit, -offset, 'cast(' ~ date_expr ~ ' as date)') ~ ')') }} as date)
     {%- endif -%}
 {%- endmacro %}
 

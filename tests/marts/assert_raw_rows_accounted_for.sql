@@ -1,5 +1,6 @@
 -- Nothing silently dropped: raw rows = rows counted + rows excluded with a reason, per source.
--- Returns each source whose books do not balance, with the difference.
+-- Returns each source whose books do not balance, with the difference. Enabled domains only.
+{%- set domains = output_kpis.enabled_domains() %}
 with accounting as (
     select
         source_table,
@@ -9,30 +10,44 @@ with accounting as (
 ),
 
 raw_counts as (
-    select
-        'mes_unit_events' as source_table,
-        count(*) as raw_rows
-    from {{ source('mes', 'mes_unit_events') }}
-    union all
-    select
-        'mes_unit_events (units)' as source_table,
-        count(distinct serial_number) as raw_rows
-    from {{ ref('int_manufacturing__unit_events') }}
-    union all
-    select
-        'oms_order_lines' as source_table,
-        count(*) as raw_rows
-    from {{ source('oms', 'oms_order_lines') }}
-    union all
-    select
-        'sd_tickets (x 2 SLA metrics)' as source_table,
-        2 * count(*) as raw_rows
-    from {{ source('sd', 'sd_tickets') }}
-    union all
-    select
-        'crm_opportunities' as source_table,
-        count(*) as raw_rows
-    from {{ source('crm', 'crm_opportunities') }}
+    {%- if 'manufacturing' in domains %}
+        select
+            'mes_unit_events' as source_table,
+            count(*) as raw_rows
+        from {{ source('mes', 'mes_unit_events') }}
+        union all
+        select
+            'mes_unit_events (units)' as source_table,
+            count(distinct serial_number) as raw_rows
+        from {{ ref('int_manufacturing__unit_events') }}
+    {%- endif %}
+    {%- if 'fulfilment' in domains %}
+        {%- if domains.index('fulfilment') > 0 %}
+            union all
+        {%- endif %}
+        select
+            'oms_order_lines' as source_table,
+            count(*) as raw_rows
+        from {{ source('oms', 'oms_order_lines') }}
+    {%- endif %}
+    {%- if 'service' in domains %}
+        {%- if domains.index('service') > 0 %}
+            union all
+        {%- endif %}
+        select
+            'sd_tickets (x 2 SLA metrics)' as source_table,
+            2 * count(*) as raw_rows
+        from {{ source('sd', 'sd_tickets') }}
+    {%- endif %}
+    {%- if 'sales' in domains %}
+        {%- if domains.index('sales') > 0 %}
+            union all
+        {%- endif %}
+        select
+            'crm_opportunities' as source_table,
+            count(*) as raw_rows
+        from {{ source('crm', 'crm_opportunities') }}
+    {%- endif %}
 )
 
 select

@@ -107,6 +107,71 @@ CASES = [
         "driver_tree_max_depth",
         ">= 0",
     ),
+    # Use with your own data (issue 6): source locations, domain switches, calendar. These fail
+    # while the project parses, whatever model is selected.
+    (
+        "int_calendar__days",
+        {"output_kpis_raw_schema": "raw; drop table x"},
+        "output_kpis_raw_schema",
+        "plain identifier",
+    ),
+    ("int_calendar__days", {"mes_schema": "qc-events"}, "mes_schema", "plain identifier"),
+    ("int_calendar__days", {"oms_database": "1prod"}, "oms_database", "plain identifier"),
+    (
+        "int_calendar__days",
+        {"mes_unit_events_identifier": 'qc_events"; --'},
+        "mes_unit_events_identifier",
+        "plain identifier",
+    ),
+    ("int_calendar__days", {"sd_tickets_identifier": 42}, "sd_tickets_identifier", "identifier"),
+    (
+        "int_calendar__days",
+        {"output_kpis_enable_sales": "no"},
+        "output_kpis_enable_sales",
+        "true or false",
+    ),
+    (
+        "int_calendar__days",
+        {"output_kpis_enable_outcomes": 1},
+        "output_kpis_enable_outcomes",
+        "true or false",
+    ),
+    (
+        "int_calendar__days",
+        {
+            "output_kpis_enable_manufacturing": False,
+            "output_kpis_enable_fulfilment": False,
+            "output_kpis_enable_service": False,
+            "output_kpis_enable_sales": False,
+        },
+        "output_kpis_enable_manufacturing",
+        "at least one must be true",
+    ),
+    ("int_calendar__days", {"kpi_week_start": "funday"}, "kpi_week_start", "monday, tuesday"),
+    (
+        "int_calendar__days",
+        {"kpi_fiscal_year_start_month": 13},
+        "kpi_fiscal_year_start_month",
+        "1..12",
+    ),
+    (
+        "int_calendar__days",
+        {"kpi_fiscal_year_start_month": "april"},
+        "kpi_fiscal_year_start_month",
+        "1..12",
+    ),
+    (
+        "int_calendar__days",
+        {"output_kpis_site_time_zones": ["Europe/Berlin"]},
+        "output_kpis_site_time_zones",
+        "mapping of site_id",
+    ),
+    (
+        "int_calendar__days",
+        {"output_kpis_site_time_zones": {"S1": "Europe/Berlin'; drop table x; --"}},
+        "output_kpis_site_time_zones",
+        "IANA time zone",
+    ),
 ]
 
 
@@ -134,6 +199,13 @@ def test_good_vars_compile(tmp_path: Path, profiles_dir: Path) -> None:
     dbt_vars = json.dumps(
         {
             "as_of": "2025-06-30",
+            "oms_schema": "acme_raw",
+            "oms_database": "acme_prod",
+            "oms_order_lines_identifier": "order_items",
+            "output_kpis_enable_sales": False,
+            "kpi_week_start": "sunday",
+            "kpi_fiscal_year_start_month": 4,
+            "output_kpis_site_time_zones": {"S1": "America/Argentina/Buenos_Aires"},
             "on_time_event": "shipped",
             "on_time_promise_basis": "revised",
             "on_time_tolerance_minutes": 30,
@@ -141,7 +213,13 @@ def test_good_vars_compile(tmp_path: Path, profiles_dir: Path) -> None:
         }
     )
     result = run_dbt(
-        ["compile", "--select", "int_fulfilment__order_lines"],
+        [
+            "compile",
+            "--select",
+            "int_fulfilment__order_lines",
+            "stg_oms__order_lines",
+            "stg_mes__sites",
+        ],
         db_path=tmp_path / "output_kpis.duckdb",
         target_path=tmp_path / "target",
         profiles_dir=profiles_dir,
@@ -149,3 +227,7 @@ def test_good_vars_compile(tmp_path: Path, profiles_dir: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+    compiled = next((tmp_path / "target" / "compiled").rglob("stg_oms__order_lines.sql"))
+    assert '"acme_prod"."acme_raw"."order_items"' in compiled.read_text()
+    sites = next((tmp_path / "target" / "compiled").rglob("stg_mes__sites.sql")).read_text()
+    assert "when 'S1' then 'America/Argentina/Buenos_Aires'" in sites

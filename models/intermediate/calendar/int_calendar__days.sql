@@ -1,6 +1,10 @@
 {#- One row per calendar day from var kpi_calendar_start_date to the as_of date, with the start
     of each reporting period it falls in. Stock-type denominators (customers active at period
     start, agent-days) are built on it. -#}
+{#- Every project that installs the package parses this model: the package vars that are not
+    checked where they are used (source locations, domain switches, calendar) are checked here,
+    so a bad value fails the parse naming the var. -#}
+{%- do output_kpis.validate_package_vars() %}
 with spine as (
     {{ dbt.date_spine(
         'day',

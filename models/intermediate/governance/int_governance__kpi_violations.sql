@@ -1,7 +1,10 @@
 {#- Every breach of the KPI governance rules, one row each, with a message naming the KPI and
     what is missing. The kpi_governance test fails the build on any error row (and warns on
     warn rows); the public marts depend on this model, so a failing rule stops them from being
-    published. An empty table is a clean registry. -#}
+    published. An empty table is a clean registry. The rules read the whole reference seeds, but
+    only violations of KPIs in enabled domains are kept (vars output_kpis_enable_*): a team
+    without a plant is not asked to target throughput; a KPI missing from the registry is always
+    reported. -#}
 {%- set max_per_owner = number_var('kpi_max_per_owner', 5) | int %}
 with registry as (
     select * from {{ ref('kpi_registry') }}
@@ -386,7 +389,7 @@ owner_rules as (
         || ' KPIs (more than {{ max_per_owner }}): focus on the few that steer its outcomes'
             as message
     from registry
-    where owner is not null and trim(owner) <> ''
+    where owner is not null and trim(owner) <> '' and {{ output_kpis.kpi_enabled_condition() }}
     group by owner
     having count(*) > {{ max_per_owner }}
 ),
@@ -399,6 +402,15 @@ final as (
     select * from target_rules
     union all
     select * from owner_rules
+),
+
+enabled_kpis as (
+    select kpi_id from registry
+    where {{ output_kpis.kpi_enabled_condition() }}
 )
 
 select * from final
+where
+    kpi_id is null
+    or kpi_id not in (select registry.kpi_id from registry)
+    or kpi_id in (select enabled_kpis.kpi_id from enabled_kpis)

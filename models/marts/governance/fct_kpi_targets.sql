@@ -3,6 +3,8 @@
     target_source says which applies, and both candidate values stay visible. -#}
 with registry as (
     select * from {{ ref('kpi_registry') }}
+    -- KPIs of enabled domains only (vars output_kpis_enable_*)
+    where {{ output_kpis.kpi_enabled_condition() }}
 ),
 
 stated as (

@@ -3,6 +3,8 @@
     KPI honest. -#}
 with registry as (
     select * from {{ ref('kpi_registry') }}
+    -- KPIs of enabled domains only (vars output_kpis_enable_*)
+    where {{ output_kpis.kpi_enabled_condition() }}
 ),
 
 links as (

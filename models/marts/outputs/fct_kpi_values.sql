@@ -12,17 +12,17 @@
 -- Not published while a KPI governance rule is broken (int_governance__kpi_violations).
 -- depends_on: {{ ref('int_governance__kpi_violations') }}
 -- Incremental runs read the step components' rebuilt_at (below, in the is_incremental branch).
--- depends_on: {{ ref('int_manufacturing__step_kpi_components') }}
+-- depends_on: {{ output_kpis.domain_ref('int_manufacturing__step_kpi_components') }}
 with registry as (
     select * from {{ ref('kpi_registry') }}
 ),
 
 step_yields as (
-    select * from {{ ref('fct_manufacturing_step_yields') }}
+    select * from {{ output_kpis.domain_ref('fct_manufacturing_step_yields') }}
 ),
 
 components as (
-    {%- for domain in ['manufacturing', 'fulfilment', 'service', 'sales'] %}
+    {%- for domain in output_kpis.enabled_domains() %}
         select
             kpi_id,
             grain,
@@ -81,7 +81,7 @@ kpi_values as (
 {%- if is_incremental() %},
 
 step_components as (
-    select * from {{ ref('int_manufacturing__step_kpi_components') }}
+    select * from {{ output_kpis.domain_ref('int_manufacturing__step_kpi_components') }}
 ),
 
 previous_build as (

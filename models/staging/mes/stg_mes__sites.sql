@@ -11,7 +11,8 @@ final as (
     select
         cast(site_id as varchar) as site_id,
         cast(site_name as varchar) as site_name,
-        cast(time_zone as varchar) as site_time_zone,
+        -- var output_kpis_site_time_zones overrides the MES zone of the sites it names
+        cast({{ output_kpis.site_time_zone('site_id', 'time_zone') }} as varchar) as site_time_zone,
         cast(country as varchar) as country_code
     from deduplicated
 )

@@ -218,6 +218,14 @@
             'dimension_value': string, 'first_pass_yield': number, 'inspected_count': number}),
         'int_manufacturing__step_kpi_components': ('manufacturing', {
             'period_start': 'date', 'rebuilt_at': dbt.type_timestamp()}),
+        'fct_outcome_values': ('outcomes', {
+            'kpi_id': string, 'grain': string, 'period_start': 'date',
+            'dimension_name': string, 'dimension_value': string, 'numerator': number,
+            'denominator': number, 'value': number, 'as_of_at': dbt.type_timestamp()}),
+        'fct_kpi_anomalies': ('outcomes', {
+            'kpi_id': string, 'grain': string, 'period_start': 'date',
+            'dimension_name': string, 'dimension_value': string, 'is_anomaly': 'boolean',
+            'anomaly_direction': string, 'is_adverse': 'boolean'}),
     } -%}
     {%- set domain, columns = specs[model_name] -%}
     {%- if output_kpis.domain_enabled(domain) -%}

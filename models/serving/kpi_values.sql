@@ -1,13 +1,14 @@
 {#- Serving view: every KPI value (output, input and outcome KPIs) by grain, period and
     dimension, with its numerator, denominator, unit and anomaly flag. The one table a
-    dashboard's tiles, trend charts and filters need. -#}
+    dashboard's tiles, trend charts and filters need. With the outcomes domain switched off it
+    holds the output KPIs alone, with no anomaly flags. -#}
 {{ config(grants=output_kpis.serving_grants()) }}
 with output_values as (
     select * from {{ ref('fct_kpi_values') }}
 ),
 
 outcome_values as (
-    select * from {{ ref('fct_outcome_values') }}
+    select * from {{ output_kpis.domain_ref('fct_outcome_values') }}
 ),
 
 kpis as (
@@ -15,7 +16,7 @@ kpis as (
 ),
 
 anomalies as (
-    select * from {{ ref('fct_kpi_anomalies') }}
+    select * from {{ output_kpis.domain_ref('fct_kpi_anomalies') }}
 ),
 
 all_values as (

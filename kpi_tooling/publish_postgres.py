@@ -321,6 +321,9 @@ def main(argv: list[str] | None = None, settings: PgSettings | None = None) -> i
     except SetupError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_SETUP
+    except psycopg2.Error as exc:  # e.g. a deadlock with a reader: rolled back, nothing changed
+        print(f"ERROR: publishing failed, nothing changed: {exc}".strip(), file=sys.stderr)
+        return EXIT_SETUP
     finally:
         con.close()
     rows = sum(record["table_row_counts"].values())

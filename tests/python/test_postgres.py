@@ -95,7 +95,11 @@ def row_differences(left: list[Row], right: list[Row]) -> tuple[int, int, list[s
     return only_left, only_right, examples
 
 
-def test_demo_builds_on_postgres_with_every_data_and_unit_test_passing(pg_build: PgBuild) -> None:
+def test_demo_builds_on_postgres_with_every_data_and_unit_test_passing(
+    pg_build: PgBuild, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with capsys.disabled():
+        print(f"\nPostgres demo build, seconds: {pg_build.seconds}")
     manifest = json.loads(pg_build.manifest.read_text())
     results = json.loads(pg_build.run_results.read_text())["results"]
     statuses = Counter(result["status"] for result in results)
@@ -112,8 +116,9 @@ def test_demo_builds_on_postgres_with_every_data_and_unit_test_passing(pg_build:
 
 @pytest.mark.parametrize("mart", PUBLIC_MARTS)
 def test_postgres_marts_equal_the_duckdb_build_row_for_row(
-    mart: str, warehouse: Warehouse, pg_published: PgBuild, capsys: pytest.CaptureFixture[str]
+    mart: str, pg_published: PgBuild, warehouse: Warehouse, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """pg_published first: when Postgres is unreachable, skip before building DuckDB."""
     on_duckdb = duckdb_rows(warehouse.db_path, mart)
     on_postgres = postgres_rows(pg_published.settings, "marts", mart)
     assert on_duckdb and on_postgres

@@ -107,6 +107,12 @@ CASES = [
         "driver_tree_max_depth",
         ">= 0",
     ),
+    (
+        "dim_kpis",
+        {"output_kpis_build_schema_prefix": "Build-"},
+        "output_kpis_build_schema_prefix",
+        "lowercase letters, digits and underscores",
+    ),
 ]
 
 

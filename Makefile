@@ -15,16 +15,22 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # it, and only an audited build is copied atomically onto the SERVE file BI reads (read-only).
 export OUTPUT_KPIS_DUCKDB_PATH ?= $(CURDIR)/warehouse/output_kpis.duckdb
 export OUTPUT_KPIS_SERVE_PATH ?= $(CURDIR)/warehouse/serve/output_kpis.duckdb
+# Postgres: dbt's postgres target and the tooling read OUTPUT_KPIS_PG_* (profiles.example.yml);
+# dbt builds into build_<schema> and publishing swaps build_marts with marts (PG_PUBLISHED_SCHEMAS,
+# swapped together in one transaction). Its dbt artifacts go to their own target path.
+PG_TARGET_PATH := target/postgres
+PG_PUBLISHED_SCHEMAS ?= marts
 # The demo data ends on 2025-12-31; pin "now" so open items and the numbers are reproducible.
 DEMO_VARS ?= {"as_of": "2026-01-01 00:00:00"}
 DBT := $(BIN)/dbt
 DBT_FLAGS := --vars '$(DEMO_VARS)'
 BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
-.PHONY: help venv profiles seed build validate publish lint test test-python docs dashboard clean demo-data
+.PHONY: help venv profiles seed build validate publish lint test test-python docs dashboard clean \
+	demo-data pg-database build-postgres validate-postgres publish-postgres
 
 help:  ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 required"'
@@ -63,6 +69,25 @@ publish: venv  ## copy the audited build onto the serve file (refuses unless dbt
 		--serve-db $(OUTPUT_KPIS_SERVE_PATH) --manifest target/manifest.json \
 		--run-results target/run_results.json --ge-results target/ge_results.json
 
+pg-database: venv  ## create the Postgres database (OUTPUT_KPIS_PG_*) if missing
+	$(BIN)/python -m kpi_tooling.pg ensure-database
+
+build-postgres: venv profiles pg-database  ## write-audit-publish on Postgres: seeds, build_* schemas, GE, swap
+	$(DBT) seed --full-refresh --target postgres --target-path $(PG_TARGET_PATH) $(DBT_FLAGS)
+	$(DBT) build --select $(BUILD_SELECT) --target postgres --target-path $(PG_TARGET_PATH) \
+		$(DBT_FLAGS)
+	$(MAKE) --no-print-directory validate-postgres
+	$(MAKE) --no-print-directory publish-postgres
+
+validate-postgres: venv  ## run every GE suite against the Postgres build schemas
+	$(BIN)/python -m kpi_tooling.validate --postgres --manifest $(PG_TARGET_PATH)/manifest.json \
+		--suites expectations --out $(PG_TARGET_PATH)/ge_results.json
+
+publish-postgres: venv  ## swap audited build_* schemas in (refuses unless dbt and GE passed)
+	$(BIN)/python -m kpi_tooling.publish_postgres $(foreach schema,$(PG_PUBLISHED_SCHEMAS),--schema $(schema)) \
+		--manifest $(PG_TARGET_PATH)/manifest.json --run-results $(PG_TARGET_PATH)/run_results.json \
+		--ge-results $(PG_TARGET_PATH)/ge_results.json
+
 lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
 	@# the dbt templater only compiles: give it a scratch database, never the warehouse
 	OUTPUT_KPIS_DUCKDB_PATH=$(CURDIR)/target/lint.duckdb \
@@ -70,7 +95,7 @@ lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
 	$(BIN)/ruff check kpi_tooling tests/python
 	$(BIN)/ruff format --check kpi_tooling tests/python
 
-test: lint build  ## lint, full build with dbt tests and GE, then pytest on that build
+test: lint build  ## lint, full build with dbt tests and GE, then pytest on that build (and on Postgres)
 	OUTPUT_KPIS_TEST_WAREHOUSE=$(OUTPUT_KPIS_DUCKDB_PATH) \
 	OUTPUT_KPIS_TEST_MANIFEST=$(CURDIR)/target/manifest.json \
 		$(BIN)/python -m pytest tests/python -q

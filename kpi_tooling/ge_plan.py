@@ -24,8 +24,33 @@ class SetupError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Target:
+    """The warehouse the suites run on: a DuckDB file, or a SQLAlchemy URL (Postgres)."""
+
+    duckdb_path: Path | None = None
+    url: str | None = None
+
+    @classmethod
+    def of(cls, db: Path | str) -> Target:
+        """A URL when ``db`` holds ``://`` (``postgresql+psycopg2://...``), else a DuckDB file."""
+        return cls(url=db) if isinstance(db, str) and "://" in db else cls(duckdb_path=Path(db))
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.duckdb_path is not None
+
+    def __str__(self) -> str:
+        if self.duckdb_path is not None:
+            return str(self.duckdb_path)
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url or "").render_as_string(hide_password=True)
+
+
+@dataclass(frozen=True)
 class Relation:
-    """Where dbt built a model. Queries omit the database: the --db file is the catalog."""
+    """Where dbt built a model. Queries omit the database: the --db file (or the URL's
+    database) is the catalog."""
 
     database: str
     schema: str
@@ -73,8 +98,11 @@ def _load_specs(suites_dir: Path, suite_names: list[str] | None) -> list[SuiteSp
     return specs
 
 
-def _row_counts(db_path: Path, relations: list[Relation]) -> list[int | None]:
+def _row_counts(target: Target, relations: list[Relation]) -> list[int | None]:
     """Row count per relation, None when the relation is not in the database."""
+    if target.duckdb_path is None:
+        return _server_row_counts(target, relations)
+    db_path = target.duckdb_path
     if not db_path.is_file():
         raise SetupError(f"database not found: {db_path} (run `make build` first)")
     try:
@@ -83,6 +111,28 @@ def _row_counts(db_path: Path, relations: list[Relation]) -> list[int | None]:
             return [_count(conn, relation) for relation in relations]
     except duckdb.Error as exc:
         raise SetupError(f"cannot read database {db_path}: {exc}") from exc
+
+
+def _server_row_counts(target: Target, relations: list[Relation]) -> list[int | None]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(target.url or "")
+    exists = sa.text(_EXISTS_SQL.replace("?", ":schema", 1).replace("?", ":name", 1))
+    counts: list[int | None] = []
+    try:
+        with engine.connect() as conn:
+            for relation in relations:
+                found = conn.execute(exists, {"schema": relation.schema, "name": relation.alias})
+                if not found.scalar():
+                    counts.append(None)
+                    continue
+                total = conn.execute(sa.text(f"select count(*) from {relation.sql}")).scalar()
+                counts.append(int(total or 0))
+    except sa.exc.SQLAlchemyError as exc:
+        raise SetupError(f"cannot read database {target}: {exc}") from exc
+    finally:
+        engine.dispose()
+    return counts
 
 
 def _count(conn: duckdb.DuckDBPyConnection, relation: Relation) -> int | None:
@@ -94,7 +144,7 @@ def _count(conn: duckdb.DuckDBPyConnection, relation: Relation) -> int | None:
 
 
 def plan_suites(
-    db_path: Path, manifest_path: Path, suites_dir: Path, suite_names: list[str] | None = None
+    target: Target, manifest_path: Path, suites_dir: Path, suite_names: list[str] | None = None
 ) -> list[PlannedSuite]:
     """Load the suites and resolve each model to a table that exists, or raise SetupError."""
     specs = _load_specs(suites_dir, suite_names)
@@ -103,7 +153,7 @@ def plan_suites(
     if unknown:
         raise SetupError(f"model(s) not in the dbt manifest {manifest_path}: {', '.join(unknown)}")
     resolved = [relations[spec.model] for spec in specs]
-    planned = zip(specs, resolved, _row_counts(db_path, resolved), strict=True)
+    planned = zip(specs, resolved, _row_counts(target, resolved), strict=True)
     plan = [PlannedSuite(spec, rel, count) for spec, rel, count in planned if count is not None]
     if len(plan) < len(specs):
         found = {item.spec.name for item in plan}
@@ -111,6 +161,6 @@ def plan_suites(
             f"{s.model} ({r})" for s, r in zip(specs, resolved, strict=True) if s.name not in found
         ]
         raise SetupError(
-            f"model table(s) not in {db_path}: {', '.join(missing)} (run `dbt build` first)"
+            f"model table(s) not in {target}: {', '.join(missing)} (run `dbt build` first)"
         )
     return plan

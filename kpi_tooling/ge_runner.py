@@ -1,8 +1,9 @@
-"""Run planned suites through GE Checkpoints on DuckDB, pushed down to SQL.
+"""Run planned suites through GE Checkpoints on DuckDB or Postgres, pushed down to SQL.
 
-One ephemeral context and one read-only SQL datasource serve every suite; each suite gets a
-query asset (``select * from "schema"."table"``: a table asset outside schema ``main`` loses
-its schema in GE's column reflection on DuckDB), a ValidationDefinition and a Checkpoint.
+One ephemeral context and one SQL datasource (read-only on DuckDB) serve every suite; each
+suite gets a query asset (``select * from "schema"."table"``: a table asset outside schema
+``main`` loses its schema in GE's column reflection on DuckDB), a ValidationDefinition and a
+Checkpoint.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from kpi_tooling.ge_duckdb import (
     enable_duckdb_persisted_connection,
     release_duckdb_connections,
 )
-from kpi_tooling.ge_plan import PlannedSuite, Relation
+from kpi_tooling.ge_plan import PlannedSuite, Relation, Target
 from kpi_tooling.ge_results import SAMPLE_SIZE, ExpectationOutcome, SuiteOutcome, jsonable
 from kpi_tooling.ge_suites import SuiteSpec
 
@@ -68,6 +69,21 @@ def add_duckdb_datasource(context: AbstractDataContext, db_path: Path) -> SQLDat
         connection_string=f"duckdb:///{db_path.resolve()}",
         kwargs={"connect_args": {"read_only": True}},
     )
+
+
+def add_datasource(context: AbstractDataContext, target: Target) -> SQLDatasource:
+    if target.duckdb_path is not None:
+        return add_duckdb_datasource(context, target.duckdb_path)
+    # GE supports Postgres natively: no patch, one pooled connection per metric query is fine.
+    return context.data_sources.add_postgres(name="warehouse", connection_string=target.url)
+
+
+def release_connections(datasource: SQLDatasource, target: Target) -> None:
+    if target.is_duckdb:
+        release_duckdb_connections(datasource)
+    else:
+        datasource.get_execution_engine().engine.dispose()
+        datasource.get_engine().dispose()
 
 
 def gx_suite(spec: SuiteSpec) -> gx.ExpectationSuite:
@@ -187,15 +203,15 @@ def _run_suite(
 
 
 def run_planned(
-    db_path: Path, plan: Iterable[PlannedSuite], data_docs_dir: Path | None
+    target: Target, plan: Iterable[PlannedSuite], data_docs_dir: Path | None
 ) -> list[SuiteOutcome]:
     """Validate each planned suite, then build the Data Docs site once (if asked for)."""
     context = make_context(data_docs_dir)
-    datasource = add_duckdb_datasource(context, db_path)
+    datasource = add_datasource(context, target)
     try:
         suites = [_run_suite(context, datasource, planned) for planned in plan]
         if data_docs_dir is not None:
             context.build_data_docs()
         return suites
     finally:
-        release_duckdb_connections(datasource)
+        release_connections(datasource, target)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import fcntl
 import hashlib
 import json
@@ -31,15 +30,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from kpi_tooling.audit import Audit, SetupError, audit_artifacts
+
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2
-BAD_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
 MART_SCHEMA = "marts"
 PUBLISHED_MANIFEST = "published.json"
 _LIST_MARTS_SQL = (
@@ -48,145 +48,22 @@ _LIST_MARTS_SQL = (
 )
 
 
-class SetupError(RuntimeError):
-    """An input file is missing or unreadable (exit 2)."""
-
-
-@dataclass
-class Audit:
-    """What the audit found: ``reasons`` empty means the build may be published."""
-
-    reasons: list[str] = field(default_factory=list)
-    dbt_summary: dict[str, Any] = field(default_factory=dict)
-    ge_summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return not self.reasons
-
-
-def _read_json(path: Path, what: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise SetupError(f"{what} not found: {path}")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SetupError(f"cannot read {what} {path}: {exc}") from exc
-
-
-def _iso_to_epoch(value: str) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-
-
-def expected_nodes(manifest: dict[str, Any]) -> list[str]:
-    """What a complete build runs: every model, every data test, every unit test.
-
-    Tests that touch a seed are left out: `make build` excludes seeds (they load separately).
-    """
-    nodes = manifest.get("nodes", {})
-    models = {
-        node_id
-        for node_id, node in nodes.items()
-        if node.get("resource_type") == "model"
-        and node.get("config", {}).get("enabled", True)
-        and node.get("config", {}).get("materialized") != "ephemeral"
-    }
-    tests = [
-        node_id
-        for node_id, node in nodes.items()
-        if node.get("resource_type") == "test"
-        and node.get("config", {}).get("enabled", True)
-        and not any(
-            parent.startswith("seed.") for parent in node.get("depends_on", {}).get("nodes", [])
-        )
-    ]
-    return sorted(models) + tests + list(manifest.get("unit_tests", {}))
-
-
-def audit_dbt(manifest: dict[str, Any], run_results: dict[str, Any]) -> tuple[list[str], dict]:
-    """Reasons to refuse from dbt: other invocation, failed nodes, models that did not run."""
-    reasons: list[str] = []
-    built_by = manifest.get("metadata", {}).get("invocation_id")
-    results_of = run_results.get("metadata", {}).get("invocation_id")
-    if built_by != results_of:
-        reasons.append(
-            f"dbt: run_results.json is from invocation {results_of}, manifest.json from "
-            f"{built_by}: the last dbt run did not finish (killed?) or another command ran since"
-        )
-    statuses: dict[str, int] = {}
-    ran: set[str] = set()
-    for result in run_results.get("results", []):
-        status = str(result.get("status"))
-        statuses[status] = statuses.get(status, 0) + 1
-        ran.add(result["unique_id"])
-        if status in BAD_STATUSES:
-            message = (result.get("message") or "").strip().splitlines()
-            reasons.append(f"dbt: {result['unique_id']} {status}: {message[0] if message else ''}")
-    missing = sorted(set(expected_nodes(manifest)) - ran)
-    if missing:
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        shown = ", ".join(missing[:5]) + more
-        reasons.append(
-            f"dbt: {len(missing)} models or tests did not run in this invocation: {shown}"
-        )
-    summary = {"invocation_id": results_of, "statuses": statuses, "nodes": len(ran)}
-    summary["generated_at"] = run_results.get("metadata", {}).get("generated_at")
-    return reasons, summary
-
-
-def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
-    """The keys of a results-file entry that ``cls`` knows; a missing ``success`` is a failure."""
-    names = {item.name for item in dataclasses.fields(cls)}
-    return {"success": False, **{key: value for key, value in values.items() if key in names}}
-
-
-def audit_ge(ge_results: dict[str, Any], ge_mtime: float, dbt_finished: float) -> tuple[list, dict]:
-    """Reasons to refuse from GE: failed rules, no suites, or results older than the dbt run."""
-    from kpi_tooling.ge_results import ExpectationOutcome, SuiteOutcome, failure_message
-
-    reasons: list[str] = []
-    suites = ge_results.get("suites", [])
-    if not suites:
-        reasons.append("GE: the results file holds no suites")
-    if ge_mtime < dbt_finished:
-        reasons.append("GE: the results file is older than the dbt run: run validate again")
-    rules = failed = 0
-    for raw in suites:
-        suite = SuiteOutcome(**{**_known(SuiteOutcome, raw), "expectations": []})
-        for item in raw.get("expectations", []):
-            rules += 1
-            outcome = ExpectationOutcome(**_known(ExpectationOutcome, item))
-            if not outcome.success:
-                failed += 1
-                reasons.append(f"GE: {failure_message(suite, outcome)}")
-    if not ge_results.get("success", False) and not failed:
-        reasons.append("GE: the results file says the run did not succeed")
-    return reasons, {"suites": len(suites), "rules": rules, "failed_rules": failed}
-
-
 def audit_build(
     build_db: Path, manifest_path: Path, run_results_path: Path, ge_results_path: Path
 ) -> Audit:
-    """Run every check; raise SetupError only when an input cannot be read at all."""
+    """The shared dbt and GE audit plus the build file's own checks.
+
+    Raise SetupError only when an input cannot be read at all.
+    """
     if not build_db.is_file():
         raise SetupError(f"build database not found: {build_db}")
-    manifest = _read_json(manifest_path, "dbt manifest")
-    run_results = _read_json(run_results_path, "dbt run results")
-    ge_results = _read_json(ge_results_path, "GE results")
-    dbt_reasons, dbt_summary = audit_dbt(manifest, run_results)
-    finished = _iso_to_epoch(dbt_summary["generated_at"] or "1970-01-01T00:00:00Z")
-    ge_mtime = ge_results_path.stat().st_mtime
-    try:
-        ge_reasons, ge_summary = audit_ge(ge_results, ge_mtime, finished)
-    except TypeError as exc:
-        raise SetupError(f"GE results {ge_results_path} are not a validate results file") from exc
-    reasons = dbt_reasons + ge_reasons
+    audit = audit_artifacts(manifest_path, run_results_path, ge_results_path)
     wal = build_db.with_name(build_db.name + ".wal")
     if wal.exists():
-        reasons.append(f"build: {wal} exists: a writer still holds the build or was killed")
-    if build_db.stat().st_mtime > ge_mtime:
-        reasons.append("build: the database changed after the GE audit: validate again")
-    return Audit(reasons, dbt_summary, ge_summary)
+        audit.reasons.append(f"build: {wal} exists: a writer still holds the build or was killed")
+    if build_db.stat().st_mtime > ge_results_path.stat().st_mtime:
+        audit.reasons.append("build: the database changed after the GE audit: validate again")
+    return audit
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 Each ``expectations/<model>.json`` is the executable definition of one unit of output. This
 runner finds the model's table through the dbt manifest, runs the suite through a GE
-Checkpoint (every check pushed down to SQL), prints one line per broken rule naming the KPI,
-the rule and sample offending keys, and writes a JSON results file plus GE Data Docs.
+Checkpoint (every check pushed down to SQL, on DuckDB or Postgres), prints one line per broken
+rule naming the KPI, the rule and sample offending keys, and writes a JSON results file plus GE
+Data Docs.
 
 Exit codes: 0 every rule holds, 1 a rule is broken, 2 the database, manifest, a suite or a
 model's table is missing.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kpi_tooling.ge_plan import SetupError, plan_suites
+from kpi_tooling.ge_plan import SetupError, Target, plan_suites
 from kpi_tooling.ge_results import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
@@ -35,14 +36,18 @@ def run_suites(
     data_docs_dir: Path | str | None = None,
     progress: bool = False,
 ) -> Report:
-    """Run the suites, write ``out_path`` (if given); raise SetupError when an input is missing."""
-    plan = plan_suites(Path(db_path), Path(manifest_path), Path(suites_dir), suite_names)
+    """Run the suites, write ``out_path`` (if given); raise SetupError when an input is missing.
+
+    ``db_path`` is a DuckDB file, or a SQLAlchemy URL (``postgresql+psycopg2://...``).
+    """
+    target = Target.of(db_path)
+    plan = plan_suites(target, Path(manifest_path), Path(suites_dir), suite_names)
     # GE takes ~3 s to import: setup errors and --help should not wait for it.
     from kpi_tooling.ge_runner import run_planned
 
     docs_dir = Path(data_docs_dir) if data_docs_dir is not None else None
     bar = tqdm(plan, desc="GE suites", unit="suite", disable=not progress, file=sys.stderr)
-    report = Report(suites=run_planned(Path(db_path), bar, docs_dir))
+    report = Report(suites=run_planned(target, bar, docs_dir))
     if docs_dir is not None:
         report.data_docs_index = str(docs_dir.resolve() / "index.html")
     if out_path is not None:
@@ -58,7 +63,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate each unit-of-output model with its Great Expectations suite.",
         epilog="Exit codes: 0 all rules hold, 1 a rule is broken, 2 an input is missing.",
     )
-    parser.add_argument("--db", type=Path, required=True, help="DuckDB warehouse file")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--db", type=Path, help="DuckDB warehouse file")
+    where.add_argument("--url", help="SQLAlchemy URL of the warehouse (postgresql+psycopg2://...)")
+    where.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the Postgres database of the dbt profile's postgres target (OUTPUT_KPIS_PG_* env)",
+    )
     parser.add_argument(
         "--manifest", type=Path, default=Path("target/manifest.json"), help="dbt manifest"
     )
@@ -97,9 +109,14 @@ def _summary(report: Report, out: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     docs_dir = None if args.no_data_docs else args.data_docs or args.out.parent / "ge_data_docs"
+    db: Path | str = args.db or args.url
+    if args.postgres:
+        from kpi_tooling.pg import PgSettings
+
+        db = PgSettings.from_env().sqlalchemy_url()
     try:
         report = run_suites(
-            args.db, args.manifest, args.suites, args.out, args.suite_names, docs_dir, True
+            db, args.manifest, args.suites, args.out, args.suite_names, docs_dir, True
         )
     except SetupError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

@@ -58,7 +58,7 @@
                 when 'subtract' then ' - '
                 else ' + '
             end
-            || child.driver_name || ' ' || cast(child.driver_value as {{ dbt.type_string() }})
+            || child.driver_name || ' ' || {{ output_kpis.number_to_text('child.driver_value') }}
             as derivation,
             child.operation as last_operation,
             parent.node_path || ' > ' || child.node_id as node_path

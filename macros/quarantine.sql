@@ -54,11 +54,20 @@
             {{ column }},
             {{ quarantine_typed(column, type) }} as t_{{ column }},
             {%- endfor %}
+            {%- for lookup in spec.get('lookups', []) %}
+            {{ lookup.name }}.lookup_value as {{ lookup.name }},
+            {%- endfor %}
             {{ quarantine_text(key[0]) }}{% for column in key[1:] %} || '|' || {{ quarantine_text(column) }}{% endfor %} as record_key,
             {% for column in columns -%}
             '{{ column }}=' || {{ quarantine_text(column) }}{% if not loop.last %} || '; ' || {% endif %}
             {%- endfor %} as payload
         from raw_rows
+        {#- One join per lookup: a correlated subquery in a check would be re-run for every raw
+            row on engines that do not decorrelate it (Postgres). #}
+        {%- for lookup in spec.get('lookups', []) %}
+        left join ({{ lookup.sql }}) as {{ lookup.name }}
+            on cast(raw_rows.{{ lookup.on }} as {{ string }}) = {{ lookup.name }}.lookup_key
+        {%- endfor %}
     ),
 
     windowed as (
@@ -139,26 +148,26 @@
     {%- if type == 'string' -%}
         cast({{ column }} as {{ dbt.type_string() }})
     {%- elif type == 'utc' -%}
-        {{ safe_cast("replace(replace(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), 'T', ' '), 'Z', '')", 'timestamp') }}
+        {{ cast_or_null("replace(replace(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), 'T', ' '), 'Z', '')", 'timestamp') }}
     {%- elif type in ('integer', 'date', 'timestamp', 'boolean') -%}
-        {{ safe_cast('nullif(trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ")), '')", type) }}
+        {{ cast_or_null('nullif(trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ")), '')", type) }}
     {%- elif type == 'number' -%}
-        {{ safe_cast('nullif(trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ")), '')", 'double precision') }}
+        {{ cast_or_null('nullif(trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ")), '')", 'double precision') }}
     {%- else -%}
         {{ exceptions.raise_compiler_error("quarantine type must be string, integer, number, date, timestamp, utc or boolean; got '" ~ type ~ "' for " ~ column) }}
     {%- endif -%}
 {%- endmacro %}
 
 
-{% macro safe_cast(expr, type) -%}
-    {{ return(adapter.dispatch('safe_cast', 'output_kpis')(expr, type)) }}
+{% macro cast_or_null(expr, type) -%}
+    {{ return(adapter.dispatch('cast_or_null', 'output_kpis')(expr, type)) }}
 {%- endmacro %}
 
-{% macro default__safe_cast(expr, type) -%}
+{% macro default__cast_or_null(expr, type) -%}
     try_cast({{ expr }} as {{ type }})
 {%- endmacro %}
 
-{% macro postgres__safe_cast(expr, type) -%}
+{% macro postgres__cast_or_null(expr, type) -%}
     {#- Postgres has no try_cast: read the text only when it has the type's shape. -#}
     {%- set patterns = {
         'integer': '^[+-]?[0-9]{1,9}$',

@@ -10,6 +10,9 @@
           refs      column -> (source, table, column) it must exist in
           checks    [{reason, when, detail}]: table rules on the typed columns t_<col>
           future_ok timestamp columns allowed to lie in the future (planned shifts, work orders)
+          lookups   [{name, on, sql}]: a value from another raw table, joined on column `on`
+                    (sql returns lookup_key, lookup_value, one row per key); checks read it
+                    as <name>
         Override in your project by copying this macro (dispatch) when your sources differ.
     -#}
     {%- set now = output_kpis.run_started_timestamp() -%}
@@ -277,21 +280,28 @@
     {#- Checks that read another raw table are added only for their own table, so no staging
         model depends on sources it does not check against. #}
     {%- if table_name == 'oms_shipments' -%}
+        {%- do spec.update({'lookups': [{
+            'name': 'order_ordered_at', 'on': 'order_line_id',
+            'sql': 'select cast(l.order_line_id as ' ~ dbt.type_string() ~ ') as lookup_key, min('
+                   ~ quarantine_typed('o.ordered_at', 'utc') ~ ') as lookup_value from '
+                   ~ source('oms', 'oms_order_lines') ~ ' as l inner join '
+                   ~ source('oms', 'oms_orders') ~ ' as o on l.order_id = o.order_id'
+                   ~ ' group by cast(l.order_line_id as ' ~ dbt.type_string() ~ ')'}]}) -%}
         {%- do spec.checks.append(
 {'reason': 'shipped_before_ordered',
-                 'when': 't_shipped_at < (select min(' ~ quarantine_typed('o.ordered_at', 'utc')
-                         ~ ') from ' ~ source('oms', 'oms_order_lines') ~ ' as l inner join '
-                         ~ source('oms', 'oms_orders') ~ ' as o on l.order_id = o.order_id'
-                         ~ ' where cast(l.order_line_id as ' ~ dbt.type_string()
-                         ~ ') = t_order_line_id)',
+                 'when': 't_shipped_at < order_ordered_at',
                  'detail': 'shipped_at < ordered_at of the order'}
         ) -%}
     {%- elif table_name == 'sd_ticket_status_changes' -%}
+        {%- do spec.update({'lookups': [{
+            'name': 'ticket_created_at', 'on': 'ticket_id',
+            'sql': 'select cast(t.ticket_id as ' ~ dbt.type_string() ~ ') as lookup_key, min('
+                   ~ quarantine_typed('t.created_at', 'utc') ~ ') as lookup_value from '
+                   ~ source('sd', 'sd_tickets') ~ ' as t'
+                   ~ ' group by cast(t.ticket_id as ' ~ dbt.type_string() ~ ')'}]}) -%}
         {%- do spec.checks.append(
 {'reason': 'event_before_creation',
-                 'when': 't_changed_at < (select min(' ~ quarantine_typed('t.created_at', 'utc')
-                         ~ ') from ' ~ source('sd', 'sd_tickets') ~ ' as t where cast(t.ticket_id as '
-                         ~ dbt.type_string() ~ ') = t_ticket_id)',
+                 'when': 't_changed_at < ticket_created_at',
                  'detail': 'changed_at < created_at of the ticket'}
         ) -%}
     {%- endif -%}

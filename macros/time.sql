@@ -81,6 +81,11 @@
     (extract(epoch from ({{ end_expr }}) - ({{ start_expr }})) / 60.0)
 {%- endmacro %}
 
+{% macro postgres__minutes_between(start_expr, end_expr) -%}
+    {#- extract(epoch) is numeric on Postgres: return double precision, as on DuckDB. -#}
+    (cast(extract(epoch from ({{ end_expr }}) - ({{ start_expr }})) as double precision) / 60.0)
+{%- endmacro %}
+
 {% macro duckdb__minutes_between(start_expr, end_expr) -%}
     (epoch_ms(cast({{ end_expr }} as timestamp)) - epoch_ms(cast({{ start_expr }} as timestamp))) / 60000.0
 {%- endmacro %}
@@ -116,4 +121,37 @@
 
 {% macro default__dbt_date_part(part, date_expr) -%}
     extract({{ part }} from {{ date_expr }})
+{%- endmacro %}
+
+{% macro add_periods(grain, periods, date_expr) -%}
+    {{ return(adapter.dispatch('add_periods', 'output_kpis')(grain, periods, date_expr)) }}
+{%- endmacro %}
+
+{% macro default__add_periods(grain, periods, date_expr) -%}
+    {#- A quarter is 3 months: Postgres has no 'quarter' interval unit. -#}
+    {%- if grain == 'quarter' -%}
+        {{ dbt.dateadd('month', '3 * (' ~ periods ~ ')', date_expr) }}
+    {%- else -%}
+        {{ dbt.dateadd(grain, periods, date_expr) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro number_to_text(number_expr) -%}
+    {{ return(adapter.dispatch('number_to_text', 'output_kpis')(number_expr)) }}
+{%- endmacro %}
+
+{% macro default__number_to_text(number_expr) -%}
+    cast({{ number_expr }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro postgres__number_to_text(number_expr) -%}
+    {#- As DuckDB spells a double: shortest round-trip digits and a whole number keeps '.0'
+        (Postgres prints 50000 where DuckDB prints 50000.0). -#}
+    case
+        when
+            {{ number_expr }} = trunc({{ number_expr }})
+            and abs({{ number_expr }}) < 1e15
+            then cast(cast({{ number_expr }} as numeric) as {{ dbt.type_string() }}) || '.0'
+        else cast(cast({{ number_expr }} as double precision) as {{ dbt.type_string() }})
+    end
 {%- endmacro %}

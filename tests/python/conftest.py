@@ -1,20 +1,28 @@
-"""Shared fixtures: a real dbt build of the demo data on DuckDB.
+"""Shared fixtures: a real dbt build of the demo data on DuckDB, and one on PostgreSQL.
 
 `make test` builds the warehouse first and exports OUTPUT_KPIS_TEST_WAREHOUSE and
 OUTPUT_KPIS_TEST_MANIFEST so the suite reads that build; run alone, pytest builds its own copy
-into a temporary directory (about a minute).
+into a temporary directory (about a minute). The Postgres build (seeds, dbt build, GE; about two
+minutes) goes into its own database, OUTPUT_KPIS_PG_TEST_DATABASE (default output_kpis_test) on
+the server of the OUTPUT_KPIS_PG_* settings; every schema in it is dropped first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
 import pytest
+from psycopg2 import sql
+
+from kpi_tooling.pg import PgSettings, ensure_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -46,6 +54,7 @@ def run_dbt(
     project_dir: Path = ROOT,
     dbt_vars: str = DEMO_VARS,
     check: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the venv's dbt against a given DuckDB file; output captured for assertions."""
     env = {
@@ -53,6 +62,7 @@ def run_dbt(
         "DBT_PROFILES_DIR": str(profiles_dir),
         "OUTPUT_KPIS_DUCKDB_PATH": str(db_path),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(extra_env or {}),
     }
     cmd = [
         str(BIN / "dbt"),
@@ -97,3 +107,133 @@ def warehouse_copy(warehouse: Warehouse, tmp_path: Path) -> Path:
     copy.parent.mkdir()
     shutil.copy(warehouse.db_path, copy)
     return copy
+
+
+PG_TEST_DATABASE = os.environ.get("OUTPUT_KPIS_PG_TEST_DATABASE", "output_kpis_test")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> PgSettings:
+    """Settings of the Postgres test database. The one place that decides, for every Postgres
+    test, to skip when the server is unreachable, or to fail when CI=true."""
+    settings = dataclasses.replace(PgSettings.from_env(), database=PG_TEST_DATABASE)
+    try:
+        settings.connect(database="postgres").close()
+    except psycopg2.OperationalError as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(
+                f"PostgreSQL not reachable at {settings.address} and CI=true: the Postgres "
+                f"tests must run ({detail})"
+            )
+        pytest.skip(
+            f"PostgreSQL not reachable at {settings.address} — skipping; set CI=true to make "
+            f"this an error ({detail})"
+        )
+    return settings
+
+
+@dataclass(frozen=True)
+class PgBuild:
+    """The demo built on Postgres (into the build_* schemas) with its dbt and GE artifacts."""
+
+    settings: PgSettings
+    manifest: Path
+    run_results: Path
+    ge_results: Path
+    seconds: dict[str, float]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return pg_env(self.settings)
+
+
+def pg_env(settings: PgSettings) -> dict[str, str]:
+    """What dbt's postgres target reads (profiles.example.yml)."""
+    return {
+        "OUTPUT_KPIS_PG_HOST": settings.host,
+        "OUTPUT_KPIS_PG_PORT": str(settings.port),
+        "OUTPUT_KPIS_PG_USER": settings.user,
+        "OUTPUT_KPIS_PG_PASSWORD": settings.password,
+        "OUTPUT_KPIS_PG_DATABASE": settings.database,
+    }
+
+
+def reset_database(settings: PgSettings) -> None:
+    """Create the test database when missing and drop every schema of a previous run."""
+    ensure_database(settings)
+    con = settings.connect()
+    try:
+        with con, con.cursor() as cur:
+            cur.execute(
+                "select nspname from pg_namespace where nspname not like 'pg\\_%' "
+                "and nspname not in ('information_schema', 'public')"
+            )
+            for (schema,) in cur.fetchall():
+                cur.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def pg_build(
+    postgres: PgSettings, profiles_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> PgBuild:
+    """Seeds, `dbt build` (models, data tests, unit tests) and every GE suite on Postgres."""
+    from kpi_tooling.validate import run_suites
+
+    reset_database(postgres)
+    target = tmp_path_factory.mktemp("pg_build") / "target"
+    common = {
+        "db_path": target.parent / "unused.duckdb",
+        "target_path": target,
+        "profiles_dir": profiles_dir,
+        "extra_env": pg_env(postgres),
+    }
+    seconds = {}
+    for step, args in (
+        ("seed", ["seed", "--full-refresh"]),
+        ("build", ["build", *BUILD_SELECT]),
+    ):
+        started = time.perf_counter()
+        run_dbt([*args, "--target", "postgres"], **common)
+        seconds[step] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    ge_results = target / "ge_results.json"
+    report = run_suites(
+        postgres.sqlalchemy_url(), target / "manifest.json", ROOT / "expectations", ge_results
+    )
+    seconds["ge"] = round(time.perf_counter() - started, 1)
+    assert report.success, "\n".join(report.failure_messages())
+    return PgBuild(
+        postgres, target / "manifest.json", target / "run_results.json", ge_results, seconds
+    )
+
+
+def pg_publish_args(
+    build: PgBuild,
+    manifest: Path | None = None,
+    run_results: Path | None = None,
+    ge_results: Path | None = None,
+) -> list[str]:
+    """The publish_postgres command line for a build (artifacts may be swapped for copies)."""
+    return [
+        "--manifest",
+        str(manifest or build.manifest),
+        "--run-results",
+        str(run_results or build.run_results),
+        "--ge-results",
+        str(ge_results or build.ge_results),
+        "--lock-timeout",
+        "20",
+    ]
+
+
+@pytest.fixture(scope="session")
+def pg_published(pg_build: PgBuild) -> PgBuild:
+    """The Postgres build, published: build_marts swapped in as marts. Tests that publish
+    another build swap this one back before they end, so marts always holds it between tests."""
+    from kpi_tooling.publish_postgres import EXIT_OK, main
+
+    assert main(pg_publish_args(pg_build), settings=pg_build.settings) == EXIT_OK
+    return pg_build

@@ -108,3 +108,15 @@ def test_every_macro_is_documented() -> None:
             if "__" not in name:  # adapter-specific implementations share the public docs
                 defined.add(f"test_{name}" if kind == "test" else name)
     assert defined - documented == set()
+
+
+def test_names_fit_postgres_identifiers(manifest: dict) -> None:
+    """Postgres truncates nothing for dbt: a model, seed or unit test named past 63 bytes fails
+    there (a unit test builds a relation named after itself), so keep every name within it."""
+    nodes = [*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values()]
+    too_long = [
+        node["name"]
+        for node in nodes
+        if node["resource_type"] in ("model", "seed", "unit_test") and len(node["name"]) > 63
+    ]
+    assert too_long == []

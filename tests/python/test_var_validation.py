@@ -172,6 +172,12 @@ CASES = [
         "output_kpis_site_time_zones",
         "IANA time zone",
     ),
+    (
+        "dim_kpis",
+        {"output_kpis_build_schema_prefix": "Build-"},
+        "output_kpis_build_schema_prefix",
+        "lowercase letters, digits and underscores",
+    ),
 ]
 
 

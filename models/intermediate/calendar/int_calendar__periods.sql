@@ -11,7 +11,7 @@ periods as (
         select
             '{{ grain }}' as grain,
             {{ grain }}_start as period_start,
-            cast({{ dbt.dateadd(grain, 1, grain ~ '_start') }} as date) as next_period_start,
+            cast({{ add_periods(grain, 1, grain ~ '_start') }} as date) as next_period_start,
             count(*) as elapsed_day_count
         from days
         group by {{ grain }}_start

@@ -1,0 +1,154 @@
+"""The audit of write-audit-publish, shared by every engine's publisher.
+
+A build may be published only when the dbt ``run_results.json`` of the invocation that wrote
+``manifest.json`` ran every model, data test and unit test with no error or failure (warn is
+fine), and the GE results file, written after that run, is successful. A killed run fails this:
+dbt writes the manifest when it starts and the run results only when it ends. Each publisher
+adds the checks of its own engine (``publish`` for DuckDB files, ``publish_postgres`` for
+schemas on a server).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+BAD_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
+
+
+class SetupError(RuntimeError):
+    """An input file is missing or unreadable (exit 2)."""
+
+
+@dataclass
+class Audit:
+    """What the audit found: ``reasons`` empty means the build may be published."""
+
+    reasons: list[str] = field(default_factory=list)
+    dbt_summary: dict[str, Any] = field(default_factory=dict)
+    ge_summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise SetupError(f"{what} not found: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SetupError(f"cannot read {what} {path}: {exc}") from exc
+
+
+def _iso_to_epoch(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def expected_nodes(manifest: dict[str, Any]) -> list[str]:
+    """What a complete build runs: every model, every data test, every unit test.
+
+    Tests that touch a seed are left out: `make build` excludes seeds (they load separately).
+    """
+    nodes = manifest.get("nodes", {})
+    models = {
+        node_id
+        for node_id, node in nodes.items()
+        if node.get("resource_type") == "model"
+        and node.get("config", {}).get("enabled", True)
+        and node.get("config", {}).get("materialized") != "ephemeral"
+    }
+    tests = [
+        node_id
+        for node_id, node in nodes.items()
+        if node.get("resource_type") == "test"
+        and node.get("config", {}).get("enabled", True)
+        and not any(
+            parent.startswith("seed.") for parent in node.get("depends_on", {}).get("nodes", [])
+        )
+    ]
+    return sorted(models) + tests + list(manifest.get("unit_tests", {}))
+
+
+def audit_dbt(manifest: dict[str, Any], run_results: dict[str, Any]) -> tuple[list[str], dict]:
+    """Reasons to refuse from dbt: other invocation, failed nodes, models that did not run."""
+    reasons: list[str] = []
+    built_by = manifest.get("metadata", {}).get("invocation_id")
+    results_of = run_results.get("metadata", {}).get("invocation_id")
+    if built_by != results_of:
+        reasons.append(
+            f"dbt: run_results.json is from invocation {results_of}, manifest.json from "
+            f"{built_by}: the last dbt run did not finish (killed?) or another command ran since"
+        )
+    statuses: dict[str, int] = {}
+    ran: set[str] = set()
+    for result in run_results.get("results", []):
+        status = str(result.get("status"))
+        statuses[status] = statuses.get(status, 0) + 1
+        ran.add(result["unique_id"])
+        if status in BAD_STATUSES:
+            message = (result.get("message") or "").strip().splitlines()
+            reasons.append(f"dbt: {result['unique_id']} {status}: {message[0] if message else ''}")
+    missing = sorted(set(expected_nodes(manifest)) - ran)
+    if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        shown = ", ".join(missing[:5]) + more
+        reasons.append(
+            f"dbt: {len(missing)} models or tests did not run in this invocation: {shown}"
+        )
+    summary = {"invocation_id": results_of, "statuses": statuses, "nodes": len(ran)}
+    summary["generated_at"] = run_results.get("metadata", {}).get("generated_at")
+    return reasons, summary
+
+
+def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a results-file entry that ``cls`` knows; a missing ``success`` is a failure."""
+    names = {item.name for item in dataclasses.fields(cls)}
+    return {"success": False, **{key: value for key, value in values.items() if key in names}}
+
+
+def audit_ge(ge_results: dict[str, Any], ge_mtime: float, dbt_finished: float) -> tuple[list, dict]:
+    """Reasons to refuse from GE: failed rules, no suites, or results older than the dbt run."""
+    from kpi_tooling.ge_results import ExpectationOutcome, SuiteOutcome, failure_message
+
+    reasons: list[str] = []
+    suites = ge_results.get("suites", [])
+    if not suites:
+        reasons.append("GE: the results file holds no suites")
+    if ge_mtime < dbt_finished:
+        reasons.append("GE: the results file is older than the dbt run: run validate again")
+    rules = failed = 0
+    for raw in suites:
+        suite = SuiteOutcome(**{**_known(SuiteOutcome, raw), "expectations": []})
+        for item in raw.get("expectations", []):
+            rules += 1
+            outcome = ExpectationOutcome(**_known(ExpectationOutcome, item))
+            if not outcome.success:
+                failed += 1
+                reasons.append(f"GE: {failure_message(suite, outcome)}")
+    if not ge_results.get("success", False) and not failed:
+        reasons.append("GE: the results file says the run did not succeed")
+    return reasons, {"suites": len(suites), "rules": rules, "failed_rules": failed}
+
+
+def audit_artifacts(manifest_path: Path, run_results_path: Path, ge_results_path: Path) -> Audit:
+    """The engine-independent checks of the dbt and GE artifacts.
+
+    Raise SetupError only when an input cannot be read at all.
+    """
+    manifest = read_json(manifest_path, "dbt manifest")
+    run_results = read_json(run_results_path, "dbt run results")
+    ge_results = read_json(ge_results_path, "GE results")
+    dbt_reasons, dbt_summary = audit_dbt(manifest, run_results)
+    finished = _iso_to_epoch(dbt_summary["generated_at"] or "1970-01-01T00:00:00Z")
+    ge_mtime = ge_results_path.stat().st_mtime
+    try:
+        ge_reasons, ge_summary = audit_ge(ge_results, ge_mtime, finished)
+    except TypeError as exc:
+        raise SetupError(f"GE results {ge_results_path} are not a validate results file") from exc
+    return Audit(dbt_reasons + ge_reasons, dbt_summary, ge_summary)

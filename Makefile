@@ -19,7 +19,7 @@ export OUTPUT_KPIS_SERVE_PATH ?= $(CURDIR)/warehouse/serve/output_kpis.duckdb
 # dbt builds into build_<schema> and publishing swaps build_marts with marts (PG_PUBLISHED_SCHEMAS,
 # swapped together in one transaction). Its dbt artifacts go to their own target path.
 PG_TARGET_PATH := target/postgres
-PG_PUBLISHED_SCHEMAS ?= marts
+PG_PUBLISHED_SCHEMAS ?= marts serving
 # The demo data ends on 2025-12-31; pin "now" so open items and the numbers are reproducible.
 DEMO_VARS ?= {"as_of": "2026-01-01 00:00:00"}
 DBT := $(BIN)/dbt

@@ -221,6 +221,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.build_db.resolve() == args.serve_db.resolve():
         print("ERROR: --build-db and --serve-db must be different files", file=sys.stderr)
         return EXIT_SETUP
+    if args.build_db.name != args.serve_db.name:
+        # dbt-duckdb names the catalog in every view (serving views read "<catalog>".marts.x)
+        # and DuckDB names a file's catalog after its file name: another name breaks them.
+        print(
+            f"ERROR: --serve-db must have the build file's name ({args.build_db.name}), in "
+            f"another directory: the serving views name their catalog after it",
+            file=sys.stderr,
+        )
+        return EXIT_SETUP
     try:
         audit = audit_build(args.build_db, args.manifest, args.run_results, args.ge_results)
         if not audit.passed:

@@ -36,7 +36,11 @@ from kpi_tooling.audit import Audit, SetupError, audit_artifacts, read_json
 from kpi_tooling.pg import PgSettings
 
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2
-DEFAULT_SCHEMAS = ("marts",)
+DEFAULT_SCHEMAS = ("marts", "serving")
+# Roles that read the published serving views (dbt var serving_reader_role); their USAGE
+# follows the published name through the swap, so a build schema is never readable by them.
+DEFAULT_READER_ROLES = ("kpi_reader",)
+READER_SCHEMA = "serving"
 DEFAULT_PREFIX = "build_"
 PREVIOUS_SUFFIX = "__previous"
 LOG_SCHEMA, LOG_TABLE = "output_kpis_meta", "publications"
@@ -181,7 +185,35 @@ def _rename(cur: Any, old: str, new: str) -> None:
     )
 
 
-def swap(con: Any, plan: SwapPlan, audit: Audit, lock_timeout_seconds: float) -> dict[str, Any]:
+def _move_reader_usage(cur: Any, plan: SwapPlan, roles: tuple[str, ...]) -> None:
+    """Schema privileges travel with a renamed schema: in the same transaction, give each
+    existing reader role USAGE on the published serving schema and none on its build twin."""
+    if READER_SCHEMA not in plan.schemas:
+        return
+    cur.execute("select 1 from pg_namespace where nspname = %s", [plan.build(READER_SCHEMA)])
+    build_exists = cur.fetchone() is not None  # not on a first publish: nothing to swap back
+    cur.execute("select rolname from pg_roles where rolname = any(%s)", [list(roles)])
+    for (role,) in cur.fetchall():
+        cur.execute(
+            sql.SQL("grant usage on schema {} to {}").format(
+                sql.Identifier(READER_SCHEMA), sql.Identifier(role)
+            )
+        )
+        if build_exists:
+            cur.execute(
+                sql.SQL("revoke all on schema {} from {}").format(
+                    sql.Identifier(plan.build(READER_SCHEMA)), sql.Identifier(role)
+                )
+            )
+
+
+def swap(
+    con: Any,
+    plan: SwapPlan,
+    audit: Audit,
+    lock_timeout_seconds: float,
+    reader_roles: tuple[str, ...] = DEFAULT_READER_ROLES,
+) -> dict[str, Any]:
     """Swap every published schema with its build schema in one transaction; return the record.
 
     Raise SetupError (after a rollback: nothing changed) when a lock is not granted within
@@ -216,6 +248,7 @@ def swap(con: Any, plan: SwapPlan, audit: Audit, lock_timeout_seconds: float) ->
                 _rename(cur, plan.build(schema), schema)
                 if schema in existing:
                     _rename(cur, schema + PREVIOUS_SUFFIX, plan.build(schema))
+            _move_reader_usage(cur, plan, reader_roles)
             record = {
                 "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "invocation_id": audit.dbt_summary.get("invocation_id"),
@@ -285,6 +318,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--build-prefix", default=DEFAULT_PREFIX, help="prefix of the build schemas (build_)"
     )
+    parser.add_argument(
+        "--reader-role",
+        action="append",
+        dest="reader_roles",
+        metavar="ROLE",
+        help="role given USAGE on the published serving schema (and none on its build schema); "
+        f"repeatable (default: {', '.join(DEFAULT_READER_ROLES)}, when it exists)",
+    )
     parser.add_argument("--manifest", type=Path, default=Path("target/manifest.json"))
     parser.add_argument("--run-results", type=Path, default=Path("target/run_results.json"))
     parser.add_argument("--ge-results", type=Path, default=Path("target/ge_results.json"))
@@ -317,7 +358,8 @@ def main(argv: list[str] | None = None, settings: PgSettings | None = None) -> i
             for reason in audit.reasons:
                 print(f"  {reason}")
             return EXIT_REFUSED
-        record = swap(con, plan, audit, args.lock_timeout)
+        roles = tuple(args.reader_roles or DEFAULT_READER_ROLES)
+        record = swap(con, plan, audit, args.lock_timeout, roles)
     except SetupError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_SETUP

@@ -48,20 +48,24 @@
     select 1
 {%- endmacro %}
 
-{% macro grant_serving_schema_usage() -%}
-    {{ return(adapter.dispatch('grant_serving_schema_usage', 'output_kpis')()) }}
+{% macro secure_serving_schemas() -%}
+    {{ return(adapter.dispatch('secure_serving_schemas', 'output_kpis')()) }}
 {%- endmacro %}
 
-{% macro default__grant_serving_schema_usage() -%}
+{% macro default__secure_serving_schemas() -%}
     select 1
 {%- endmacro %}
 
-{% macro postgres__grant_serving_schema_usage() -%}
-    {#- on-run-end: USAGE on each schema holding a serving view, so the role can reach the
-        views its SELECT grants name (and nothing else in those schemas is granted). -#}
+{% macro postgres__secure_serving_schemas() -%}
+    {#- on-run-end: the reader role must never see a build. A serving view built under the
+        build prefix (build_serving) gets no USAGE for the role (revoked, in case the schema
+        was published before: privileges travel with a renamed schema); publishing
+        (kpi_tooling.publish_postgres) grants USAGE on the published name in its swap. Built
+        with no prefix, straight into the schema BI reads, the role gets USAGE here. -#}
     {%- set role = output_kpis.serving_reader_role() -%}
+    {%- set prefix = output_kpis.build_schema_prefix() -%}
     {%- set schemas = [] -%}
-    {%- for node in graph.nodes.values() -%}
+    {%- for node in (graph.nodes.values() if execute else []) -%}
         {%- if node.resource_type == 'model' and node.fqn[1] == 'serving'
             and node.config.enabled and node.schema not in schemas -%}
             {%- do schemas.append(node.schema) -%}
@@ -70,8 +74,13 @@
     {%- for schema in schemas %}
     do $$
     begin
-        if exists (select from pg_catalog.pg_namespace where nspname = '{{ schema }}') then
+        if exists (select from pg_catalog.pg_namespace where nspname = '{{ schema }}')
+            and exists (select from pg_catalog.pg_roles where rolname = '{{ role }}') then
+            {%- if prefix and schema.startswith(prefix) %}
+            revoke all on schema {{ adapter.quote(schema) }} from {{ role }};
+            {%- else %}
             grant usage on schema {{ adapter.quote(schema) }} to {{ role }};
+            {%- endif %}
         end if;
     end
     $$;

@@ -63,7 +63,9 @@ final as (
         latest_trap.latest_period_start as latest_trap_period_start,
         latest_trap.latest_trap_status,
         coalesce(latest_trap.is_output_trap_latest, false) as is_output_trap_latest,
-        coalesce(latest_trap.output_trap_period_count, 0) as output_trap_period_count,
+        cast(
+            coalesce(latest_trap.output_trap_period_count, 0) as integer
+        ) as output_trap_period_count,
         leading_indicators.as_of_at
     from leading_indicators
     inner join kpis as output_kpis on leading_indicators.output_kpi_id = output_kpis.kpi_id

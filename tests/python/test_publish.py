@@ -26,6 +26,7 @@ from conftest import BIN, BUILD_SELECT, DEMO_VARS, ROOT, Warehouse, run_dbt
 from kpi_tooling.publish import (
     EXIT_OK,
     EXIT_REFUSED,
+    EXIT_SETUP,
     PUBLISHED_MANIFEST,
     audit_build,
     main,
@@ -341,3 +342,14 @@ def test_open_reader_keeps_old_data_and_new_readers_get_the_new_file(
         assert int(_read_in_new_process(served, query)) > 0
     finally:
         reader.close()
+
+
+def test_serve_file_must_keep_the_build_file_name(
+    good_build: Build, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DuckDB names a file's catalog after the file and dbt-duckdb's views name that catalog:
+    under another name every serving view would fail, so publishing refuses it."""
+    serve_db = tmp_path / "serve" / "kpis_for_bi.duckdb"
+    assert main(good_build.cli_args(serve_db)) == EXIT_SETUP
+    assert "must have the build file's name" in capsys.readouterr().err
+    assert not serve_db.exists()

@@ -2,7 +2,8 @@
     rows of every KPI with a numerator, so MetricFlow re-aggregates them to any grain as
     sum(numerator) / sum(denominator). Which KPIs get a metric is decided in
     kpi_tooling/semantic_layer.py: not rolled_throughput_yield (a product of step yields) nor
-    customer_churn_rate (its denominator is a stock, not a sum of days). -#}
+    customer_churn_rate (its denominator, customers active at any time in the period, is not a
+    sum of days). -#}
 {{ config(grants=output_kpis.serving_grants()) }}
 with kpi_values as (
     select * from {{ ref('kpi_values') }}

@@ -15,8 +15,10 @@
 {%- endmacro %}
 
 {% macro serving_grants() -%}
-    {#- The grants config of a serving view: SELECT for the reader role on PostgreSQL. -#}
-    {{ return({'select': [output_kpis.serving_reader_role()]} if target.type == 'postgres' else {}) }}
+    {#- The grants config of a serving view: SELECT for the reader role on PostgreSQL. The var
+        is validated on every engine, so a bad value fails wherever it is set. -#}
+    {%- set role = output_kpis.serving_reader_role() -%}
+    {{ return({'select': [role]} if target.type == 'postgres' else {}) }}
 {%- endmacro %}
 
 {% macro create_serving_reader_role() -%}

@@ -120,3 +120,10 @@ def test_names_fit_postgres_identifiers(manifest: dict) -> None:
         if node["resource_type"] in ("model", "seed", "unit_test") and len(node["name"]) > 63
     ]
     assert too_long == []
+
+
+def test_readme_vars_table_lists_every_project_var() -> None:
+    """Every var dbt_project.yml declares has a row (name, default, meaning) in README."""
+    declared = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+    readme = (ROOT / "README.md").read_text()
+    assert [name for name in declared if f"| `{name}` |" not in readme] == []

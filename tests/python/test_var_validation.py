@@ -178,6 +178,18 @@ CASES = [
         "output_kpis_build_schema_prefix",
         "lowercase letters, digits and underscores",
     ),
+    (
+        "kpi_day_components",
+        {"stock_denominator_kpis": ["churn'); drop table x; --"]},
+        "stock_denominator_kpis",
+        "KPI ids",
+    ),
+    (
+        "kpi_day_components",
+        {"serving_reader_role": "BI Reader"},
+        "serving_reader_role",
+        "identifier",
+    ),
 ]
 
 

@@ -46,9 +46,15 @@ def query(args: argparse.Namespace, sql: str, params: list | None = None) -> pd.
     if args.postgres_dsn:
         import psycopg2  # only needed for the Postgres mode
 
-        with psycopg2.connect(args.postgres_dsn) as con:
+        con = psycopg2.connect(args.postgres_dsn)
+        try:
             con.set_session(readonly=True)
-            return pd.read_sql_query(sql.replace("?", "%s"), con, params=params)
+            with con.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), params or [])
+                names = [column.name for column in cur.description]
+                return pd.DataFrame(cur.fetchall(), columns=names)
+        finally:
+            con.close()
     con = duckdb.connect(str(args.db), read_only=True)
     try:
         return con.execute(sql, params or []).df()

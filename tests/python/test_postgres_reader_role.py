@@ -7,14 +7,16 @@ test_publish_postgres.py (file order), whose tests swap fake builds of marts in 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Iterator
 
+import duckdb
 import psycopg2
 import pytest
 from psycopg2 import errors, sql
 
-from conftest import PgBuild
+from conftest import PgBuild, Warehouse
 
 ROLE = "kpi_reader"
 SERVING_VIEWS = (
@@ -143,3 +145,32 @@ def test_only_select_on_serving_is_granted(pg_published: PgBuild) -> None:
     assert {(s, t) for s, t, _ in grants} == {("serving", v) for v in SERVING_VIEWS}
     assert {p for _, _, p in grants} == {"SELECT"}
     assert attributes == (False, False, False, False)
+
+
+def test_dashboard_reads_the_published_views_as_the_reader(
+    pg_published: PgBuild, warehouse: Warehouse
+) -> None:
+    """The dashboard's Postgres mode, connected as the reader role, gets the same scorecard as
+    the DuckDB build (values to 1e-9)."""
+    from kpi_tooling import dashboard
+
+    settings = dataclasses.replace(
+        pg_published.settings,
+        user=ROLE,
+        password=os.environ.get("OUTPUT_KPIS_READER_PASSWORD", ""),
+    )
+    dsn = " ".join(f"{k}={v}" for k, v in settings.connect_kwargs().items() if v not in ("", None))
+    args = dashboard.parse_args(["--postgres-dsn", dsn])
+    sql_text = "select kpi_id, latest_value from serving.kpi_scorecard order by kpi_id"
+    served = dashboard.query(args, sql_text)
+    con = duckdb.connect(str(warehouse.db_path), read_only=True)
+    try:
+        expected = con.execute(sql_text).fetchall()
+    finally:
+        con.close()
+    assert len(served) == len(expected) == 22
+    for (kpi_id, value), row in zip(expected, served.itertuples(index=False), strict=True):
+        assert row.kpi_id == kpi_id
+        assert (value is None and row.latest_value is None) or math.isclose(
+            float(row.latest_value), value, rel_tol=0, abs_tol=1e-9
+        ), kpi_id

@@ -116,6 +116,6 @@ rebuilt as (
 select * from rebuilt
 {%- else %}
 
--- sqlfluff mis-reads the indent after the incremental branch
+-- the linter mis-reads the indent after the incremental branch
 select * from kpi_values  -- noqa: LT02
 {%- endif %}

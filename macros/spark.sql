@@ -16,6 +16,17 @@
     {{ return(dbt.default__get_empty_schema_sql(mapped)) }}
 {%- endmacro %}
 
+{% macro spark__safe_cast(field, type) -%}
+    {#- Unit-test fixtures cast each value to the input's yml data_type: map it first (else
+        as dbt-spark's own safe_cast). -#}
+    {%- set type = output_kpis.engine_type(type) -%}
+    {%- set lowered = type | lower | trim -%}
+    {%- set nested = lowered.startswith('struct') or lowered.startswith('array')
+        or lowered.startswith('map') -%}
+    {%- set field_clean = field.strip('"').strip("'") if (nested and field is string) else field -%}
+    cast({{ field_clean }} as {{ type }})
+{%- endmacro %}
+
 {% macro spark_seed_column_types(model, agate_table) -%}
     {#- Spark type of each seed column: column_types (mapped by engine_type) or inferred. -#}
     {%- set overrides = model['config'].get('column_types', {}) -%}

@@ -48,9 +48,7 @@ class SparkBuild:
 
 
 @pytest.fixture(scope="session")
-def spark_build(
-    profiles_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> SparkBuild:
+def spark_build(profiles_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> SparkBuild:
     """Seeds and `dbt build` (models, data tests, unit tests) on Spark, in a temp warehouse
     (parquet tables and a Derby metastore under OUTPUT_KPIS_SPARK_DIR)."""
     root = tmp_path_factory.mktemp("spark_build")

@@ -39,7 +39,9 @@ typed as (
         cast(deduplicated.station_id as {{ output_kpis.type_text() }}) as station_id
     from deduplicated
     left join work_orders
-        on cast(deduplicated.work_order_id as {{ output_kpis.type_text() }}) = work_orders.work_order_id
+        on
+            cast(deduplicated.work_order_id as {{ output_kpis.type_text() }})
+            = work_orders.work_order_id
     left join lines on work_orders.line_id = lines.line_id
     left join sites on lines.site_id = sites.site_id
 ),

@@ -20,6 +20,14 @@ export OUTPUT_KPIS_SERVE_PATH ?= $(CURDIR)/warehouse/serve/output_kpis.duckdb
 # swapped together in one transaction). Its dbt artifacts go to their own target path.
 PG_TARGET_PATH := target/postgres
 PG_PUBLISHED_SCHEMAS ?= marts serving
+# Spark: dbt-spark with a local Spark session, in its own venv (requirements-spark.txt on top of
+# requirements.txt) so build and test never download Spark. Tables and metastore go under
+# OUTPUT_KPIS_SPARK_DIR; its dbt artifacts to their own target path.
+SPARK_VENV := .venv-spark
+SPARK_BIN := $(SPARK_VENV)/bin
+SPARK_INSTALLED := $(SPARK_VENV)/.installed
+SPARK_TARGET_PATH := target/spark
+export OUTPUT_KPIS_SPARK_DIR ?= $(CURDIR)/warehouse/spark
 # The demo data ends on 2025-12-31; pin "now" so open items and the numbers are reproducible.
 DEMO_VARS ?= {"as_of": "2026-01-01 00:00:00"}
 DBT := $(BIN)/dbt
@@ -27,7 +35,8 @@ DBT_FLAGS := --vars '$(DEMO_VARS)'
 BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
 .PHONY: help venv profiles seed build validate publish lint test test-python docs dashboard clean \
-	demo-data pg-database build-postgres validate-postgres publish-postgres
+	demo-data pg-database build-postgres validate-postgres publish-postgres spark-venv build-spark \
+	test-spark
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -87,6 +96,25 @@ publish-postgres: venv  ## swap audited build_* schemas in (refuses unless dbt a
 	$(BIN)/python -m kpi_tooling.publish_postgres $(foreach schema,$(PG_PUBLISHED_SCHEMAS),--schema $(schema)) \
 		--manifest $(PG_TARGET_PATH)/manifest.json --run-results $(PG_TARGET_PATH)/run_results.json \
 		--ge-results $(PG_TARGET_PATH)/ge_results.json
+
+$(SPARK_INSTALLED): requirements.txt requirements-spark.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 required"'
+	@java -version >/dev/null 2>&1 || { echo "Spark needs Java 17 (java not found)"; exit 1; }
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt \
+		-r requirements-spark.txt
+	@touch $@
+
+spark-venv: $(SPARK_INSTALLED)  ## create .venv-spark: the pinned dependencies plus dbt-spark and PySpark
+
+build-spark: spark-venv profiles  ## seeds and dbt build on a local Spark session (full rebuild, build_* schemas)
+	$(SPARK_BIN)/dbt seed --full-refresh --target spark --target-path $(SPARK_TARGET_PATH) \
+		$(DBT_FLAGS)
+	$(SPARK_BIN)/dbt build --select $(BUILD_SELECT) --target spark \
+		--target-path $(SPARK_TARGET_PATH) $(DBT_FLAGS)
+
+test-spark: spark-venv profiles  ## build the demo on Spark and compare its public marts with DuckDB's
+	OUTPUT_KPIS_TEST_SPARK=1 $(SPARK_BIN)/python -m pytest tests/python/test_spark.py -q
 
 lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
 	@# the dbt templater only compiles: give it a scratch database, never the warehouse

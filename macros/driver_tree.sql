@@ -21,7 +21,7 @@
             kpi_id,
             {{ carried }}
             0 as depth,
-            cast(node_value as double precision) as node_value,
+            cast(node_value as {{ output_kpis.type_double() }}) as node_value,
             cast(derivation as {{ dbt.type_string() }}) as derivation,
             cast(null as {{ dbt.type_string() }}) as last_operation,
             cast(node_path as {{ dbt.type_string() }}) as node_path

@@ -42,22 +42,61 @@
 {%- endmacro %}
 
 {% macro source_fingerprint(columns, order_by) -%}
-    {#- Aggregate: a hash over every listed column of every row in the group, in a fixed order,
-        so a late, changed or deleted source row changes it. -#}
+    {{ return(adapter.dispatch('source_fingerprint', 'output_kpis')(columns, order_by)) }}
+{%- endmacro %}
+
+{% macro source_fingerprint_row(columns) -%}
+    {#- One source row as text: every listed column, nulls as '~', joined with '|'. -#}
     {%- set parts = [] -%}
     {%- for column in columns -%}
         {%- do parts.append(
             "coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '~')") -%}
     {%- endfor -%}
-    {{ dbt.hash(dbt.listagg(parts | join(" || '|' || "), "';'", "order by " ~ order_by)) }}
+    {{ return(parts | join(" || '|' || ")) }}
+{%- endmacro %}
+
+{% macro default__source_fingerprint(columns, order_by) -%}
+    {#- Aggregate: a hash over every listed column of every row in the group, in a fixed order,
+        so a late, changed or deleted source row changes it. -#}
+    {{ dbt.hash(dbt.listagg(output_kpis.source_fingerprint_row(columns), "';'",
+        "order by " ~ order_by)) }}
+{%- endmacro %}
+
+{% macro spark__source_fingerprint(columns, order_by) -%}
+    {#- Spark's listagg takes no order: sort the row texts instead (as deterministic). -#}
+    md5(array_join(array_sort(collect_list({{ output_kpis.source_fingerprint_row(columns) }})),
+        ';'))
+{%- endmacro %}
+
+{% macro incremental_materialization() -%}
+    {{ return(adapter.dispatch('incremental_materialization', 'output_kpis')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__incremental_materialization() -%}
+    {#- Spark tables without Delta (or Iceberg) cannot DELETE or UPDATE, which delete+insert,
+        replace_periods and restamp_as_of need: every run rebuilds these models in full. -#}
+    {{ return('table') }}
 {%- endmacro %}
 
 {% macro restamp_as_of(relation) -%}
+    {{ return(adapter.dispatch('restamp_as_of', 'output_kpis')(relation)) }}
+{%- endmacro %}
+
+{% macro default__restamp_as_of(relation) -%}
     {#- Post-hook of the incremental unit models: rows not rebuilt were settled, so their values
         hold at the new as_of too; stamp them with it, as a full build would. -#}
     update {{ relation }}
     set as_of_at = {{ output_kpis.as_of_timestamp() }}
     where as_of_at <> {{ output_kpis.as_of_timestamp() }}
+{%- endmacro %}
+
+{% macro spark__restamp_as_of(relation) -%}
+    {#- Nothing to restamp: on Spark these models are tables, built in full at this as_of (an
+        empty hook is skipped). -#}
 {%- endmacro %}
 
 

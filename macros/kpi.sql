@@ -4,14 +4,15 @@
 {% macro safe_divide(numerator, denominator) -%}
     case
         when {{ denominator }} is null or {{ denominator }} = 0 then null
-        else cast({{ numerator }} as double precision) / cast({{ denominator }} as double precision)
+        else cast({{ numerator }} as {{ output_kpis.type_double() }})
+            / cast({{ denominator }} as {{ output_kpis.type_double() }})
     end
 {%- endmacro %}
 
 {% macro kpi_value(aggregation, numerator, denominator, multiplier) -%}
     {#- aggregation: ratio | rate (num/den x multiplier) or count (the numerator itself). -#}
     case
-        when {{ aggregation }} = 'count' then cast({{ numerator }} as double precision)
+        when {{ aggregation }} = 'count' then cast({{ numerator }} as {{ output_kpis.type_double() }})
         else {{ safe_divide(numerator, denominator) }} * {{ multiplier }}
     end
 {%- endmacro %}
@@ -55,7 +56,8 @@
             {%- if m.denominator is not none %}
             sum({{ m.denominator }}) as m{{ loop.index }}_denominator{% if not loop.last %},{% endif %}
             {%- else %}
-            cast(null as double precision) as m{{ loop.index }}_denominator{% if not loop.last %},{% endif %}
+            cast(null as {{ output_kpis.type_double() }})
+                as m{{ loop.index }}_denominator{% if not loop.last %},{% endif %}
             {%- endif %}
             {%- endfor %}
         from {{ relation }}
@@ -123,8 +125,8 @@
             {%- for col in partition_by %}
             {{ col }},
             {%- endfor %}
-            cast(m{{ loop.index }}_numerator as double precision) as numerator,
-            cast(m{{ loop.index }}_denominator as double precision) as denominator
+            cast(m{{ loop.index }}_numerator as {{ output_kpis.type_double() }}) as numerator,
+            cast(m{{ loop.index }}_denominator as {{ output_kpis.type_double() }}) as denominator
         from {{ name }}__graded
         {% if not loop.last %}union all{% endif %}
         {%- endfor %}
@@ -185,9 +187,9 @@
         cast(period_start as date) as period_start,
         cast(dimension_name as {{ dbt.type_string() }}) as dimension_name,
         cast(dimension_value as {{ dbt.type_string() }}) as dimension_value,
-        cast(numerator as double precision) as numerator,
-        cast(denominator as double precision) as denominator,
-        cast(value as double precision) as value,
+        cast(numerator as {{ output_kpis.type_double() }}) as numerator,
+        cast(denominator as {{ output_kpis.type_double() }}) as denominator,
+        cast(value as {{ output_kpis.type_double() }}) as value,
         {{ output_kpis.as_of_timestamp() }} as as_of_at,
         {{ output_kpis.run_started_timestamp() }} as rebuilt_at
     from {{ relation }}

@@ -211,7 +211,7 @@
 {% macro domain_ref(model_name) -%}
     {#- ref() of a domain model read by a cross-domain mart; when the domain is disabled, an
         empty relation with the columns the mart reads, so the mart needs no branches. -#}
-    {%- set string, number = dbt.type_string(), 'double precision' -%}
+    {%- set string, number = dbt.type_string(), output_kpis.type_double() -%}
     {%- set specs = {
         'fct_manufacturing_step_yields': ('manufacturing', {
             'grain': string, 'period_start': 'date', 'dimension_name': string,

@@ -44,6 +44,12 @@
     timezone('UTC', timezone({{ time_zone }}, cast({{ column }} as timestamp)))
 {%- endmacro %}
 
+{% macro spark__local_to_utc(column, time_zone) -%}
+    {#- Spark timestamps are instants shown in the session zone, which the spark target sets
+        to UTC: to_utc_timestamp reads the value as wall-clock time in the zone. -#}
+    to_utc_timestamp(cast({{ column }} as timestamp), {{ time_zone }})
+{%- endmacro %}
+
 {% macro utc_to_local(column, time_zone) -%}
     {{ return(adapter.dispatch('utc_to_local', 'output_kpis')(column, time_zone)) }}
 {%- endmacro %}
@@ -54,6 +60,10 @@
 
 {% macro duckdb__utc_to_local(column, time_zone) -%}
     timezone({{ time_zone }}, timezone('UTC', cast({{ column }} as timestamp)))
+{%- endmacro %}
+
+{% macro spark__utc_to_local(column, time_zone) -%}
+    from_utc_timestamp(cast({{ column }} as timestamp), {{ time_zone }})
 {%- endmacro %}
 
 {% macro add_minutes(timestamp_expr, minutes_expr) -%}
@@ -73,6 +83,12 @@
         cast(round(cast({{ minutes_expr }} as double precision) * 60000) as bigint)))
 {%- endmacro %}
 
+{% macro spark__add_minutes(timestamp_expr, minutes_expr) -%}
+    {#- dbt-spark's dateadd works in whole seconds (its millisecond step rounds to 0). -#}
+    timestamp_millis(unix_millis(cast({{ timestamp_expr }} as timestamp))
+        + cast(round(cast({{ minutes_expr }} as double) * 60000) as bigint))
+{%- endmacro %}
+
 {% macro minutes_between(start_expr, end_expr) -%}
     {{ return(adapter.dispatch('minutes_between', 'output_kpis')(start_expr, end_expr)) }}
 {%- endmacro %}
@@ -88,6 +104,12 @@
 
 {% macro duckdb__minutes_between(start_expr, end_expr) -%}
     (epoch_ms(cast({{ end_expr }} as timestamp)) - epoch_ms(cast({{ start_expr }} as timestamp))) / 60000.0
+{%- endmacro %}
+
+{% macro spark__minutes_between(start_expr, end_expr) -%}
+    {#- As on DuckDB, in milliseconds; double, not Spark's decimal division. -#}
+    (cast(unix_millis(cast({{ end_expr }} as timestamp))
+        - unix_millis(cast({{ start_expr }} as timestamp)) as double) / 60000.0)
 {%- endmacro %}
 
 {% macro period_start(grain, date_expr) -%}
@@ -123,6 +145,11 @@
     extract({{ part }} from {{ date_expr }})
 {%- endmacro %}
 
+{% macro spark__dbt_date_part(part, date_expr) -%}
+    {#- Spark spells the ISO weekday (1 = Monday) dayofweek_iso. -#}
+    extract({{ 'dayofweek_iso' if part == 'isodow' else part }} from {{ date_expr }})
+{%- endmacro %}
+
 {% macro add_periods(grain, periods, date_expr) -%}
     {{ return(adapter.dispatch('add_periods', 'output_kpis')(grain, periods, date_expr)) }}
 {%- endmacro %}
@@ -153,5 +180,16 @@
             and abs({{ number_expr }}) < 1e15
             then cast(cast({{ number_expr }} as numeric) as {{ dbt.type_string() }}) || '.0'
         else cast(cast({{ number_expr }} as double precision) as {{ dbt.type_string() }})
+    end
+{%- endmacro %}
+
+{% macro spark__number_to_text(number_expr) -%}
+    {#- As DuckDB spells a double: Spark writes 1.0E7 where DuckDB writes 10000000.0. -#}
+    case
+        when
+            {{ number_expr }} = floor({{ number_expr }})
+            and abs({{ number_expr }}) < 1e15
+            then cast(cast({{ number_expr }} as bigint) as string) || '.0'
+        else cast(cast({{ number_expr }} as double) as string)
     end
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#- Delivery KPIs are reported in the period of the line's promised date (its due period). -#}
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='replace_periods',
     on_schema_change='fail',
 ) }}

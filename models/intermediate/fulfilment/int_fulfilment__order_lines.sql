@@ -9,7 +9,7 @@
     delivered in full), when it has a shipment or cancellation after the watermark (previous
     as_of - incremental_lookback_days), or when the fingerprint of its rows changed. -#}
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_line_id',
     on_schema_change='fail',

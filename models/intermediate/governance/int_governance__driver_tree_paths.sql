@@ -11,7 +11,7 @@ roots as (
         node_id as root_node_id,
         kpi_id as root_kpi_id,
         kpi_id,
-        cast(null as double precision) as node_value,
+        cast(null as {{ output_kpis.type_double() }}) as node_value,
         kpi_id as derivation,
         node_id as node_path
     from nodes

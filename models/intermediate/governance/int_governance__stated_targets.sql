@@ -32,7 +32,7 @@ final as (
         periods.period_start,
         stated.dimension_name,
         stated.dimension_value,
-        cast(stated.target_value as double precision) as target_value,
+        cast(stated.target_value as {{ output_kpis.type_double() }}) as target_value,
         stated.target_source,
         stated.note
     from stated

@@ -6,7 +6,7 @@
     (previous as_of - incremental_lookback_days) or the fingerprint of its events and defects
     changed. -#}
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='serial_number',
     on_schema_change='fail',

@@ -3,7 +3,7 @@
     first-pass yield and defects are the sum over steps of int_manufacturing__step_kpi_components;
     units started count on the local date of a serial's first event. -#}
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='replace_periods',
     on_schema_change='fail',
 ) }}

@@ -3,7 +3,7 @@
     (int_manufacturing__kpi_components); rolled throughput yield multiplies them. Reported on
     the local date of a unit's first inspection at the step. -#}
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='replace_periods',
     on_schema_change='fail',
 ) }}

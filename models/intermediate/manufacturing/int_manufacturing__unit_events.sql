@@ -3,7 +3,7 @@
     serial number (macros/incremental.sql): a serial is rebuilt when it has an event after the
     watermark (previous as_of - incremental_lookback_days) or its source fingerprint changed. -#}
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='serial_number',
     on_schema_change='fail',

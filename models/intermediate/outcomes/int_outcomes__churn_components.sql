@@ -79,8 +79,8 @@ final as (
         period_start,
         dimension_name,
         dimension_value,
-        cast(sum(is_churned) as double precision) as numerator,
-        cast(count(*) as double precision) as denominator
+        cast(sum(is_churned) as {{ output_kpis.type_double() }}) as numerator,
+        cast(count(*) as {{ output_kpis.type_double() }}) as denominator
     from sliced
     group by grain, period_start, dimension_name, dimension_value
 )

@@ -1,7 +1,7 @@
 {#- Qualified opportunities are counted in the period they qualified; win rate in the period
     deals closed (won / (won + lost), qualified deals only). -#}
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='replace_periods',
     on_schema_change='fail',
 ) }}

@@ -77,7 +77,7 @@ active_agent_days as (
 
 final as (
     select  -- noqa: ST06
-        agent_id || '|' || cast(work_date as varchar) as agent_day_id,
+        agent_id || '|' || cast(work_date as {{ output_kpis.type_text() }}) as agent_day_id,
         agent_id,
         team_id,
         schedule_id,

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='replace_periods',
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
@@ -114,8 +114,8 @@ agent_day_rows as (
         work_date as report_date,
         team_id,
         agent_id,
-        cast(null as varchar) as priority,
-        cast(null as varchar) as customer_segment,
+        cast(null as {{ output_kpis.type_text() }}) as priority,
+        cast(null as {{ output_kpis.type_text() }}) as customer_segment,
         0 as first_reply_met_count,
         0 as first_reply_measured_count,
         0 as resolution_met_count,
@@ -150,7 +150,7 @@ final as (
     select  -- noqa: ST06
         kpi_id
         || '|' || grain
-        || '|' || cast(period_start as varchar)
+        || '|' || cast(period_start as {{ output_kpis.type_text() }})
         || '|' || dimension_name
         || '|' || dimension_value as kpi_component_id,
         kpi_id,

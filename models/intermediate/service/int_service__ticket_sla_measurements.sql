@@ -21,7 +21,7 @@
     created, replied to or changed status after the watermark (previous as_of -
     incremental_lookback_days), or when the fingerprint of its rows changed. -#}
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='ticket_id',
     on_schema_change='fail',
@@ -381,12 +381,9 @@ measured as (
         measurements.*,
         deadlines.deadline_at,
         as_of.as_of_at,
-        -- rounded to 0.001 minute: sums of fractional minutes carry float noise (numeric
-        -- because Postgres has no round(double, int))
-        cast(
-            round(cast(coalesce(clock_elapsed.elapsed_minutes, 0) as numeric), 3)
-            as double precision
-        ) as elapsed_clock_minutes,
+        -- rounded to 0.001 minute: sums of fractional minutes carry float noise
+        {{ output_kpis.round_double('coalesce(clock_elapsed.elapsed_minutes, 0)', 3) }}
+            as elapsed_clock_minutes,
         cast(
             case
                 when measurements.is_paused_on_pending
@@ -394,7 +391,7 @@ measured as (
                         coalesce(unpaused_elapsed.elapsed_minutes, 0)
                         - coalesce(clock_elapsed.elapsed_minutes, 0)
                 else 0
-            end as double precision
+            end as {{ output_kpis.type_double() }}
         ) as raw_paused_minutes
     from measurements
     cross join as_of
@@ -433,8 +430,7 @@ statused as (
 verdicts as (
     select
         *,
-        cast(round(cast(raw_paused_minutes as numeric), 3) as double precision)
-            as paused_minutes,
+        {{ output_kpis.round_double('raw_paused_minutes', 3) }} as paused_minutes,
         sla_status = 'met' as is_met,
         sla_status = 'breached' as is_breached,
         case

@@ -204,12 +204,13 @@ final as (
         cast(flagged.period_start as date) as period_start,
         cast(flagged.dimension_name as {{ dbt.type_string() }}) as dimension_name,
         cast(flagged.dimension_value as {{ dbt.type_string() }}) as dimension_value,
-        cast(flagged.value as double precision) as value,
+        cast(flagged.value as {{ output_kpis.type_double() }}) as value,
         cast(flagged.window_point_count as integer) as window_point_count,
-        cast(flagged.window_median as double precision) as window_median,
-        cast(flagged.window_mad as double precision) as window_mad,
-        cast(flagged.window_mean_abs_deviation as double precision) as window_mean_abs_deviation,
-        cast(flagged.robust_z_score as double precision) as robust_z_score,
+        cast(flagged.window_median as {{ output_kpis.type_double() }}) as window_median,
+        cast(flagged.window_mad as {{ output_kpis.type_double() }}) as window_mad,
+        cast(flagged.window_mean_abs_deviation as {{ output_kpis.type_double() }})
+            as window_mean_abs_deviation,
+        cast(flagged.robust_z_score as {{ output_kpis.type_double() }}) as robust_z_score,
         cast(flagged.score_status as {{ dbt.type_string() }}) as score_status,
         flagged.is_anomaly,
         cast(

@@ -89,9 +89,9 @@ final as (
         dimension_name,
         dimension_value,
         best_lag_periods,
-        cast(pearson_correlation as double precision) as pearson_correlation,
+        cast(pearson_correlation as {{ output_kpis.type_double() }}) as pearson_correlation,
         paired_period_count,
-        cast(fisher_z as double precision) as fisher_z,
+        cast(fisher_z as {{ output_kpis.type_double() }}) as fisher_z,
         status,
         is_sign_as_expected,
         case

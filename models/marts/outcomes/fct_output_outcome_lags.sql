@@ -167,8 +167,8 @@ final as (
         dimension_value,
         lag_periods,
         paired_period_count,
-        cast(pearson_correlation as double precision) as pearson_correlation,
-        cast(fisher_z as double precision) as fisher_z,
+        cast(pearson_correlation as {{ output_kpis.type_double() }}) as pearson_correlation,
+        cast(fisher_z as {{ output_kpis.type_double() }}) as fisher_z,
         case
             when paired_period_count < {{ min_periods }} then 'insufficient_data'
             when abs(fisher_z) >= {{ z_critical }} then 'significant'

@@ -197,12 +197,12 @@ final as (
         dimension_value,
         period_start,
         cast(window_period_count as integer) as window_period_count,
-        cast(output_recent_mean as double precision) as output_recent_mean,
-        cast(output_prior_mean as double precision) as output_prior_mean,
-        cast(output_improvement as double precision) as output_improvement,
-        cast(outcome_recent_mean as double precision) as outcome_recent_mean,
-        cast(outcome_prior_mean as double precision) as outcome_prior_mean,
-        cast(outcome_improvement as double precision) as outcome_improvement,
+        cast(output_recent_mean as {{ output_kpis.type_double() }}) as output_recent_mean,
+        cast(output_prior_mean as {{ output_kpis.type_double() }}) as output_prior_mean,
+        cast(output_improvement as {{ output_kpis.type_double() }}) as output_improvement,
+        cast(outcome_recent_mean as {{ output_kpis.type_double() }}) as outcome_recent_mean,
+        cast(outcome_prior_mean as {{ output_kpis.type_double() }}) as outcome_prior_mean,
+        cast(outcome_improvement as {{ output_kpis.type_double() }}) as outcome_improvement,
         evaluation_status,
         case
             when evaluation_status = 'evaluated'

@@ -44,7 +44,7 @@ final as (
         registry.unit_of_output,
         registry.formula,
         registry.aggregation,
-        cast(registry.multiplier as double precision) as multiplier,
+        cast(registry.multiplier as {{ output_kpis.type_double() }}) as multiplier,
         registry.unit,
         registry.direction,
         registry.owner,

@@ -4,7 +4,7 @@
     component models stamp what they rebuild), or a row whose component is gone, is
     recomputed. A change to the kpi_registry seed needs --full-refresh. -#}
 {{ config(
-    materialized='incremental',
+    materialized=output_kpis.incremental_materialization(),
     incremental_strategy='replace_periods',
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
@@ -51,8 +51,8 @@ rolled_throughput_yield as (
         step_yields.period_start,
         step_yields.dimension_name,
         step_yields.dimension_value,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator,
+        cast(null as {{ output_kpis.type_double() }}) as numerator,
+        cast(null as {{ output_kpis.type_double() }}) as denominator,
         case
             when min(step_yields.first_pass_yield) = 0 then 0.0
             else exp(sum(ln(nullif(step_yields.first_pass_yield, 0))))

@@ -9,13 +9,13 @@ deduplicated as (
 
 final as (
     select
-        cast(opportunity_id as varchar) as opportunity_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(rep_id as varchar) as rep_id,
+        cast(opportunity_id as {{ output_kpis.type_text() }}) as opportunity_id,
+        cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
+        cast(rep_id as {{ output_kpis.type_text() }}) as rep_id,
         {{ parse_utc_timestamp('created_at') }} as created_at,
         {{ parse_utc_timestamp('qualified_at') }} as qualified_at,
         {{ parse_utc_timestamp('closed_at') }} as closed_at,
-        lower(cast(stage as varchar)) as stage,
+        lower(cast(stage as {{ output_kpis.type_text() }})) as stage,
         cast(amount as decimal(18, 2)) as amount
     from deduplicated
 )

@@ -9,10 +9,10 @@ deduplicated as (
 
 final as (
     select
-        cast(rep_id as varchar) as rep_id,
-        cast(rep_name as varchar) as rep_name,
-        cast(sales_team as varchar) as sales_team,
-        cast(region as varchar) as region
+        cast(rep_id as {{ output_kpis.type_text() }}) as rep_id,
+        cast(rep_name as {{ output_kpis.type_text() }}) as rep_name,
+        cast(sales_team as {{ output_kpis.type_text() }}) as sales_team,
+        cast(region as {{ output_kpis.type_text() }}) as region
     from deduplicated
 )
 

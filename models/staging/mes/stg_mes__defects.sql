@@ -9,9 +9,9 @@ deduplicated as (
 
 final as (
     select
-        cast(defect_id as varchar) as defect_id,
-        cast(event_id as varchar) as event_id,
-        upper(cast(defect_code as varchar)) as defect_code
+        cast(defect_id as {{ output_kpis.type_text() }}) as defect_id,
+        cast(event_id as {{ output_kpis.type_text() }}) as event_id,
+        upper(cast(defect_code as {{ output_kpis.type_text() }})) as defect_code
     from deduplicated
 )
 

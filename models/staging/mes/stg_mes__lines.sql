@@ -9,10 +9,10 @@ deduplicated as (
 
 final as (
     select
-        cast(line_id as varchar) as line_id,
-        cast(site_id as varchar) as site_id,
-        cast(line_name as varchar) as line_name,
-        cast(route_id as varchar) as route_id
+        cast(line_id as {{ output_kpis.type_text() }}) as line_id,
+        cast(site_id as {{ output_kpis.type_text() }}) as site_id,
+        cast(line_name as {{ output_kpis.type_text() }}) as line_name,
+        cast(route_id as {{ output_kpis.type_text() }}) as route_id
     from deduplicated
 )
 

@@ -9,8 +9,8 @@ deduplicated as (
 
 final as (
     select
-        cast(route_id as varchar) as route_id,
-        cast(step_code as varchar) as step_code,
+        cast(route_id as {{ output_kpis.type_text() }}) as route_id,
+        cast(step_code as {{ output_kpis.type_text() }}) as step_code,
         cast(step_sequence as integer) as step_sequence,
         cast(is_final_step as boolean) as is_final_step
     from deduplicated

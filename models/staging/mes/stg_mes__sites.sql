@@ -9,11 +9,14 @@ deduplicated as (
 
 final as (
     select
-        cast(site_id as varchar) as site_id,
-        cast(site_name as varchar) as site_name,
+        cast(site_id as {{ output_kpis.type_text() }}) as site_id,
+        cast(site_name as {{ output_kpis.type_text() }}) as site_name,
         -- var output_kpis_site_time_zones overrides the MES zone of the sites it names
-        cast({{ output_kpis.site_time_zone('site_id', 'time_zone') }} as varchar) as site_time_zone,
-        cast(country as varchar) as country_code
+        cast(
+            {{ output_kpis.site_time_zone('site_id', 'time_zone') }}
+            as {{ output_kpis.type_text() }}
+        ) as site_time_zone,
+        cast(country as {{ output_kpis.type_text() }}) as country_code
     from deduplicated
 )
 

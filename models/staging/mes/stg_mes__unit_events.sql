@@ -24,20 +24,24 @@ deduplicated as (
 
 typed as (
     select
-        cast(deduplicated.event_id as varchar) as event_id,
-        cast(deduplicated.serial_number as varchar) as serial_number,
-        cast(deduplicated.work_order_id as varchar) as work_order_id,
+        cast(deduplicated.event_id as {{ output_kpis.type_text() }}) as event_id,
+        cast(deduplicated.serial_number as {{ output_kpis.type_text() }}) as serial_number,
+        cast(deduplicated.work_order_id as {{ output_kpis.type_text() }}) as work_order_id,
         work_orders.line_id,
         lines.site_id,
         lines.route_id,
-        cast(deduplicated.step_code as varchar) as step_code,
-        lower(cast(deduplicated.event_type as varchar)) as event_type,
-        nullif(lower(cast(deduplicated.result as varchar)), '') as event_result,
+        cast(deduplicated.step_code as {{ output_kpis.type_text() }}) as step_code,
+        lower(cast(deduplicated.event_type as {{ output_kpis.type_text() }})) as event_type,
+        nullif(lower(cast(deduplicated.result as {{ output_kpis.type_text() }})), '')
+            as event_result,
         {{ local_to_utc('deduplicated.event_local', 'sites.site_time_zone') }} as event_at,
         cast(deduplicated.event_local as date) as event_local_date,
-        cast(deduplicated.station_id as varchar) as station_id
+        cast(deduplicated.station_id as {{ output_kpis.type_text() }}) as station_id
     from deduplicated
-    left join work_orders on cast(deduplicated.work_order_id as varchar) = work_orders.work_order_id
+    left join work_orders
+        on
+            cast(deduplicated.work_order_id as {{ output_kpis.type_text() }})
+            = work_orders.work_order_id
     left join lines on work_orders.line_id = lines.line_id
     left join sites on lines.site_id = sites.site_id
 ),

@@ -9,11 +9,11 @@ deduplicated as (
 
 final as (
     select
-        cast(customer_id as varchar) as customer_id,
-        cast(customer_name as varchar) as customer_name,
-        lower(cast(segment as varchar)) as customer_segment,
-        cast(region as varchar) as region,
-        cast(time_zone as varchar) as customer_time_zone,
+        cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
+        cast(customer_name as {{ output_kpis.type_text() }}) as customer_name,
+        lower(cast(segment as {{ output_kpis.type_text() }})) as customer_segment,
+        cast(region as {{ output_kpis.type_text() }}) as region,
+        cast(time_zone as {{ output_kpis.type_text() }}) as customer_time_zone,
         cast(signed_up_date as date) as signed_up_date
     from deduplicated
 )

@@ -9,10 +9,10 @@ deduplicated as (
 
 final as (
     select
-        cast(order_line_id as varchar) as order_line_id,
-        cast(order_id as varchar) as order_id,
+        cast(order_line_id as {{ output_kpis.type_text() }}) as order_line_id,
+        cast(order_id as {{ output_kpis.type_text() }}) as order_id,
         cast(line_number as integer) as line_number,
-        cast(product_code as varchar) as product_code,
+        cast(product_code as {{ output_kpis.type_text() }}) as product_code,
         cast(ordered_quantity as integer) as ordered_quantity,
         cast(first_promised_date as date) as first_promised_date,
         cast(revised_promised_date as date) as revised_promised_date,

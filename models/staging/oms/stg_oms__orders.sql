@@ -9,9 +9,9 @@ deduplicated as (
 
 final as (
     select
-        cast(order_id as varchar) as order_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(site_id as varchar) as site_id,
+        cast(order_id as {{ output_kpis.type_text() }}) as order_id,
+        cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
+        cast(site_id as {{ output_kpis.type_text() }}) as site_id,
         {{ parse_utc_timestamp('ordered_at') }} as ordered_at
     from deduplicated
 )

@@ -9,8 +9,8 @@ deduplicated as (
 
 final as (
     select
-        cast(shipment_id as varchar) as shipment_id,
-        cast(order_line_id as varchar) as order_line_id,
+        cast(shipment_id as {{ output_kpis.type_text() }}) as shipment_id,
+        cast(order_line_id as {{ output_kpis.type_text() }}) as order_line_id,
         cast(shipped_quantity as integer) as shipped_quantity,
         {{ parse_utc_timestamp('shipped_at') }} as shipped_at,
         {{ parse_utc_timestamp('delivered_at') }} as delivered_at

@@ -9,9 +9,9 @@ deduplicated as (
 
 final as (
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
         cast(churned_date as date) as churned_date,
-        cast(reason as varchar) as churn_reason
+        cast(reason as {{ output_kpis.type_text() }}) as churn_reason
     from deduplicated
 )
 

@@ -9,9 +9,9 @@ deduplicated as (
 
 final as (
     select
-        cast(invoice_id as varchar) as invoice_id,
-        cast(customer_id as varchar) as customer_id,
-        nullif(cast(site_id as varchar), '') as site_id,
+        cast(invoice_id as {{ output_kpis.type_text() }}) as invoice_id,
+        cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
+        nullif(cast(site_id as {{ output_kpis.type_text() }}), '') as site_id,
         cast(invoice_date as date) as invoice_date,
         cast(amount as decimal(18, 2)) as amount
     from deduplicated

@@ -9,11 +9,11 @@ deduplicated as (
 
 final as (
     select
-        cast(claim_id as varchar) as claim_id,
-        lower(cast(claim_type as varchar)) as claim_type,
-        nullif(cast(serial_number as varchar), '') as serial_number,
-        cast(customer_id as varchar) as customer_id,
-        cast(site_id as varchar) as site_id,
+        cast(claim_id as {{ output_kpis.type_text() }}) as claim_id,
+        lower(cast(claim_type as {{ output_kpis.type_text() }})) as claim_type,
+        nullif(cast(serial_number as {{ output_kpis.type_text() }}), '') as serial_number,
+        cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
+        cast(site_id as {{ output_kpis.type_text() }}) as site_id,
         cast(claimed_date as date) as claimed_date,
         cast(quantity as integer) as claimed_quantity
     from deduplicated

@@ -9,10 +9,10 @@ deduplicated as (
 
 final as (
     select
-        cast(response_id as varchar) as response_id,
-        lower(cast(survey_type as varchar)) as survey_type,
-        nullif(cast(ticket_id as varchar), '') as ticket_id,
-        cast(customer_id as varchar) as customer_id,
+        cast(response_id as {{ output_kpis.type_text() }}) as response_id,
+        lower(cast(survey_type as {{ output_kpis.type_text() }})) as survey_type,
+        nullif(cast(ticket_id as {{ output_kpis.type_text() }}), '') as ticket_id,
+        cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
         cast(score as integer) as score,
         {{ parse_utc_timestamp('responded_at') }} as responded_at
     from deduplicated

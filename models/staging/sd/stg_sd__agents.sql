@@ -11,9 +11,9 @@ deduplicated as (
 
 final as (
     select
-        cast(agent_id as varchar) as agent_id,
-        cast(agent_name as varchar) as agent_name,
-        cast(team_id as varchar) as team_id,
+        cast(agent_id as {{ output_kpis.type_text() }}) as agent_id,
+        cast(agent_name as {{ output_kpis.type_text() }}) as agent_name,
+        cast(team_id as {{ output_kpis.type_text() }}) as team_id,
         cast(active_from_date as date) as active_from_date,
         cast(active_to_date as date) as active_to_date
     from deduplicated

@@ -9,11 +9,11 @@ deduplicated as (
 
 final as (
     select
-        cast(policy_id as varchar) as policy_id,
-        cast(priority as varchar) as priority,
-        cast(metric as varchar) as metric,
+        cast(policy_id as {{ output_kpis.type_text() }}) as policy_id,
+        cast(priority as {{ output_kpis.type_text() }}) as priority,
+        cast(metric as {{ output_kpis.type_text() }}) as metric,
         cast(target_minutes as integer) as target_minutes,
-        cast(clock as varchar) as clock,
+        cast(clock as {{ output_kpis.type_text() }}) as clock,
         cast(pause_on_pending as boolean) as is_paused_on_pending,
         cast(valid_from_date as date) as valid_from_date,
         cast(valid_to_date as date) as valid_to_date

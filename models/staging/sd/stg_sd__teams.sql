@@ -10,9 +10,9 @@ deduplicated as (
 
 final as (
     select
-        cast(team_id as varchar) as team_id,
-        cast(team_name as varchar) as team_name,
-        cast(schedule_id as varchar) as schedule_id
+        cast(team_id as {{ output_kpis.type_text() }}) as team_id,
+        cast(team_name as {{ output_kpis.type_text() }}) as team_name,
+        cast(schedule_id as {{ output_kpis.type_text() }}) as schedule_id
     from deduplicated
 )
 

@@ -10,9 +10,9 @@ deduplicated as (
 
 final as (
     select
-        cast(change_id as varchar) as change_id,
-        cast(ticket_id as varchar) as ticket_id,
-        cast(status as varchar) as status,
+        cast(change_id as {{ output_kpis.type_text() }}) as change_id,
+        cast(ticket_id as {{ output_kpis.type_text() }}) as ticket_id,
+        cast(status as {{ output_kpis.type_text() }}) as status,
         {{ parse_utc_timestamp('changed_at') }} as changed_at
     from deduplicated
 )

@@ -12,12 +12,12 @@ deduplicated as (
 
 final as (
     select
-        cast(ticket_id as varchar) as ticket_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(team_id as varchar) as team_id,
-        cast(agent_id as varchar) as agent_id,
-        cast(priority as varchar) as priority,
-        cast(channel as varchar) as channel,
+        cast(ticket_id as {{ output_kpis.type_text() }}) as ticket_id,
+        cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
+        cast(team_id as {{ output_kpis.type_text() }}) as team_id,
+        cast(agent_id as {{ output_kpis.type_text() }}) as agent_id,
+        cast(priority as {{ output_kpis.type_text() }}) as priority,
+        cast(channel as {{ output_kpis.type_text() }}) as channel,
         {{ parse_utc_timestamp('created_at') }} as created_at,
         {{ parse_utc_timestamp('first_replied_at') }} as first_replied_at
     from deduplicated

@@ -100,13 +100,25 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, profiles_dir: Path) -> W
     return Warehouse(db_path, target / "manifest.json")
 
 
+def copy_warehouse(warehouse: Warehouse, directory: Path) -> Path:
+    """A copy of the built warehouse under its own file name: DuckDB names the catalog after
+    the file, and the serving views name that catalog."""
+    copy = directory / warehouse.db_path.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(warehouse.db_path, copy)
+    return copy
+
+
 @pytest.fixture
 def warehouse_copy(warehouse: Warehouse, tmp_path: Path) -> Path:
     """A private copy of the built warehouse that a test may corrupt."""
-    copy = tmp_path / "copy" / warehouse.db_path.name  # DuckDB names the catalog after the file
-    copy.parent.mkdir()
-    shutil.copy(warehouse.db_path, copy)
-    return copy
+    return copy_warehouse(warehouse, tmp_path / "copy")
+
+
+@pytest.fixture(scope="module")
+def module_warehouse_copy(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the built warehouse shared by a module's tests (read, not corrupted)."""
+    return copy_warehouse(warehouse, tmp_path_factory.mktemp("warehouse_copy"))
 
 
 PG_TEST_DATABASE = os.environ.get("OUTPUT_KPIS_PG_TEST_DATABASE", "output_kpis_test")

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import BIN, ROOT, Warehouse
+from conftest import BIN, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -55,13 +55,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the build standing in for the served file (same file name: DuckDB views name
-    their catalog after it)."""
-    directory = tmp_path_factory.mktemp("serve")
-    copy = directory / warehouse.db_path.name
-    shutil.copy(warehouse.db_path, copy)
-    return copy
+def served(module_warehouse_copy: Path) -> Path:
+    """A copy of the build standing in for the served file."""
+    return module_warehouse_copy
 
 
 @pytest.fixture(scope="module")

@@ -5,35 +5,26 @@ written by every validation run: test_validate.py checks them.)"""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import Warehouse, run_dbt
+from conftest import run_dbt
 from kpi_tooling import semantic_layer
 
 
 @pytest.fixture(scope="module")
 def docs_target(
-    warehouse_module_copy: Path, profiles_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    module_warehouse_copy: Path, profiles_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     target = tmp_path_factory.mktemp("docs_target")
     run_dbt(
         ["docs", "generate"],
-        db_path=warehouse_module_copy,
+        db_path=module_warehouse_copy,
         target_path=target,
         profiles_dir=profiles_dir,
     )
     return target
-
-
-@pytest.fixture(scope="module")
-def warehouse_module_copy(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("docs_db")
-    copy = directory / warehouse.db_path.name
-    shutil.copy(warehouse.db_path, copy)
-    return copy
 
 
 def test_docs_site_and_catalog_cover_the_serving_views(docs_target: Path) -> None:

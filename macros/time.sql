@@ -193,3 +193,100 @@
         else cast(cast({{ number_expr }} as double) as string)
     end
 {%- endmacro %}
+
+{#- Fast zone conversion for large tables. Converting with a zone read from a column costs
+    DuckDB an ICU calendar per row (about 14 us: 40 s for 3M rows on 2 cores). A zone's UTC
+    offset only changes at DST transitions, so a model converts through a small CTE of
+    offsets per zone and day (time_zone_offsets), joined on zone and day
+    (time_zone_offset_join), and passes its name to local_to_utc_via / utc_to_local_via. A day
+    whose offset changes (a DST transition) has a null offset and converts row by row with
+    the exact expression, so results are identical. Engines other than DuckDB convert row by
+    row (their conversions are fast); the CTE is empty there and the join is not emitted. -#}
+{% macro time_zone_offsets(zones_relation, zone_column, direction) -%}
+    {{ return(adapter.dispatch('time_zone_offsets', 'output_kpis')(
+        zones_relation, zone_column, direction)) }}
+{%- endmacro %}
+
+{% macro default__time_zone_offsets(zones_relation, zone_column, direction) -%}
+    select cast(null as {{ output_kpis.type_text() }}) as time_zone where 1 = 0
+{%- endmacro %}
+
+{% macro duckdb__time_zone_offsets(zones_relation, zone_column, direction) -%}
+    {#- direction 'local': days are local wall-clock days (offset = local - UTC for any local
+        time of the day); 'utc': days are UTC days (offset for any instant of the UTC day).
+        Days from kpi_calendar_start_date to two years after as_of; others convert row by row. -#}
+    {%- if direction not in ('local', 'utc') -%}
+        {{ exceptions.raise_compiler_error("time_zone_offsets: direction must be 'local' or 'utc'") }}
+    {%- endif -%}
+    {%- set first = "cast('" ~ date_var('kpi_calendar_start_date', '2020-01-01') ~ "' as timestamp)" -%}
+    {%- set last = "cast(cast(" ~ as_of_timestamp() ~ " as date) + interval 731 day as timestamp)" -%}
+    {%- if direction == 'local' -%}
+        {%- set offset_at = "epoch_us(@) - epoch_us(timezone('UTC', timezone(zones.time_zone, @)))" -%}
+    {%- else -%}
+        {%- set offset_at = "epoch_us(timezone(zones.time_zone, timezone('UTC', @))) - epoch_us(@)" -%}
+    {%- endif -%}
+    select
+        time_zone,
+        offset_date,
+        case when start_offset_us = end_offset_us then start_offset_us end as offset_us
+    from (
+        select
+            zones.time_zone,
+            cast(days.day_start as date) as offset_date,
+            {{ offset_at | replace('@', 'days.day_start') }} as start_offset_us,
+            {{ offset_at | replace('@', '(days.day_start + interval 1 day - interval 1 microsecond)') }} as end_offset_us
+        from (
+            select distinct {{ zone_column }} as time_zone
+            from {{ zones_relation }}
+            where {{ zone_column }} is not null
+        ) as zones
+        cross join (
+            select generate_series as day_start
+            from generate_series({{ first }}, {{ last }}, interval 1 day)
+        ) as days
+    ) as zone_days
+{%- endmacro %}
+
+{% macro time_zone_offset_join(offsets, zone_expr, timestamp_expr) -%}
+    {{ return(adapter.dispatch('time_zone_offset_join', 'output_kpis')(
+        offsets, zone_expr, timestamp_expr)) }}
+{%- endmacro %}
+
+{% macro default__time_zone_offset_join(offsets, zone_expr, timestamp_expr) -%}
+{%- endmacro %}
+
+{% macro duckdb__time_zone_offset_join(offsets, zone_expr, timestamp_expr) -%}
+    left join {{ offsets }}
+        on {{ offsets }}.time_zone = {{ zone_expr }}
+        and {{ offsets }}.offset_date = cast(cast({{ timestamp_expr }} as timestamp) as date)
+{%- endmacro %}
+
+{% macro local_to_utc_via(offsets, column, time_zone) -%}
+    {{ return(adapter.dispatch('local_to_utc_via', 'output_kpis')(offsets, column, time_zone)) }}
+{%- endmacro %}
+
+{% macro default__local_to_utc_via(offsets, column, time_zone) -%}
+    {{ output_kpis.local_to_utc(column, time_zone) }}
+{%- endmacro %}
+
+{% macro duckdb__local_to_utc_via(offsets, column, time_zone) -%}
+    case
+        when {{ offsets }}.offset_us is null then {{ output_kpis.local_to_utc(column, time_zone) }}
+        else cast({{ column }} as timestamp) - to_microseconds({{ offsets }}.offset_us)
+    end
+{%- endmacro %}
+
+{% macro utc_to_local_via(offsets, column, time_zone) -%}
+    {{ return(adapter.dispatch('utc_to_local_via', 'output_kpis')(offsets, column, time_zone)) }}
+{%- endmacro %}
+
+{% macro default__utc_to_local_via(offsets, column, time_zone) -%}
+    {{ output_kpis.utc_to_local(column, time_zone) }}
+{%- endmacro %}
+
+{% macro duckdb__utc_to_local_via(offsets, column, time_zone) -%}
+    case
+        when {{ offsets }}.offset_us is null then {{ output_kpis.utc_to_local(column, time_zone) }}
+        else cast({{ column }} as timestamp) + to_microseconds({{ offsets }}.offset_us)
+    end
+{%- endmacro %}

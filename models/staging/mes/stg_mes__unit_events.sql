@@ -17,6 +17,10 @@ sites as (
     select * from {{ ref('stg_mes__sites') }}
 ),
 
+site_offsets as (
+    {{ output_kpis.time_zone_offsets('sites', 'site_time_zone', 'local') }}
+),
+
 deduplicated as (
     select * from {{ deduplicate('source', 'event_id', 'event_local') }} as ranked
     where dedupe_rank = 1
@@ -34,7 +38,9 @@ typed as (
         lower(cast(deduplicated.event_type as {{ output_kpis.type_text() }})) as event_type,
         nullif(lower(cast(deduplicated.result as {{ output_kpis.type_text() }})), '')
             as event_result,
-        {{ local_to_utc('deduplicated.event_local', 'sites.site_time_zone') }} as event_at,
+        {{ output_kpis.local_to_utc_via(
+            'site_offsets', 'deduplicated.event_local', 'sites.site_time_zone'
+        ) }} as event_at,
         cast(deduplicated.event_local as date) as event_local_date,
         cast(deduplicated.station_id as {{ output_kpis.type_text() }}) as station_id
     from deduplicated
@@ -44,6 +50,9 @@ typed as (
             = work_orders.work_order_id
     left join lines on work_orders.line_id = lines.line_id
     left join sites on lines.site_id = sites.site_id
+    {{ output_kpis.time_zone_offset_join(
+        'site_offsets', 'sites.site_time_zone', 'deduplicated.event_local'
+    ) }}
 ),
 
 final as (

@@ -1,0 +1,421 @@
+"""``make bench``: time the package on generated data and compare it with its peers.
+
+One run, one data size, the same data for every step:
+
+1. generate raw data (``kpi_tooling.generate_data``; reused when the same size and seed exist);
+2. full model build: ``dbt run`` of every model on a fresh warehouse (the reference seeds are
+   loaded beforehand, not timed);
+3. the data and unit tests (``dbt test``) and every Great Expectations suite on that build;
+4. incremental: a build of the base load (rows before a cut-off chosen so that ~1 % of the rows
+   come after it), then the full data arrives and ``dbt run`` runs again; its
+   ``fct_kpi_values`` must equal the full build's;
+5. the limit: one hand-written DuckDB SQL script (``limit.sql``) from the raw tables;
+6. the pandas peer (``pandas_peer.py``);
+both peers must equal the mart (``compare.py``) to count.
+
+Every step runs in its own process: wall-clock seconds and peak RSS are that process's.
+Results go to ``<results-dir>/bench-<rows>.json``; ``docs/BENCHMARKS.md`` gets the table of
+every result file (``--report``). The DuckDB settings (threads, memory_limit, temp directory)
+are the profile's: see ``bench_profile``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from kpi_tooling.bench import append, compare, report
+from kpi_tooling.bench.measure import Measurement, run_step
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+FINAL_AS_OF = "2026-01-01 00:00:00"
+SOURCES = ("mes", "oms", "sd", "crm", "outcomes")
+RAW_ALIAS = "bench_raw"
+STEPS = ("build", "tests", "ge", "incremental", "limit", "pandas")
+
+
+def parse_rows(text: str) -> int:
+    text = text.strip().lower().replace("_", "")
+    factor = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in "kmg" else text
+    return int(float(number) * factor)
+
+
+def label_of(rows: int) -> str:
+    if rows >= 1_000_000 and rows % 1_000_000 == 0:
+        return f"{rows // 1_000_000}M"
+    if rows >= 1_000 and rows % 1_000 == 0:
+        return f"{rows // 1_000}k"
+    return str(rows)
+
+
+def bench_profile(directory: Path, threads: int, memory_limit: str, temp_dir: Path) -> Path:
+    """profiles.yml for the benchmark: the example's DuckDB target, the generated raw file
+    attached read-only as bench_raw (env OUTPUT_KPIS_BENCH_RAW), and the DuckDB settings."""
+    import yaml
+
+    example = yaml.safe_load((ROOT / "profiles.example.yml").read_text(encoding="utf-8"))
+    output = example["output_kpis"]["outputs"]["duckdb"]
+    output["attach"] = [
+        {"path": "{{ env_var('OUTPUT_KPIS_BENCH_RAW') }}", "alias": RAW_ALIAS, "read_only": True}
+    ]
+    output["settings"] = {
+        **output.get("settings", {}),
+        "threads": threads,
+        "memory_limit": memory_limit,
+        "temp_directory": str(temp_dir),
+        "preserve_insertion_order": False,
+    }
+    profile = {"output_kpis": {"target": "duckdb", "outputs": {"duckdb": output}}}
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "profiles.yml"
+    path.write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
+    return directory
+
+
+def dbt_vars(as_of: str) -> str:
+    values = {"as_of": as_of, **{f"{source}_database": RAW_ALIAS for source in SOURCES}}
+    return json.dumps(values)
+
+
+def machine_facts(threads: int, memory_limit: str) -> dict:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_gib = None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
+        mem_gib = round(kib / 1024 / 1024, 1)
+    from importlib.metadata import version
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": mem_gib,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "dbt_core": version("dbt-core"),
+        "dbt_duckdb": version("dbt-duckdb"),
+        "pandas": version("pandas"),
+        "great_expectations": version("great_expectations"),
+        "duckdb_threads": threads,
+        "duckdb_memory_limit": memory_limit,
+        "load_average_at_start": list(os.getloadavg()),
+    }
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.rows = parse_rows(args.rows)
+        self.label = label_of(self.rows)
+        self.seed = args.seed
+        self.work = Path(args.work_dir).resolve() / self.label
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.logs = self.work / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.raw_full = self.work / "raw.duckdb"
+        self.raw_base = self.work / "raw_base.duckdb"
+        self.threads, self.memory_limit = args.threads, args.memory_limit
+        temp_dir = self.work / "duckdb_tmp"
+        temp_dir.mkdir(exist_ok=True)
+        self.profiles = bench_profile(
+            self.work / "profiles", self.threads, self.memory_limit, temp_dir
+        )
+        self.steps = [step.strip() for step in args.steps.split(",") if step.strip()]
+        unknown = set(self.steps) - set(STEPS)
+        if unknown:
+            raise SystemExit(f"unknown steps {sorted(unknown)}; choose from {', '.join(STEPS)}")
+        self.append_share = args.append_share
+        self.measurements: dict[str, Measurement] = {}
+        self.checks: dict[str, dict] = {}
+        self.data: dict = {}
+
+    # -- helpers --------------------------------------------------------------------------
+    def dbt(self, step: str, args: list[str], db: Path, raw: Path, as_of: str, target: str):
+        env = {
+            "DBT_PROFILES_DIR": str(self.profiles),
+            "OUTPUT_KPIS_DUCKDB_PATH": str(db),
+            "OUTPUT_KPIS_BENCH_RAW": str(raw),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        cmd = [
+            str(BIN / "dbt"),
+            *args,
+            "--project-dir",
+            str(ROOT),
+            "--target-path",
+            str(self.work / target),
+            "--vars",
+            dbt_vars(as_of),
+        ]
+        measurement = run_step(step, cmd, env=env, log=self.logs / f"{step}.log", cwd=ROOT)
+        self.measurements[step] = measurement
+        return measurement
+
+    def python(self, step: str, module: str, *args: str) -> Measurement:
+        cmd = [sys.executable, "-m", module, *args]
+        measurement = run_step(step, cmd, log=self.logs / f"{step}.log", cwd=ROOT)
+        self.measurements[step] = measurement
+        return measurement
+
+    def fresh_warehouse(self, name: str) -> Path:
+        db = self.work / f"{name}.duckdb"
+        for path in (db, Path(f"{db}.wal")):
+            path.unlink(missing_ok=True)
+        shutil.copy(self.seeded, db)
+        return db
+
+    def model_seconds(self, target: str) -> dict[str, float]:
+        results = json.loads((self.work / target / "run_results.json").read_text())
+        return {
+            r["unique_id"].rsplit(".", 1)[1]: round(r["execution_time"], 2)
+            for r in results["results"]
+            if r["unique_id"].startswith("model.")
+        }
+
+    # -- steps ----------------------------------------------------------------------------
+    def generate(self) -> None:
+        manifest = Path(f"{self.raw_full}.manifest.json")
+        if manifest.exists() and self.raw_full.exists():
+            facts = json.loads(manifest.read_text())
+            if facts.get("requested_rows") == self.rows and facts.get("seed") == self.seed:
+                print(f"reusing {self.raw_full} ({facts.get('total_rows')} rows)", file=sys.stderr)
+                self.data["generator"] = facts
+                return
+        self.raw_full.unlink(missing_ok=True)
+        self.python(
+            "generate",
+            "kpi_tooling.generate_data",
+            "--rows",
+            str(self.rows),
+            "--seed",
+            str(self.seed),
+            "--out",
+            str(self.raw_full),
+            "--force",
+        )
+        self.data["generator"] = json.loads(manifest.read_text())
+
+    def seed_template(self) -> None:
+        """A warehouse holding only the reference seeds; every build starts from a copy."""
+        self.seeded = self.work / "seeded.duckdb"
+        self.seeded.unlink(missing_ok=True)
+        self.dbt(
+            "seed",
+            ["seed", "--full-refresh", "--select", "path:seeds/reference"],
+            self.seeded,
+            self.raw_full,
+            FINAL_AS_OF,
+            "target_seed",
+        )
+
+    def build(self) -> None:
+        self.full_db = self.fresh_warehouse("full")
+        self.dbt("build", ["run"], self.full_db, self.raw_full, FINAL_AS_OF, "target_full")
+        self.data["model_seconds"] = self.model_seconds("target_full")
+        with duckdb.connect(str(self.full_db), read_only=True) as con:
+            self.data["mart_rows"] = con.execute(
+                "select count(*) from marts.fct_kpi_values"
+            ).fetchone()[0]
+            self.data["quarantined_rows"] = con.execute(
+                "select count(*) from staging.stg_quarantine__rows"
+            ).fetchone()[0]
+
+    def tests(self) -> None:
+        self.dbt("tests", ["test"], self.full_db, self.raw_full, FINAL_AS_OF, "target_full_test")
+
+    def ge(self) -> None:
+        self.python(
+            "ge",
+            "kpi_tooling.validate",
+            "--db",
+            str(self.full_db),
+            "--manifest",
+            str(self.work / "target_full" / "manifest.json"),
+            "--suites",
+            str(ROOT / "expectations"),
+            "--out",
+            str(self.work / "ge_results.json"),
+        )
+
+    def incremental(self) -> None:
+        cutoff = append.cutoff_for_share(self.raw_full, self.append_share)
+        counts = append.split(self.raw_full, self.raw_base, cutoff)
+        appended = sum(c["appended"] for c in counts.values())
+        total = sum(c["total"] for c in counts.values())
+        self.data["append"] = {
+            "cutoff": cutoff,
+            "appended_rows": appended,
+            "total_rows": total,
+            "appended_share": round(appended / total, 4),
+            "per_table": counts,
+        }
+        db = self.fresh_warehouse("incremental")
+        self.dbt("base_build", ["run"], db, self.raw_base, f"{cutoff} 00:00:00", "target_base")
+        self.dbt("incremental", ["run"], db, self.raw_full, FINAL_AS_OF, "target_incremental")
+        self.data["incremental_model_seconds"] = self.model_seconds("target_incremental")
+        if hasattr(self, "full_db"):
+            self.checks["incremental_equals_full"] = self.same_marts(db, self.full_db)
+
+    def same_marts(self, left: Path, right: Path) -> dict:
+        result = {}
+        with duckdb.connect() as con:
+            con.execute(f"attach '{left}' as l (read_only)")
+            con.execute(f"attach '{right}' as r (read_only)")
+            for table in ("marts.fct_kpi_values", "marts.fct_outcome_values"):
+                columns = [
+                    f"round({name}, 9) as {name}" if kind == "DOUBLE" else name
+                    for name, kind, *_ in con.execute(f"describe l.{table}").fetchall()
+                    if name not in ("rebuilt_at", "as_of_at")
+                ]
+                select = ", ".join(columns)
+                one = f"select {select} from l.{table}"
+                two = f"select {select} from r.{table}"
+                only_l = con.execute(f"select count(*) from ({one} except all {two})").fetchone()
+                only_r = con.execute(f"select count(*) from ({two} except all {one})").fetchone()
+                rows = con.execute(f"select count(*) from r.{table}").fetchone()[0]
+                result[table] = {
+                    "rows": rows,
+                    "only_incremental": only_l[0],
+                    "only_full": only_r[0],
+                }
+        result["equal"] = all(v["only_incremental"] == v["only_full"] == 0 for v in result.values())
+        return result
+
+    def peer(self, step: str, module: str, table: str) -> None:
+        out = self.work / f"{step}.duckdb"
+        out.unlink(missing_ok=True)
+        self.python(
+            step,
+            module,
+            "--raw-db",
+            str(self.raw_full),
+            "--out-db",
+            str(out),
+            "--as-of",
+            FINAL_AS_OF,
+        )
+        if not hasattr(self, "full_db"):
+            return
+        with duckdb.connect(str(self.full_db), read_only=True) as con:
+            con.execute(f"attach '{out}' as peer (read_only)")
+            result = compare.compare(con, f"peer.main.{table}")
+        self.checks[f"{step}_equals_mart"] = {
+            "equal": result.equal,
+            "rows": result.expected_rows,
+            "missing": result.missing,
+            "extra": result.extra,
+            "different": result.different,
+            "kpis": list(compare.PEER_KPIS),
+        }
+
+    def lineage_model_seconds(self) -> float | None:
+        """Model time of the peers' KPIs' lineage: the component models of manufacturing and
+        fulfilment and every model upstream of them (a like-for-like share of the build)."""
+        manifest_path = self.work / "target_full" / "manifest.json"
+        if not manifest_path.exists() or "model_seconds" not in self.data:
+            return None
+        manifest = json.loads(manifest_path.read_text())
+        parents = manifest["parent_map"]
+        roots = [
+            node
+            for node in parents
+            if node.rsplit(".", 1)[-1]
+            in (
+                "int_manufacturing__kpi_components",
+                "int_fulfilment__kpi_components",
+                "int_manufacturing__step_kpi_components",
+            )
+        ]
+        seen: set[str] = set()
+        stack = list(roots)
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(parents.get(node, []))
+        names = {node.rsplit(".", 1)[-1] for node in seen if node.startswith("model.")}
+        return round(sum(s for m, s in self.data["model_seconds"].items() if m in names), 2)
+
+    def run(self) -> dict:
+        started = datetime.now(UTC)
+        facts = machine_facts(self.threads, self.memory_limit)
+        self.generate()
+        self.seed_template()
+        for step in STEPS:
+            if step not in self.steps:
+                continue
+            if step == "limit":
+                self.peer("limit", "kpi_tooling.bench.limit", "limit_kpi_values")
+            elif step == "pandas":
+                self.peer("pandas", "kpi_tooling.bench.pandas_peer", "pandas_kpi_values")
+            else:
+                getattr(self, step)()
+        self.data["lineage_model_seconds"] = self.lineage_model_seconds()
+        return {
+            "label": self.label,
+            "requested_rows": self.rows,
+            "seed": self.seed,
+            "started_at": started.isoformat(timespec="seconds"),
+            "machine": facts,
+            "steps": {name: m.to_dict() for name, m in self.measurements.items()},
+            "checks": self.checks,
+            "data": self.data,
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m kpi_tooling.bench.run",
+        description="Benchmark the package on generated data (docs/BENCHMARKS.md).",
+    )
+    parser.add_argument("--rows", default="10M", help="total raw rows, e.g. 1M, 10M, 100M")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--work-dir", default=str(ROOT / "warehouse" / "bench"))
+    parser.add_argument("--results-dir", default=str(ROOT / "docs" / "benchmarks"))
+    parser.add_argument("--report", default=str(ROOT / "docs" / "BENCHMARKS.md"))
+    parser.add_argument(
+        "--steps", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}"
+    )
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory_limit (dbt, limit)")
+    parser.add_argument("--append-share", type=float, default=0.01)
+    args = parser.parse_args(argv)
+    bench = Bench(args)
+    result = bench.run()
+    results_dir = Path(args.results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    out = results_dir / f"bench-{bench.label}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"results: {out}", file=sys.stderr)
+    report.write(results_dir, Path(args.report))
+    print(f"report:  {args.report}", file=sys.stderr)
+    failed = [name for name, check in result["checks"].items() if not check["equal"]]
+    if failed:
+        print(f"checks failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    code = main()
+    print(f"bench finished in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    raise SystemExit(code)

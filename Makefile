@@ -36,7 +36,7 @@ BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
 .PHONY: help venv profiles seed build validate publish lint test test-python docs dashboard clean \
 	demo-data pg-database build-postgres validate-postgres publish-postgres spark-venv build-spark \
-	test-spark
+	test-spark bench
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -141,6 +141,17 @@ docs: venv profiles  ## dbt docs (KPI catalogue, lineage raw -> serving) + GE Da
 dashboard: venv  ## Streamlit KPI dashboard on the served file (read-only; never blocks a build)
 	$(BIN)/streamlit run kpi_tooling/dashboard.py --server.headless true \
 		--browser.gatherUsageStats false -- --db $(OUTPUT_KPIS_SERVE_PATH)
+
+# Benchmark (docs/BENCHMARKS.md): BENCH_ROWS of generated raw data (1M, 10M, 100M), the steps
+# to run (build,tests,ge,incremental,limit,pandas), DuckDB threads and memory_limit.
+BENCH_ROWS ?= 10M
+BENCH_SEED ?= 42
+BENCH_STEPS ?= build,tests,ge,incremental,limit,pandas
+BENCH_MEMORY_LIMIT ?= 6GB
+
+bench: venv  ## time build, tests, GE, incremental, hand-written SQL and pandas on generated data
+	$(BIN)/python -m kpi_tooling.bench.run --rows $(BENCH_ROWS) --seed $(BENCH_SEED) \
+		--steps $(BENCH_STEPS) --memory-limit $(BENCH_MEMORY_LIMIT)
 
 demo-data: venv  ## regenerate the demo seeds (deterministic)
 	$(BIN)/python -m kpi_tooling.demo_data --out seeds/raw --seed 42

@@ -94,7 +94,7 @@ def render(results: list[dict]) -> str:
     for result in sorted(results, key=lambda r: r["requested_rows"]):
         gen = result["data"].get("generator", {})
         machine = result["machine"]
-        total = gen.get("total_rows")
+        total = gen.get("rows_total")
         lines.append(f"## {result['label']} rows (seed {result['seed']})\n")
         lines.append(
             f"Run {result['started_at']}; raw rows {total:,}; "

@@ -129,8 +129,8 @@ class Bench:
         self.work.mkdir(parents=True, exist_ok=True)
         self.logs = self.work / "logs"
         self.logs.mkdir(exist_ok=True)
-        self.raw_full = self.work / "raw.duckdb"
-        self.raw_base = self.work / "raw_base.duckdb"
+        self.raw_full = self.work / "generated.duckdb"
+        self.raw_base = self.work / "generated_base.duckdb"
         self.threads, self.memory_limit = args.threads, args.memory_limit
         temp_dir = self.work / "duckdb_tmp"
         temp_dir.mkdir(exist_ok=True)
@@ -194,8 +194,8 @@ class Bench:
         manifest = Path(f"{self.raw_full}.manifest.json")
         if manifest.exists() and self.raw_full.exists():
             facts = json.loads(manifest.read_text())
-            if facts.get("requested_rows") == self.rows and facts.get("seed") == self.seed:
-                print(f"reusing {self.raw_full} ({facts.get('total_rows')} rows)", file=sys.stderr)
+            if facts.get("rows_requested") == self.rows and facts.get("seed") == self.seed:
+                print(f"reusing {self.raw_full} ({facts.get('rows_total')} rows)", file=sys.stderr)
                 self.data["generator"] = facts
                 return
         self.raw_full.unlink(missing_ok=True)

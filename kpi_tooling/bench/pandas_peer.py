@@ -108,25 +108,43 @@ def local_to_utc(local: pd.Series, zones: pd.Series) -> pd.Series:
     them: an ambiguous time (DST overlap) is the later instant, a nonexistent one (DST gap)
     takes the offset in force before the gap. NaT where the zone is unknown."""
     out = pd.Series(pd.NaT, index=local.index, dtype=local.dtype)
-    for zone, idx in local.groupby(zones, sort=False).groups.items():
-        wall = local.loc[idx]
+    for zone in zones.dropna().unique():
+        idx = (zones == zone).to_numpy()
+        wall = local[idx]
         aware = wall.dt.tz_localize(
             zone, ambiguous=np.zeros(len(wall), dtype=bool), nonexistent="shift_backward"
         )
         # In a gap shift_backward lands on the last instant before it: its offset is the one
         # ICU applies to the nonexistent wall time. Everywhere else this is the plain offset.
         offset = aware.dt.tz_localize(None) - aware.dt.tz_convert("UTC").dt.tz_localize(None)
-        out.loc[idx] = wall - offset
+        out[idx] = wall - offset
     return out
 
 
 def utc_to_local_date(utc: pd.Series, zones: pd.Series) -> pd.Series:
     """The local calendar date (midnight datetime64) of naive UTC instants in per-row zones."""
     out = pd.Series(pd.NaT, index=utc.index, dtype=utc.dtype)
-    for zone, idx in utc.groupby(zones, sort=False).groups.items():
-        local = utc.loc[idx].dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
-        out.loc[idx] = local.dt.normalize()
+    for zone in zones.dropna().unique():
+        idx = (zones == zone).to_numpy()
+        local = utc[idx].dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
+        out[idx] = local.dt.normalize()
     return out
+
+
+def category(values: pd.Series) -> pd.Series:
+    """A text column as an ordered categorical (categories sorted, so min() is the text's)."""
+    return values.astype(pd.CategoricalDtype(ordered=True))
+
+
+def lookup(keys: pd.Series, mapping: pd.Series) -> pd.Series:
+    """mapping[key] for a categorical key column, computed once per category: the
+    categorical equivalent of keys.map(mapping) (null where the key is null or unknown)."""
+    per_category = pd.Categorical(mapping.reindex(keys.cat.categories), ordered=True)
+    codes = keys.cat.codes.to_numpy()
+    looked_up = np.where(codes >= 0, per_category.codes[codes], -1)
+    return pd.Series(
+        pd.Categorical.from_codes(looked_up, dtype=per_category.dtype), index=keys.index
+    )
 
 
 def period_starts(days: pd.Series, grain: str) -> pd.Series:
@@ -216,16 +234,27 @@ def unit_events(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFra
     work_orders = raw["mes_work_orders"].drop_duplicates("work_order_id")
     steps = raw["mes_route_steps"].drop_duplicates(["route_id", "step_code"])
 
+    # Repeated text columns become categoricals once: grouping, de-duplicating and looking up
+    # line, site and zone then work on integer codes.
     ev = raw["mes_unit_events"].drop_duplicates("event_id")
-    result = ev["result"].str.lower()
-    ev = ev[["event_id", "serial_number", "work_order_id", "step_code", "event_local"]].assign(
-        event_type=ev["event_type"].str.lower(),
-        event_result=result.mask(result == ""),
-        line_id=ev["work_order_id"].map(work_orders.set_index("work_order_id")["line_id"]),
+    result = category(ev["result"].str.lower())
+    ev = pd.DataFrame(
+        {
+            "event_id": ev["event_id"],
+            "serial_number": category(ev["serial_number"]),
+            "work_order_id": category(ev["work_order_id"]),
+            "step_code": category(ev["step_code"]),
+            "event_type": category(ev["event_type"].str.lower()),
+            "event_result": result.cat.remove_categories(
+                [""] if "" in result.cat.categories else []
+            ),
+            "event_local": ev["event_local"],
+        }
     )
-    ev["site_id"] = ev["line_id"].map(lines["site_id"])
-    ev["route_id"] = ev["line_id"].map(lines["route_id"])
-    ev["event_at"] = local_to_utc(ev["event_local"], ev["site_id"].map(sites["time_zone"]))
+    ev["line_id"] = lookup(ev["work_order_id"], work_orders.set_index("work_order_id")["line_id"])
+    ev["site_id"] = lookup(ev["line_id"], lines["site_id"])
+    ev["route_id"] = lookup(ev["line_id"], lines["route_id"])
+    ev["event_at"] = local_to_utc(ev["event_local"], lookup(ev["site_id"], sites["time_zone"]))
 
     # A duplicate scan repeats serial, step, type, result and instant under a new event_id:
     # the smallest event_id stays. Only the (rare) repeated rows need sorting.
@@ -234,9 +263,9 @@ def unit_events(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFra
     duplicate_ids = repeated.loc[repeated.duplicated(scan), "event_id"]
     ev = ev[~ev["event_id"].isin(duplicate_ids) & (ev["event_at"] <= as_of)]
 
-    ev = ev.merge(
-        steps[["route_id", "step_code", "is_final_step"]], on=["route_id", "step_code"], how="left"
-    )
+    final_steps = steps.loc[steps["is_final_step"].eq(True), ["route_id", "step_code"]]
+    final_steps = final_steps.astype(ev[["route_id", "step_code"]].dtypes.to_dict()).dropna()
+    ev = ev.merge(final_steps.assign(is_final_step=True), on=["route_id", "step_code"], how="left")
     ev["is_final_step"] = ev["is_final_step"].eq(True)
     return ev
 
@@ -254,7 +283,7 @@ def completed_units(ev: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
             completed_at=ev["event_at"].where(final_pass),
             is_scrap=ev["event_type"] == "scrap",
         )
-        .groupby("serial_number", dropna=False, sort=False)
+        .groupby("serial_number", observed=True, dropna=False, sort=False)
         .agg(
             line_id=("line_id", "min"),
             site_id=("site_id", "min"),
@@ -264,7 +293,9 @@ def completed_units(ev: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
-    zones = units["site_id"].map(sites.drop_duplicates("site_id").set_index("site_id")["time_zone"])
+    zones = lookup(
+        units["site_id"], sites.drop_duplicates("site_id").set_index("site_id")["time_zone"]
+    )
     units["started_local_date"] = utc_to_local_date(units["first_event_at"], zones)
     units["is_good_unit"] = units["completed_at"].notna() & ~units["is_scrapped"]
     return units
@@ -295,6 +326,7 @@ def shift_output(raw: dict[str, pd.DataFrame], units: pd.DataFrame) -> pd.DataFr
     if (previous_end > windows["shift_start_at"]).any():
         raise ValueError("overlapping shifts on a line: the peer assumes they do not overlap")
     good = units.loc[units["is_good_unit"] & units["line_id"].notna(), ["line_id", "completed_at"]]
+    good["line_id"] = good["line_id"].astype("str")
     matched = pd.merge_asof(
         good.sort_values("completed_at"),
         windows[["line_id", "shift_start_at", "shift_end_at", "shift_id"]].sort_values(
@@ -324,7 +356,7 @@ def first_pass_inspections(raw: dict[str, pd.DataFrame], ev: pd.DataFrame) -> pd
             is_rework=ev["event_type"].isin(["rework", "repair"]),
             defect_count=ev["event_id"].map(defects["event_id"].value_counts()).fillna(0),
         )
-        .groupby(["serial_number", "step_code"], sort=False)
+        .groupby(["serial_number", "step_code"], observed=True, sort=False)
         .agg(
             line_id=("line_id", "min"),
             site_id=("site_id", "min"),
@@ -339,14 +371,16 @@ def first_pass_inspections(raw: dict[str, pd.DataFrame], ev: pd.DataFrame) -> pd
         is_inspection,
         ["serial_number", "step_code", "event_id", "event_at", "event_local", "event_result"],
     ]
-    earliest = inspections.groupby(["serial_number", "step_code"])["event_at"].transform("min")
+    earliest = inspections.groupby(["serial_number", "step_code"], observed=True)[
+        "event_at"
+    ].transform("min")
     first = inspections[inspections["event_at"] == earliest]
     tied = first.duplicated(["serial_number", "step_code"], keep=False)
     if tied.any():
         first = pd.concat([first[~tied], first[tied].sort_values("event_id")])
         first = first.drop_duplicates(["serial_number", "step_code"])
-    first = first.set_index(["serial_number", "step_code"])
-    steps = steps.join(first[["event_local", "event_result"]], how="inner")
+    first = first[["serial_number", "step_code", "event_local", "event_result"]]
+    steps = steps.reset_index().merge(first, on=["serial_number", "step_code"])
     steps["first_inspected_local_date"] = steps["event_local"].dt.normalize()
     steps["first_pass"] = (
         (steps["event_result"] == "pass")
@@ -356,7 +390,7 @@ def first_pass_inspections(raw: dict[str, pd.DataFrame], ev: pd.DataFrame) -> pd
         & (steps["defect_count"] == 0)
     ).astype("int64")
     steps["inspected"] = 1
-    return steps.reset_index()
+    return steps
 
 
 def manufacturing_components(
@@ -402,16 +436,21 @@ def order_lines(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFra
     """stg_oms__* + int_fulfilment__order_lines with the default on-time definition: due at
     the end of the first promised date in the customer's zone, on time when the delivery
     that made the line full (else its latest delivery) is at or before that."""
-    customers = raw["oms_customers"].drop_duplicates("customer_id").set_index("customer_id")
-    orders = raw["oms_orders"].drop_duplicates("order_id").set_index("order_id")
+    customers = raw["oms_customers"].drop_duplicates("customer_id")
+    customers = customers.assign(customer_segment=customers["segment"].str.lower())
+    orders = raw["oms_orders"].drop_duplicates("order_id")
     lines = raw["oms_order_lines"].drop_duplicates("order_line_id")
-    lines = lines[["order_line_id", "order_id", "ordered_quantity", "first_promised_date"]].assign(
-        cancelled_at=parse_utc(lines["cancelled_at"])
+    lines = (
+        lines[["order_line_id", "order_id", "ordered_quantity", "first_promised_date"]]
+        .assign(cancelled_at=parse_utc(lines["cancelled_at"]))
+        .merge(orders[["order_id", "customer_id", "site_id"]], on="order_id", how="left")
+        .merge(
+            customers[["customer_id", "customer_segment", "time_zone"]],
+            on="customer_id",
+            how="left",
+        )
     )
-    customer_id = lines["order_id"].map(orders["customer_id"])
-    lines["site_id"] = lines["order_id"].map(orders["site_id"])
-    lines["customer_segment"] = customer_id.map(customers["segment"]).str.lower()
-    zones = customer_id.map(customers["time_zone"])
+    zones = lines["time_zone"]
     lines["promised_date"] = pd.to_datetime(lines["first_promised_date"])
 
     shipments = raw["oms_shipments"].drop_duplicates("shipment_id")

@@ -296,6 +296,13 @@ def dbt_vars_for(database_alias: str) -> dict[str, str]:
     return {f"{source}_database": database_alias for source in SOURCES}
 
 
+def output_format(out: str, fmt: str | None = None) -> str:
+    """--format, else parquet for a directory (existing, or written with a trailing slash)."""
+    if fmt:
+        return fmt
+    return "parquet" if out.endswith(("/", os.sep)) or Path(out).is_dir() else "duckdb"
+
+
 def manifest_path_for(out: Path) -> Path:
     return Path(str(out).rstrip("/\\") + ".manifest.json")
 
@@ -347,9 +354,13 @@ def choose_blocks(rows: int, fixed_rows: int, block_rows: Sequence[int]) -> int:
         total, blocks = grown, blocks + 1
 
 
-def _variant_csvs(seed: int, scale: float, out_dir: str) -> dict[str, int]:
-    """Worker: one demo variant as CSVs (the seeds' format) in out_dir; row counts."""
-    return write_tables(generate(seed=seed, scale=scale, progress=False), Path(out_dir))
+def _variant_csvs(seed: int, scale: float, out_dir: str, with_fixed: bool) -> dict[str, int]:
+    """Worker: one demo variant as CSVs (the seeds' format) in out_dir; row counts. Only
+    variant 0 writes the fixed tables (the others' are never read)."""
+    tables = generate(seed=seed, scale=scale, progress=False)
+    if not with_fixed:
+        tables = {name: rows for name, rows in tables.items() if name not in FIXED_TABLES}
+    return write_tables(tables, Path(out_dir))
 
 
 def _generate_variants(plan: Plan, work_dir: Path, jobs: int, progress: bool) -> list[Path]:
@@ -361,7 +372,7 @@ def _generate_variants(plan: Plan, work_dir: Path, jobs: int, progress: bool) ->
         ) as bar,
     ):
         futures = [
-            pool.submit(_variant_csvs, plan.variant_seed(v), plan.scale, str(d))
+            pool.submit(_variant_csvs, plan.variant_seed(v), plan.scale, str(d), v == 0)
             for v, d in enumerate(dirs)
         ]
         for future in futures:
@@ -606,7 +617,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     parser.add_argument(
         "--out",
-        type=Path,
         required=True,
         help="a .duckdb file (tables in schema raw) or a directory (Parquet, one file per table)",
     )
@@ -653,14 +663,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--variants must be >= 1")
     if args.scale is not None and args.scale <= 0:
         parser.error("--scale must be positive")
-    fmt = args.format or (
-        "parquet" if str(args.out).endswith(("/", os.sep)) or args.out.is_dir() else "duckdb"
-    )
+    fmt = output_format(args.out, args.format)
+    out = Path(args.out)
     try:
         manifest = run(
             rows,
             args.seed,
-            args.out,
+            out,
             fmt=fmt,
             force=args.force,
             variants=args.variants,
@@ -682,7 +691,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{manifest['variants']} variants at scale {manifest['variant_scale']}, "
             f"{manifest['seconds']:.1f} s)"
         )
-        print(f"wrote {manifest['out']} ({fmt}); manifest {manifest_path_for(args.out)}")
+        print(f"wrote {manifest['out']} ({fmt}); manifest {manifest_path_for(out)}")
     return 0
 
 

@@ -25,6 +25,7 @@ from kpi_tooling.generate_data import (
     choose_blocks,
     dbt_vars_for,
     manifest_path_for,
+    output_format,
     parse_rows,
     table_checksums,
 )
@@ -76,9 +77,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _generate(out: Path, seed: int, *extra: str) -> dict:
+    target = f"{out}/" if out.suffix != ".duckdb" else str(out)  # a trailing / means Parquet
     result = _cli(
         "--rows", ROWS, "--seed", str(seed), "--scale", SCALE, "--variants", "2",
-        "--out", str(out), "--quiet", *extra,
+        "--out", target, "--quiet", *extra,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(manifest_path_for(out).read_text(encoding="utf-8"))
@@ -89,7 +91,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path,
     base = tmp_path_factory.mktemp("generate_data")
     runs = {
         "a": (base / "a.duckdb", 7, ()),
-        "a_parquet": (base / "a_parquet", 7, ("--format", "parquet")),
+        "a_parquet": (base / "a_parquet", 7, ()),
         "b": (base / "b.duckdb", 8, ()),
     }
     return {key: (out, _generate(out, seed, *extra)) for key, (out, seed, extra) in runs.items()}
@@ -127,6 +129,13 @@ def test_parse_rows() -> None:
     for bad in ("", "abc", "0", "1X", "-5"):
         with pytest.raises(ValueError):
             parse_rows(bad)
+
+
+def test_output_format(tmp_path: Path) -> None:
+    assert output_format("x.duckdb") == "duckdb"
+    assert output_format("out/raw/") == "parquet"
+    assert output_format(str(tmp_path)) == "parquet"
+    assert output_format(str(tmp_path), "duckdb") == "duckdb"
 
 
 def test_choose_blocks_is_closest() -> None:
@@ -204,7 +213,9 @@ def test_row_counts_match_the_manifest_and_the_request(
 def test_same_seed_same_contents_in_both_formats(
     generated: dict[str, tuple[Path, dict]], con_a: duckdb.DuckDBPyConnection
 ) -> None:
-    parquet = _parquet_connection(generated["a_parquet"][0])
+    directory = generated["a_parquet"][0]
+    assert directory.is_dir() and generated["a_parquet"][1]["format"] == "parquet"
+    parquet = _parquet_connection(directory)
     assert table_checksums(parquet) == table_checksums(con_a)
     assert generated["a_parquet"][1]["rows"] == generated["a"][1]["rows"]
 

@@ -298,7 +298,7 @@ class Bench:
         result["equal"] = all(v["only_incremental"] == v["only_full"] == 0 for v in result.values())
         return result
 
-    def peer(self, step: str, module: str, table: str) -> None:
+    def peer(self, step: str, module: str, table: str, *extra: str) -> None:
         out = self.work / f"{step}.duckdb"
         out.unlink(missing_ok=True)
         self.python(
@@ -310,6 +310,7 @@ class Bench:
             str(out),
             "--as-of",
             FINAL_AS_OF,
+            *extra,
         )
         if not hasattr(self, "full_db"):
             return
@@ -363,7 +364,15 @@ class Bench:
             if step not in self.steps:
                 continue
             if step == "limit":
-                self.peer("limit", "kpi_tooling.bench.limit", "limit_kpi_values")
+                self.peer(
+                    "limit",
+                    "kpi_tooling.bench.limit",
+                    "limit_kpi_values",
+                    "--threads",
+                    str(self.threads),
+                    "--memory-limit",
+                    self.memory_limit,
+                )
             elif step == "pandas":
                 self.peer("pandas", "kpi_tooling.bench.pandas_peer", "pandas_kpi_values")
             else:

@@ -1,0 +1,143 @@
+"""The benchmark harness's own parts: the base/append split, the per-step measurement and the
+report. (`make bench` itself runs outside `make test`: it times things, tests do not.)"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kpi_tooling.bench import append, report
+from kpi_tooling.bench.measure import StepFailed, run_step
+from kpi_tooling.bench.run import label_of, parse_rows
+
+
+@pytest.fixture(scope="module")
+def split_demo(module_warehouse_copy: Path, tmp_path_factory: pytest.TempPathFactory):
+    base = tmp_path_factory.mktemp("split") / "base.duckdb"
+    cutoff = append.cutoff_for_share(module_warehouse_copy, 0.01)
+    counts = append.split(module_warehouse_copy, base, cutoff)
+    return module_warehouse_copy, base, cutoff, counts
+
+
+def test_cutoff_leaves_about_one_percent(split_demo) -> None:
+    _, _, cutoff, counts = split_demo
+    appended = sum(c["appended"] for c in counts.values())
+    total = sum(c["total"] for c in counts.values())
+    assert "2025-12-01" < cutoff <= "2025-12-31"
+    assert 0.002 < appended / total < 0.03, (appended, total)
+
+
+def test_base_holds_only_rows_before_the_cutoff(split_demo) -> None:
+    _, base, cutoff, counts = split_demo
+    with duckdb.connect(str(base), read_only=True) as con:
+        for table, column in append.TIMELINE.items():
+            late = con.execute(
+                f"select count(*) from raw.{table} where cast({column} as varchar) >= ?",
+                [cutoff],
+            ).fetchone()[0]
+            assert late == 0, table
+        for table, (_, column) in append.UPDATED_LATER.items():
+            filled_late = con.execute(
+                f"select count(*) from raw.{table} where cast({column} as varchar) >= ?",
+                [cutoff],
+            ).fetchone()[0]
+            assert filled_late == 0, table
+        # children follow their parents: no defect of a held-back event stays in the base
+        orphans = con.execute(
+            "select count(*) from raw.mes_defects where event_id not in "
+            "(select event_id from raw.mes_unit_events)"
+        ).fetchone()[0]
+        assert orphans == 0
+    assert counts["mes_unit_events"]["appended"] > 0
+    assert counts["mes_sites"]["appended"] == 0
+
+
+def test_base_plus_append_is_the_full_data(split_demo) -> None:
+    full, base, _, counts = split_demo
+    with duckdb.connect(str(base), read_only=True) as con:
+        con.execute(f"attach '{full}' as full_db (read_only)")
+        for table, count in counts.items():
+            assert count["base"] + count["appended"] == count["total"]
+            if table in append.UPDATED_LATER:
+                continue
+            missing = con.execute(
+                f"select count(*) from (select * from raw.{table} "
+                f"except all select * from full_db.raw.{table})"
+            ).fetchone()[0]
+            assert missing == 0, f"{table}: base rows that are not in the full data"
+
+
+def test_run_step_measures_the_child_peak_rss(tmp_path: Path) -> None:
+    code = "x = bytearray(300 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"
+    measurement = run_step("alloc", [sys.executable, "-c", code], log=tmp_path / "log")
+    assert measurement.peak_rss_mib >= 300
+    small = run_step("small", [sys.executable, "-c", "pass"])
+    assert small.peak_rss_mib < 200
+
+
+def test_run_step_raises_with_the_log_tail(tmp_path: Path) -> None:
+    with pytest.raises(StepFailed, match="boom"):
+        run_step(
+            "fail",
+            [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"],
+            log=tmp_path / "log",
+        )
+
+
+def test_rows_parsing_and_labels() -> None:
+    assert parse_rows("10M") == 10_000_000
+    assert parse_rows("250k") == 250_000
+    assert parse_rows("1_000_000") == 1_000_000
+    assert label_of(100_000_000) == "100M"
+    assert label_of(250_000) == "250k"
+
+
+def _result(**seconds: float) -> dict:
+    return {
+        "label": "10M",
+        "requested_rows": 10_000_000,
+        "seed": 42,
+        "started_at": "2026-12-01T00:00:00+00:00",
+        "machine": {
+            "cores": 2,
+            "cpu": "test cpu",
+            "memory_gib": 24,
+            "os": "linux",
+            "python": "3.11",
+            "duckdb": "1.4.5",
+            "dbt_core": "1.11",
+            "dbt_duckdb": "1.11",
+            "pandas": "2",
+            "great_expectations": "1.24",
+            "duckdb_threads": 2,
+            "duckdb_memory_limit": "6GB",
+            "load_average_at_start": [0.1, 0.1, 0.1],
+        },
+        "steps": {
+            name: {"step": name, "seconds": s, "peak_rss_mib": 1000.0, "command": ""}
+            for name, s in seconds.items()
+        },
+        "checks": {"limit_equals_mart": {"equal": True, "rows": 5}},
+        "data": {"generator": {"rows_total": 9_963_250}, "lineage_model_seconds": 20.0},
+    }
+
+
+def test_report_states_met_and_missed_targets(tmp_path: Path) -> None:
+    result = _result(build=100.0, tests=30.0, ge=20.0, incremental=15.0, limit=10.0, pandas=500.0)
+    rows = {name: (measured, verdict) for name, measured, _, verdict in report.targets(result)}
+    assert rows["full build / limit"] == ("10.00", "**missed**")
+    assert rows["like-for-like: lineage model time / limit"] == ("2.00", "met")
+    assert rows["incremental / full build"] == ("0.15", "**missed**")
+    assert rows["GE / full build"] == ("0.20", "met")
+    assert rows["pandas / full build"] == ("5.00", "**missed**")
+    (tmp_path / "bench-10M.json").write_text(json.dumps(result))
+    out = tmp_path / "BENCHMARKS.md"
+    report.write(tmp_path, out)
+    text = out.read_text()
+    assert "## 10M rows (seed 42)" in text
+    assert "| full build with tests and GE | 150.0 | 1.50 | |" in text
+    assert "9,963,250" in text

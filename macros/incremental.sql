@@ -62,6 +62,14 @@
         "order by " ~ order_by)) }}
 {%- endmacro %}
 
+{% macro duckdb__source_fingerprint(columns, order_by) -%}
+    {#- DuckDB: the sum of a 64-bit hash of each row's columns, as text. Order-independent, so
+        no sorted aggregate (string_agg ... order by sorts every group: most of the time of the
+        unit models at scale); a sum, not a xor, so two identical rows do not cancel out. A
+        change goes unnoticed only if the hash sums collide (about 2^-64 per changed unit). -#}
+    cast(sum(hash({{ columns | join(', ') }})) as {{ dbt.type_string() }})
+{%- endmacro %}
+
 {% macro spark__source_fingerprint(columns, order_by) -%}
     {#- Spark's listagg takes no order: sort the row texts instead (as deterministic). -#}
     md5(array_join(array_sort(collect_list({{ output_kpis.source_fingerprint_row(columns) }})),

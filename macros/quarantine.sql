@@ -7,7 +7,7 @@
         {{ checked_source_sql(source_name, table_name) }}
         select {{ spec.columns.keys() | join(', ') }}
         from checked
-        where quarantine_reason is null
+        where quarantine_rule is null
     ) as clean_rows
 {%- endmacro %}
 
@@ -25,7 +25,7 @@
             quarantine_detail,
             payload
         from checked
-        where quarantine_reason is not null
+        where quarantine_rule is not null
     ) as quarantined_{{ table_name }}
 {%- endmacro %}
 
@@ -33,8 +33,9 @@
 {% macro checked_source_sql(source_name, table_name) -%}
     {#-
         `with ... checked as (...)`: every raw row with typed copies of its columns (t_<col>),
-        its key and payload as text, and the first quarantine rule it breaks (null when clean).
-        Rules, in order: null_key, invalid_identifier, uncastable_value,
+        the first quarantine rule it breaks (quarantine_rule: its position in the list below;
+        quarantine_reason and quarantine_detail: null when clean), and its key and payload as
+        text. Rules, in order: null_key, invalid_identifier, uncastable_value,
         timestamp_without_time_zone, unknown_value, conflicting_duplicate_key, duplicate_row
         (exact copies after the first), the table's own checks, unknown_reference,
         future_timestamp. The rules for each table are in quarantine_spec.
@@ -52,8 +53,62 @@
         {%- do refs.append((column, parent)) -%}
     {%- endfor -%}
     {%- set refs_joined = refs if output_kpis.references_by_join() else [] -%}
+    {#- The columns carried from `typed` to `checked`. -#}
+    {%- set carried = [] -%}
+    {%- for column in columns -%}
+        {%- do carried.extend([column, 't_' ~ column]) -%}
+    {%- endfor -%}
+    {%- for lookup in spec.get('lookups', []) -%}
+        {%- do carried.append(lookup.name) -%}
+    {%- endfor -%}
+    {%- for column, parent in refs_joined -%}
+        {%- do carried.append('known_' ~ column) -%}
+    {%- endfor -%}
+    {%- set payload -%}
+        {% for column in columns -%}
+        '{{ column }}=' || {{ quarantine_text(column) }}{% if not loop.last %} || '; ' || {% endif %}
+        {%- endfor %}
+    {%- endset -%}
     with raw_rows as (
         select * from {{ source(source_name, table_name) }}
+    ),
+
+    {#- Keys held by more than one raw row: only their rows can have a conflicting key. #}
+    repeated_keys as (
+        select
+            {%- for column in key %}
+            {{ column }} as repeated_{{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ source(source_name, table_name) }}
+        group by {{ key | join(', ') }}
+        having count(*) > 1
+    ),
+
+    {#-
+        may_repeat = 0: the row's key is held by no other row, and no value contains '; ' (the
+        payload separator), so no other row has the same payload either (equal payloads whose
+        values hold no '; ' have equal values, hence the same key; a null or blank key is
+        quarantined as null_key before the duplicate rules). Such a row has no key conflict
+        and is the first copy of its payload, so the windows below run only on the others.
+    #}
+    flagged as (
+        select
+            raw_rows.*,
+            case
+                when
+                    repeated_keys.repeated_{{ key[0] }} is not null
+                    {%- for column in columns %}
+                    or cast({{ column }} as {{ string }}) like '%; %'
+                    {%- endfor %}
+                    then 1
+                else 0
+            end as may_repeat
+        from raw_rows
+        left join repeated_keys
+            on
+                {%- for column in key %}
+                {% if not loop.first %}and {% endif %}raw_rows.{{ column }} = repeated_keys.repeated_{{ column }}
+                {%- endfor %}
     ),
 
     typed as (
@@ -68,11 +123,8 @@
             {%- for column, parent in refs_joined %}
             known_{{ column }}.ref_key as known_{{ column }},
             {%- endfor %}
-            {{ quarantine_text(key[0]) }}{% for column in key[1:] %} || '|' || {{ quarantine_text(column) }}{% endfor %} as record_key,
-            {% for column in columns -%}
-            '{{ column }}=' || {{ quarantine_text(column) }}{% if not loop.last %} || '; ' || {% endif %}
-            {%- endfor %} as payload
-        from raw_rows
+            may_repeat
+        from flagged as raw_rows
         {#- One join per lookup: a correlated subquery in a check would be re-run for every raw
             row on engines that do not decorrelate it (Postgres). #}
         {%- for lookup in spec.get('lookups', []) %}
@@ -89,13 +141,27 @@
         {%- endfor %}
     ),
 
+    {#- Key conflicts (same key, different payloads) and exact copies (same payload). #}
     windowed as (
         select
-            *,
+            {{ carried | join(', ') }},
+            false as has_key_conflict,
+            cast(1 as {{ dbt.type_bigint() }}) as copy_number
+        from typed
+        where may_repeat = 0
+        union all
+        select
+            {{ carried | join(', ') }},
             min(payload) over (partition by {{ key | join(', ') }})
             <> max(payload) over (partition by {{ key | join(', ') }}) as has_key_conflict,
             row_number() over (partition by payload order by payload) as copy_number
-        from typed
+        from (
+            select
+                *,
+                {{ payload }} as payload
+            from typed
+            where may_repeat = 1
+        ) as repeats
     ),
 
     {#- The rules in the order they are tried: (condition, reason code, detail). -#}
@@ -143,20 +209,34 @@
         {%- do rules.append(('t_' ~ column ~ ' > ' ~ future_limit, 'future_timestamp', column)) -%}
     {%- endfor %}
 
-    checked as (
+    {#- Each condition is evaluated once per row: the reason and detail read the rule number. #}
+    ruled as (
         select
             *,
             case
                 {%- for condition, reason, detail in rules %}
-                when {{ condition }} then '{{ reason }}'
+                when {{ condition }} then {{ loop.index }}
+                {%- endfor %}
+            end as quarantine_rule
+        from windowed
+    ),
+
+    checked as (
+        select
+            *,
+            case quarantine_rule
+                {%- for condition, reason, detail in rules %}
+                when {{ loop.index }} then '{{ reason }}'
                 {%- endfor %}
             end as quarantine_reason,
-            case
+            case quarantine_rule
                 {%- for condition, reason, detail in rules %}
-                when {{ condition }} then '{{ detail }}'
+                when {{ loop.index }} then '{{ detail }}'
                 {%- endfor %}
-            end as quarantine_detail
-        from windowed
+            end as quarantine_detail,
+            {{ quarantine_text(key[0]) }}{% for column in key[1:] %} || '|' || {{ quarantine_text(column) }}{% endfor %} as record_key,
+            {{ payload }} as payload
+        from ruled
     )
 {%- endmacro %}
 

@@ -70,6 +70,8 @@ unit_fingerprints as (
     group by all_order_lines.order_line_id
 ),
 
+{%- if is_incremental() %}
+
 units_to_build as (
     {{ units_to_build(
         'order_line_id',
@@ -82,18 +84,27 @@ units_to_build as (
     ) }}
 ),
 
+{%- endif %}
+
+-- A full build takes every line (units_to_build would be all of unit_fingerprints): no join.
 order_lines as (
     select all_order_lines.*
     from all_order_lines
+    {%- if is_incremental() %}
     inner join units_to_build
         on all_order_lines.order_line_id = units_to_build.order_line_id
+    {%- endif %}
+    where all_order_lines.order_line_id is not null
 ),
 
+-- On a full build, shipments of unknown lines drop out at the inner join in line_deliveries.
 shipments as (
     select all_shipments.*
     from all_shipments
+    {%- if is_incremental() %}
     inner join units_to_build
         on all_shipments.order_line_id = units_to_build.order_line_id
+    {%- endif %}
 ),
 
 deliveries as (

@@ -8,6 +8,42 @@ shifts as (
     select * from {{ ref('stg_mes__shifts') }}
 ),
 
+-- The completing shift is found by line and UTC day, not by a range join over every shift of
+-- the line: a shift of at most a day is keyed by the day it starts and, when different, the day
+-- it ends (no unit can fall in it on any other day). Longer shifts keep the plain range join.
+short_shifts as (
+    select *
+    from shifts
+    where shift_end_at <= {{ dbt.dateadd('day', 1, 'shift_start_at') }}
+),
+
+shift_days as (
+    select
+        shift_id,
+        line_id,
+        shift_date,
+        shift_start_at,
+        shift_end_at,
+        cast(shift_start_at as date) as shift_day
+    from short_shifts
+    union all
+    select
+        shift_id,
+        line_id,
+        shift_date,
+        shift_start_at,
+        shift_end_at,
+        cast(shift_end_at as date) as shift_day
+    from short_shifts
+    where cast(shift_end_at as date) <> cast(shift_start_at as date)
+),
+
+long_shifts as (
+    select *
+    from shifts
+    where shift_end_at > {{ dbt.dateadd('day', 1, 'shift_start_at') }}
+),
+
 sites as (
     select * from {{ ref('stg_mes__sites') }}
 ),
@@ -39,6 +75,31 @@ units as (
     group by serial_number
 ),
 
+unit_shifts as (
+    select
+        units.serial_number,
+        shift_days.shift_id,
+        shift_days.shift_date
+    from units
+    inner join shift_days
+        on
+            units.line_id = shift_days.line_id
+            and cast(units.completed_at as date) = shift_days.shift_day
+            and units.completed_at >= shift_days.shift_start_at
+            and units.completed_at < shift_days.shift_end_at
+    union all
+    select
+        units.serial_number,
+        long_shifts.shift_id,
+        long_shifts.shift_date
+    from units
+    inner join long_shifts
+        on
+            units.line_id = long_shifts.line_id
+            and units.completed_at >= long_shifts.shift_start_at
+            and units.completed_at < long_shifts.shift_end_at
+),
+
 final as (
     select
         units.serial_number,
@@ -54,8 +115,8 @@ final as (
         cast(
             {{ utc_to_local('units.completed_at', 'sites.site_time_zone') }} as date
         ) as completed_local_date,
-        shifts.shift_id as completed_shift_id,
-        shifts.shift_date as completed_shift_date,
+        unit_shifts.shift_id as completed_shift_id,
+        unit_shifts.shift_date as completed_shift_date,
         units.is_scrapped,
         units.has_rework,
         units.completed_at is not null as is_completed,
@@ -69,11 +130,7 @@ final as (
     from units
     cross join as_of
     left join sites on units.site_id = sites.site_id
-    left join shifts
-        on
-            units.line_id = shifts.line_id
-            and units.completed_at >= shifts.shift_start_at
-            and units.completed_at < shifts.shift_end_at
+    left join unit_shifts on units.serial_number = unit_shifts.serial_number
 )
 
 select * from final

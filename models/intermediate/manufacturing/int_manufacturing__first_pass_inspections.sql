@@ -43,6 +43,8 @@ unit_fingerprints as (
     group by all_events_as_of.serial_number
 ),
 
+{%- if is_incremental() %}
+
 units_to_build as (
     {{ units_to_build(
         'serial_number',
@@ -51,11 +53,16 @@ units_to_build as (
     ) }}
 ),
 
+{%- endif %}
+
+-- A full build takes every unit: no join to units_to_build (all of unit_fingerprints).
 events_as_of as (
     select all_events_as_of.*
     from all_events_as_of
+    {%- if is_incremental() %}
     inner join units_to_build
         on all_events_as_of.serial_number = units_to_build.serial_number
+    {%- endif %}
 ),
 
 event_defects as (
@@ -66,37 +73,53 @@ event_defects as (
     group by event_id
 ),
 
-ranked_inspections as (
+-- Each event with its defect count; inspections ranked within their serial and step, so the
+-- first inspection is picked out in the step aggregate below rather than joined back.
+ranked_events as (
     select
-        serial_number,
-        step_code,
-        event_at,
-        event_local_date,
-        event_result,
+        events_as_of.serial_number,
+        events_as_of.step_code,
+        events_as_of.line_id,
+        events_as_of.site_id,
+        events_as_of.route_id,
+        events_as_of.step_sequence,
+        events_as_of.event_type,
+        events_as_of.event_at,
+        events_as_of.event_local_date,
+        events_as_of.event_result,
+        event_defects.defect_count,
+        {{ bool_to_int("events_as_of.event_type in ('inspection', 'retest')") }} as is_inspection,
         row_number() over (
-            partition by serial_number, step_code
-            order by event_at, event_id
-        ) as inspection_rank
+            partition by
+                events_as_of.serial_number,
+                events_as_of.step_code,
+                {{ bool_to_int("events_as_of.event_type in ('inspection', 'retest')") }}
+            order by events_as_of.event_at, events_as_of.event_id
+        ) as event_rank
     from events_as_of
-    where event_type in ('inspection', 'retest')
+    left join event_defects on events_as_of.event_id = event_defects.event_id
 ),
 
 step_activity as (
     select
-        events_as_of.serial_number,
-        events_as_of.step_code,
-        min(events_as_of.line_id) as line_id,
-        min(events_as_of.site_id) as site_id,
-        min(events_as_of.route_id) as route_id,
-        min(events_as_of.step_sequence) as step_sequence,
-        sum({{ bool_to_int("events_as_of.event_type in ('inspection', 'retest')") }})
-            as inspection_count,
-        sum({{ bool_to_int("events_as_of.event_type = 'retest'") }}) as retest_count,
-        sum({{ bool_to_int("events_as_of.event_type in ('rework', 'repair')") }}) as rework_count,
-        coalesce(sum(event_defects.defect_count), 0) as defect_count
-    from events_as_of
-    left join event_defects on events_as_of.event_id = event_defects.event_id
-    group by events_as_of.serial_number, events_as_of.step_code
+        serial_number,
+        step_code,
+        min(line_id) as line_id,
+        min(site_id) as site_id,
+        min(route_id) as route_id,
+        min(step_sequence) as step_sequence,
+        max(case when is_inspection = 1 and event_rank = 1 then event_at end)
+            as first_inspected_at,
+        max(case when is_inspection = 1 and event_rank = 1 then event_local_date end)
+            as first_inspected_local_date,
+        max(case when is_inspection = 1 and event_rank = 1 then event_result end)
+            as first_result,
+        sum(is_inspection) as inspection_count,
+        sum({{ bool_to_int("event_type = 'retest'") }}) as retest_count,
+        sum({{ bool_to_int("event_type in ('rework', 'repair')") }}) as rework_count,
+        coalesce(sum(defect_count), 0) as defect_count
+    from ranked_events
+    group by serial_number, step_code
 ),
 
 final as (
@@ -108,15 +131,15 @@ final as (
         step_activity.route_id,
         step_activity.line_id,
         step_activity.site_id,
-        first_inspection.event_at as first_inspected_at,
-        first_inspection.event_local_date as first_inspected_local_date,
-        first_inspection.event_result as first_result,
+        step_activity.first_inspected_at,
+        step_activity.first_inspected_local_date,
+        step_activity.first_result,
         cast(step_activity.inspection_count as integer) as inspection_count,
         cast(step_activity.retest_count as integer) as retest_count,
         cast(step_activity.rework_count as integer) as rework_count,
         cast(step_activity.defect_count as integer) as defect_count,
         (
-            first_inspection.event_result = 'pass'
+            step_activity.first_result = 'pass'
             and step_activity.inspection_count = 1
             and step_activity.retest_count = 0
             and step_activity.rework_count = 0
@@ -128,11 +151,10 @@ final as (
     cross join as_of
     inner join unit_fingerprints
         on step_activity.serial_number = unit_fingerprints.serial_number
-    inner join ranked_inspections as first_inspection
-        on
-            step_activity.serial_number = first_inspection.serial_number
-            and step_activity.step_code = first_inspection.step_code
-            and first_inspection.inspection_rank = 1
+    -- A step with no inspection yet (WIP) has no row; nor has an unknown step.
+    where
+        step_activity.inspection_count > 0
+        and step_activity.step_code is not null
 )
 
 select * from final

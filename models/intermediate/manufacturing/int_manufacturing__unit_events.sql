@@ -35,6 +35,8 @@ unit_fingerprints as (
     group by serial_number
 ),
 
+{%- if is_incremental() %}
+
 units_to_build as (
     {{ units_to_build(
         'serial_number',
@@ -42,6 +44,7 @@ units_to_build as (
         recent_units='select serial_number from unit_events where event_at > ' ~ watermark,
     ) }}
 ),
+{%- endif %}
 
 final as (
     select
@@ -62,8 +65,11 @@ final as (
         as_of.as_of_at
     from unit_events
     cross join as_of
+    {#- A full build takes every unit: no join to units_to_build (all of unit_fingerprints). #}
+    {%- if is_incremental() %}
     inner join units_to_build
         on unit_events.serial_number = units_to_build.serial_number
+    {%- endif %}
     inner join unit_fingerprints
         on unit_events.serial_number = unit_fingerprints.serial_number
     left join route_steps

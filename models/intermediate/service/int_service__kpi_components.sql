@@ -64,17 +64,13 @@ localized_measurements as (
         {{ bool_to_int('sla_measurements.is_met') }} as met_count,
         case
             when sla_measurements.sla_status in ('met', 'breached')
-                then cast(
-                    {{ utc_to_local('sla_measurements.reporting_at', 'team_time_zones.time_zone') }}
-                    as date
-                )
+                then cast({{ utc_to_local(
+                    'sla_measurements.reporting_at', 'team_time_zones.time_zone') }} as date)
         end as reporting_date,
         case
             when sla_measurements.metric = 'resolution' and sla_measurements.event_at is not null
-                then cast(
-                    {{ utc_to_local('sla_measurements.event_at', 'team_time_zones.time_zone') }}
-                    as date
-                )
+                then cast({{ utc_to_local(
+                    'sla_measurements.event_at', 'team_time_zones.time_zone') }} as date)
         end as event_date
     from sla_measurements
     inner join team_time_zones

@@ -382,7 +382,8 @@ clock_targets as (
 ),
 
 segment_deadlines as (
-    {{ business_time_segment_deadlines('segment_clock', 'open_index', 'clock_targets', clock_keys) }}
+    {{ business_time_segment_deadlines(
+        'segment_clock', 'open_index', 'clock_targets', clock_keys) }}
 ),
 
 -- Deadlines reached exactly at the end of a clock interval are taken from the interval-by-

@@ -49,64 +49,72 @@ as_of as (
     select {{ as_of_timestamp() }} as as_of_at
 ),
 
--- SLA rows report on the team-local date of reporting_at; in-progress rows are left out of
--- both numerator and denominator.
-sla_rows as (
+-- Each measurement converted to its team's local dates once (the time-zone conversion is the
+-- costly part): SLA rows report on the team-local date of reporting_at, resolved tickets on
+-- that of their resolution event.
+localized_measurements as (
     select
-        cast(
-            {{ utc_to_local('sla_measurements.reporting_at', 'team_time_zones.time_zone') }}
-            as date
-        ) as report_date,
+        sla_measurements.metric,
         sla_measurements.team_id,
         sla_measurements.agent_id,
         sla_measurements.priority,
         sla_measurements.customer_segment,
+        sla_measurements.sla_status,
+        sla_measurements.event_at,
+        {{ bool_to_int('sla_measurements.is_met') }} as met_count,
         case
-            when sla_measurements.metric = 'first_reply'
-                then {{ bool_to_int('sla_measurements.is_met') }}
-            else 0
-        end as first_reply_met_count,
-        case when sla_measurements.metric = 'first_reply' then 1 else 0 end
-            as first_reply_measured_count,
+            when sla_measurements.sla_status in ('met', 'breached')
+                then cast({{ utc_to_local(
+                    'sla_measurements.reporting_at', 'team_time_zones.time_zone') }} as date)
+        end as reporting_date,
         case
-            when sla_measurements.metric = 'resolution'
-                then {{ bool_to_int('sla_measurements.is_met') }}
-            else 0
-        end as resolution_met_count,
-        case when sla_measurements.metric = 'resolution' then 1 else 0 end
-            as resolution_measured_count,
-        0 as resolved_ticket_count,
-        0 as agent_day_count
+            when sla_measurements.metric = 'resolution' and sla_measurements.event_at is not null
+                then cast({{ utc_to_local(
+                    'sla_measurements.event_at', 'team_time_zones.time_zone') }} as date)
+        end as event_date
     from sla_measurements
     inner join team_time_zones
         on sla_measurements.team_id = team_time_zones.team_id
-    where sla_measurements.sla_status in ('met', 'breached')
+    where
+        sla_measurements.sla_status in ('met', 'breached')
+        or (sla_measurements.metric = 'resolution' and sla_measurements.event_at is not null)
+),
+
+-- In-progress rows are left out of both numerator and denominator.
+sla_rows as (
+    select
+        reporting_date as report_date,
+        team_id,
+        agent_id,
+        priority,
+        customer_segment,
+        case when metric = 'first_reply' then met_count else 0 end as first_reply_met_count,
+        case when metric = 'first_reply' then 1 else 0 end as first_reply_measured_count,
+        case when metric = 'resolution' then met_count else 0 end as resolution_met_count,
+        case when metric = 'resolution' then 1 else 0 end as resolution_measured_count,
+        0 as resolved_ticket_count,
+        0 as agent_day_count
+    from localized_measurements
+    where sla_status in ('met', 'breached')
 ),
 
 -- One row per resolved ticket on the team-local date of its resolution event (final solve, or
 -- first solve under var sla_resolution_event = first_solve).
 resolution_rows as (
     select
-        cast(
-            {{ utc_to_local('sla_measurements.event_at', 'team_time_zones.time_zone') }}
-            as date
-        ) as report_date,
-        sla_measurements.team_id,
-        sla_measurements.agent_id,
-        sla_measurements.priority,
-        sla_measurements.customer_segment,
+        event_date as report_date,
+        team_id,
+        agent_id,
+        priority,
+        customer_segment,
         0 as first_reply_met_count,
         0 as first_reply_measured_count,
         0 as resolution_met_count,
         0 as resolution_measured_count,
         1 as resolved_ticket_count,
         0 as agent_day_count
-    from sla_measurements
-    inner join team_time_zones
-        on sla_measurements.team_id = team_time_zones.team_id
-    where
-        sla_measurements.metric = 'resolution'
-        and sla_measurements.event_at is not null
+    from localized_measurements
+    where metric = 'resolution' and event_at is not null
 ),
 
 agent_day_rows as (

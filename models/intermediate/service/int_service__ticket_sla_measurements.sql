@@ -340,20 +340,15 @@ open_intervals as (
         '(select last_date from calendar_bounds)') }}
 ),
 
-clock_intervals as (
-    {{ business_time_clock_intervals('run_segments', 'open_intervals', clock_keys) }}
+open_index as (
+    {{ business_time_open_index('open_intervals') }}
 ),
 
-clock_targets as (
-    select
-        sla_measurement_id,
-        'clock' as clock_variant,
-        target_minutes
-    from measurements
-),
-
-deadlines as (
-    {{ business_time_deadlines('clock_intervals', 'clock_targets', clock_keys) }}
+open_lookup as (
+    {{ business_time_open_lookup(
+        'open_index',
+        '(select first_date from calendar_bounds)',
+        '(select last_date from calendar_bounds)') }}
 ),
 
 clock_variants as (
@@ -372,8 +367,67 @@ measure_ends as (
     cross join clock_variants
 ),
 
+-- Clock milliseconds per run segment, from the schedule's cumulative business time at the
+-- segment's ends (no expansion of segments into business-hours intervals).
+segment_clock as (
+    {{ business_time_segment_clock('run_segments', 'open_lookup', 'measure_ends', clock_keys) }}
+),
+
+clock_targets as (
+    select
+        sla_measurement_id,
+        'clock' as clock_variant,
+        target_minutes
+    from measurements
+),
+
+segment_deadlines as (
+    {{ business_time_segment_deadlines(
+        'segment_clock', 'open_index', 'clock_targets', clock_keys) }}
+),
+
+-- Deadlines reached exactly at the end of a clock interval are taken from the interval-by-
+-- interval float running sum, as they always were (it can put them at the next opening).
+interval_end_segments as (
+    select run_segments.*
+    from run_segments
+    inner join segment_deadlines
+        on
+            run_segments.sla_measurement_id = segment_deadlines.sla_measurement_id
+            and run_segments.clock_variant = segment_deadlines.clock_variant
+    where segment_deadlines.is_at_interval_end = 1
+),
+
+interval_end_clock_intervals as (
+    {{ business_time_clock_intervals('interval_end_segments', 'open_intervals', clock_keys) }}
+),
+
+deadlines as (
+    select
+        sla_measurement_id,
+        clock_variant,
+        deadline_at
+    from segment_deadlines
+    where is_at_interval_end = 0
+
+    union all
+
+    select
+        sla_measurement_id,
+        clock_variant,
+        deadline_at
+    from (
+        {{ business_time_deadlines('interval_end_clock_intervals', 'clock_targets', clock_keys) }}
+    ) as interval_end_deadlines
+),
+
 elapsed as (
-    {{ business_time_elapsed_minutes('clock_intervals', 'measure_ends', clock_keys) }}
+    select
+        sla_measurement_id,
+        clock_variant,
+        sum(coalesce(elapsed_cum_ms - start_cum_ms, 0)) / 60000.0 as elapsed_minutes
+    from segment_clock
+    group by sla_measurement_id, clock_variant
 ),
 
 measured as (

@@ -1,11 +1,8 @@
+-- clean_source quarantines every row of a change_id that occurs more than once (conflicting
+-- duplicates and exact copies but the first), so its clean rows are already one per change_id:
+-- no second deduplication window is needed here.
 with source as (
     select * from {{ clean_source('sd', 'sd_ticket_status_changes') }}
-),
-
-deduplicated as (
-    select *
-    from {{ deduplicate('source', 'change_id', 'changed_at desc, status desc') }} as ranked
-    where dedupe_rank = 1
 ),
 
 final as (
@@ -14,7 +11,7 @@ final as (
         cast(ticket_id as {{ output_kpis.type_text() }}) as ticket_id,
         cast(status as {{ output_kpis.type_text() }}) as status,
         {{ parse_utc_timestamp('changed_at') }} as changed_at
-    from deduplicated
+    from source
 )
 
 select * from final

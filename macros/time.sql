@@ -247,18 +247,19 @@
     ) as zone_days
 {%- endmacro %}
 
-{% macro time_zone_offset_join(offsets, zone_expr, timestamp_expr) -%}
+{% macro time_zone_offset_join(offsets, zone_expr, timestamp_expr, alias=none) -%}
+    {#- alias: to join the same offsets twice (two timestamps); pass it to the *_via macro. -#}
     {{ return(adapter.dispatch('time_zone_offset_join', 'output_kpis')(
-        offsets, zone_expr, timestamp_expr)) }}
+        offsets, zone_expr, timestamp_expr, alias or offsets)) }}
 {%- endmacro %}
 
-{% macro default__time_zone_offset_join(offsets, zone_expr, timestamp_expr) -%}
+{% macro default__time_zone_offset_join(offsets, zone_expr, timestamp_expr, alias) -%}
 {%- endmacro %}
 
-{% macro duckdb__time_zone_offset_join(offsets, zone_expr, timestamp_expr) -%}
-    left join {{ offsets }}
-        on {{ offsets }}.time_zone = {{ zone_expr }}
-        and {{ offsets }}.offset_date = cast(cast({{ timestamp_expr }} as timestamp) as date)
+{% macro duckdb__time_zone_offset_join(offsets, zone_expr, timestamp_expr, alias) -%}
+    left join {{ offsets }} as {{ alias }}
+        on {{ alias }}.time_zone = {{ zone_expr }}
+        and {{ alias }}.offset_date = cast(cast({{ timestamp_expr }} as timestamp) as date)
 {%- endmacro %}
 
 {% macro local_to_utc_via(offsets, column, time_zone) -%}

@@ -169,22 +169,40 @@ promised as (
     left join customers on orders.customer_id = customers.customer_id
 ),
 
+customer_offsets as (
+    {{ output_kpis.time_zone_offsets('customers', 'customer_time_zone', 'local') }}
+),
+
 deadlines as (
     select
-        *,
-        {{ local_to_utc(
-            'cast(' ~ dbt.dateadd('day', 1, 'promised_date') ~ ' as timestamp)',
-            'customer_time_zone',
+        promised.*,
+        {{ output_kpis.local_to_utc_via(
+            'due_offsets',
+            'cast(' ~ dbt.dateadd('day', 1, 'promised.promised_date') ~ ' as timestamp)',
+            'promised.customer_time_zone',
         ) }} as due_at,
         {%- if early_window_days is none %}
             cast(null as timestamp) as early_limit_at
         {%- else %}
-        {{ local_to_utc(
-            'cast(' ~ dbt.dateadd('day', -1 * early_window_days, 'promised_date') ~ ' as timestamp)',
-            'customer_time_zone',
+        {{ output_kpis.local_to_utc_via(
+            'early_offsets',
+            'cast(' ~ dbt.dateadd('day', -1 * early_window_days, 'promised.promised_date')
+            ~ ' as timestamp)',
+            'promised.customer_time_zone',
         ) }} as early_limit_at
         {%- endif %}
     from promised
+    {{ output_kpis.time_zone_offset_join(
+        'customer_offsets', 'promised.customer_time_zone',
+        dbt.dateadd('day', 1, 'promised.promised_date'), alias='due_offsets',
+    ) }}
+    {%- if early_window_days is not none %}
+    {{ output_kpis.time_zone_offset_join(
+        'customer_offsets', 'promised.customer_time_zone',
+        dbt.dateadd('day', -1 * early_window_days, 'promised.promised_date'),
+        alias='early_offsets',
+    ) }}
+    {%- endif %}
 ),
 
 flagged as (

@@ -48,6 +48,10 @@ sites as (
     select * from {{ ref('stg_mes__sites') }}
 ),
 
+site_offsets as (
+    {{ output_kpis.time_zone_offsets('sites', 'site_time_zone', 'utc') }}
+),
+
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
 ),
@@ -109,11 +113,15 @@ final as (
         units.route_id,
         units.first_event_at,
         cast(
-            {{ utc_to_local('units.first_event_at', 'sites.site_time_zone') }} as date
+            {{ output_kpis.utc_to_local_via(
+                'started_offsets', 'units.first_event_at', 'sites.site_time_zone'
+            ) }} as date
         ) as started_local_date,
         units.completed_at,
         cast(
-            {{ utc_to_local('units.completed_at', 'sites.site_time_zone') }} as date
+            {{ output_kpis.utc_to_local_via(
+                'completed_offsets', 'units.completed_at', 'sites.site_time_zone'
+            ) }} as date
         ) as completed_local_date,
         unit_shifts.shift_id as completed_shift_id,
         unit_shifts.shift_date as completed_shift_date,
@@ -131,6 +139,12 @@ final as (
     cross join as_of
     left join sites on units.site_id = sites.site_id
     left join unit_shifts on units.serial_number = unit_shifts.serial_number
+    {{ output_kpis.time_zone_offset_join(
+        'site_offsets', 'sites.site_time_zone', 'units.first_event_at', alias='started_offsets'
+    ) }}
+    {{ output_kpis.time_zone_offset_join(
+        'site_offsets', 'sites.site_time_zone', 'units.completed_at', alias='completed_offsets'
+    ) }}
 )
 
 select * from final

@@ -45,6 +45,10 @@ team_time_zones as (
     select * from {{ ref('int_service__teams') }}
 ),
 
+team_offsets as (
+    {{ output_kpis.time_zone_offsets('team_time_zones', 'time_zone', 'utc') }}
+),
+
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
 ),
@@ -64,17 +68,21 @@ localized_measurements as (
         {{ bool_to_int('sla_measurements.is_met') }} as met_count,
         case
             when sla_measurements.sla_status in ('met', 'breached')
-                then cast({{ utc_to_local(
+                then cast({{ output_kpis.utc_to_local_via('reporting_offsets',
                     'sla_measurements.reporting_at', 'team_time_zones.time_zone') }} as date)
         end as reporting_date,
         case
             when sla_measurements.metric = 'resolution' and sla_measurements.event_at is not null
-                then cast({{ utc_to_local(
+                then cast({{ output_kpis.utc_to_local_via('event_offsets',
                     'sla_measurements.event_at', 'team_time_zones.time_zone') }} as date)
         end as event_date
     from sla_measurements
     inner join team_time_zones
         on sla_measurements.team_id = team_time_zones.team_id
+    {{ output_kpis.time_zone_offset_join('team_offsets', 'team_time_zones.time_zone',
+        'sla_measurements.reporting_at', alias='reporting_offsets') }}
+    {{ output_kpis.time_zone_offset_join('team_offsets', 'team_time_zones.time_zone',
+        'sla_measurements.event_at', alias='event_offsets') }}
     where
         sla_measurements.sla_status in ('met', 'breached')
         or (sla_measurements.metric = 'resolution' and sla_measurements.event_at is not null)

@@ -139,5 +139,5 @@ def test_report_states_met_and_missed_targets(tmp_path: Path) -> None:
     report.write(tmp_path, out)
     text = out.read_text()
     assert "## 10M rows (seed 42)" in text
-    assert "| full build with tests and GE | 150.0 | 1.50 | |" in text
+    assert "| full build with tests and GE | 150.0 | | 1.50 | |" in text
     assert "9,963,250" in text

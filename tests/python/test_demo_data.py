@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kpi_tooling.demo_data import FOREIGN_KEYS
+
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 SMALL = "0.05"
@@ -36,36 +38,6 @@ TABLES = (
     "cx_survey_responses", "qa_return_claims", "cs_churn_events",
 )  # fmt: skip
 
-# (table, column, referenced table, referenced column); empty values are nulls, not violations.
-# No deliberate dangling keys exist (seeds/EDGE_CASES.md).
-FOREIGN_KEYS = (
-    ("mes_lines", "site_id", "mes_sites", "site_id"),
-    ("mes_lines", "route_id", "mes_route_steps", "route_id"),
-    ("mes_work_orders", "line_id", "mes_lines", "line_id"),
-    ("mes_shifts", "line_id", "mes_lines", "line_id"),
-    ("mes_unit_events", "work_order_id", "mes_work_orders", "work_order_id"),
-    ("mes_defects", "event_id", "mes_unit_events", "event_id"),
-    ("oms_orders", "customer_id", "oms_customers", "customer_id"),
-    ("oms_orders", "site_id", "mes_sites", "site_id"),
-    ("oms_order_lines", "order_id", "oms_orders", "order_id"),
-    ("oms_shipments", "order_line_id", "oms_order_lines", "order_line_id"),
-    ("sd_teams", "schedule_id", "sd_business_hours", "schedule_id"),
-    ("sd_agents", "team_id", "sd_teams", "team_id"),
-    ("sd_tickets", "customer_id", "oms_customers", "customer_id"),
-    ("sd_tickets", "team_id", "sd_teams", "team_id"),
-    ("sd_tickets", "agent_id", "sd_agents", "agent_id"),
-    ("sd_ticket_status_changes", "ticket_id", "sd_tickets", "ticket_id"),
-    ("crm_opportunities", "customer_id", "oms_customers", "customer_id"),
-    ("crm_opportunities", "rep_id", "crm_reps", "rep_id"),
-    ("fin_invoices", "customer_id", "oms_customers", "customer_id"),
-    ("fin_invoices", "site_id", "mes_sites", "site_id"),
-    ("cx_survey_responses", "ticket_id", "sd_tickets", "ticket_id"),
-    ("cx_survey_responses", "customer_id", "oms_customers", "customer_id"),
-    ("qa_return_claims", "serial_number", "mes_unit_events", "serial_number"),
-    ("qa_return_claims", "customer_id", "oms_customers", "customer_id"),
-    ("qa_return_claims", "site_id", "mes_sites", "site_id"),
-    ("cs_churn_events", "customer_id", "oms_customers", "customer_id"),
-)
 
 EDGE_IDS = {
     "mes_unit_events": (

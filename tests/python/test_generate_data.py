@@ -17,7 +17,7 @@ import duckdb
 import pytest
 import yaml
 
-from kpi_tooling.demo_data import COLUMNS, PRIMARY_KEYS
+from kpi_tooling.demo_data import COLUMNS, FOREIGN_KEYS, PRIMARY_KEYS
 from kpi_tooling.generate_data import (
     FIXED_TABLES,
     RAW_TYPES,
@@ -34,36 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ROWS = "90k"
 SCALE = "0.05"
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:-]+$")
-
-# (table, column, referenced table, referenced column), as in test_demo_data.
-FOREIGN_KEYS = (
-    ("mes_lines", "site_id", "mes_sites", "site_id"),
-    ("mes_lines", "route_id", "mes_route_steps", "route_id"),
-    ("mes_work_orders", "line_id", "mes_lines", "line_id"),
-    ("mes_shifts", "line_id", "mes_lines", "line_id"),
-    ("mes_unit_events", "work_order_id", "mes_work_orders", "work_order_id"),
-    ("mes_defects", "event_id", "mes_unit_events", "event_id"),
-    ("oms_orders", "customer_id", "oms_customers", "customer_id"),
-    ("oms_orders", "site_id", "mes_sites", "site_id"),
-    ("oms_order_lines", "order_id", "oms_orders", "order_id"),
-    ("oms_shipments", "order_line_id", "oms_order_lines", "order_line_id"),
-    ("sd_teams", "schedule_id", "sd_business_hours", "schedule_id"),
-    ("sd_agents", "team_id", "sd_teams", "team_id"),
-    ("sd_tickets", "customer_id", "oms_customers", "customer_id"),
-    ("sd_tickets", "team_id", "sd_teams", "team_id"),
-    ("sd_tickets", "agent_id", "sd_agents", "agent_id"),
-    ("sd_ticket_status_changes", "ticket_id", "sd_tickets", "ticket_id"),
-    ("crm_opportunities", "customer_id", "oms_customers", "customer_id"),
-    ("crm_opportunities", "rep_id", "crm_reps", "rep_id"),
-    ("fin_invoices", "customer_id", "oms_customers", "customer_id"),
-    ("fin_invoices", "site_id", "mes_sites", "site_id"),
-    ("cx_survey_responses", "ticket_id", "sd_tickets", "ticket_id"),
-    ("cx_survey_responses", "customer_id", "oms_customers", "customer_id"),
-    ("qa_return_claims", "serial_number", "mes_unit_events", "serial_number"),
-    ("qa_return_claims", "customer_id", "oms_customers", "customer_id"),
-    ("qa_return_claims", "site_id", "mes_sites", "site_id"),
-    ("cs_churn_events", "customer_id", "oms_customers", "customer_id"),
-)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

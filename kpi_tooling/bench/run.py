@@ -59,9 +59,13 @@ def label_of(rows: int) -> str:
     return str(rows)
 
 
-def bench_profile(directory: Path, threads: int, memory_limit: str, temp_dir: Path) -> Path:
+def bench_profile(directory: Path, threads: int, memory_limit: str) -> Path:
     """profiles.yml for the benchmark: the example's DuckDB target, the generated raw file
-    attached read-only as bench_raw (env OUTPUT_KPIS_BENCH_RAW), and the DuckDB settings."""
+    attached read-only as bench_raw (env OUTPUT_KPIS_BENCH_RAW), and the DuckDB settings.
+
+    No temp_directory: dbt-duckdb applies settings to every cursor, and DuckDB refuses to
+    switch the temporary directory once it has spilled; the default (<database>.tmp beside
+    the warehouse file) is used."""
     import yaml
 
     example = yaml.safe_load((ROOT / "profiles.example.yml").read_text(encoding="utf-8"))
@@ -73,7 +77,6 @@ def bench_profile(directory: Path, threads: int, memory_limit: str, temp_dir: Pa
         **output.get("settings", {}),
         "threads": threads,
         "memory_limit": memory_limit,
-        "temp_directory": str(temp_dir),
         "preserve_insertion_order": False,
     }
     profile = {"output_kpis": {"target": "duckdb", "outputs": {"duckdb": output}}}
@@ -132,11 +135,7 @@ class Bench:
         self.raw_full = self.work / "generated.duckdb"
         self.raw_base = self.work / "generated_base.duckdb"
         self.threads, self.memory_limit = args.threads, args.memory_limit
-        temp_dir = self.work / "duckdb_tmp"
-        temp_dir.mkdir(exist_ok=True)
-        self.profiles = bench_profile(
-            self.work / "profiles", self.threads, self.memory_limit, temp_dir
-        )
+        self.profiles = bench_profile(self.work / "profiles", self.threads, self.memory_limit)
         self.steps = [step.strip() for step in args.steps.split(",") if step.strip()]
         unknown = set(self.steps) - set(STEPS)
         if unknown:

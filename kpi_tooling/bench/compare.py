@@ -103,3 +103,26 @@ def compare(
             f"select {keys} from _cmp_expected) order by all limit 5"
         ).fetchall()
     return Comparison(expected_rows, actual_rows, missing, extra, different, examples)
+
+
+def comparable(con: duckdb.DuckDBPyConnection, table: str, leave_out: tuple[str, ...] = ()) -> str:
+    """A query over `table` for row-for-row comparison: doubles rounded to 9 decimals (a
+    parallel sum may differ in the last bit from build to build), without the columns in
+    `leave_out` (e.g. rebuilt_at, which records when a row was computed, not what it says)."""
+    columns = con.execute(f"describe {table}").fetchall()
+    select = ", ".join(
+        f"round({name}, 9) as {name}" if kind == "DOUBLE" else name
+        for name, kind, *_ in columns
+        if name not in leave_out
+    )
+    return f"select {select} from {table}"
+
+
+def except_both_ways(
+    con: duckdb.DuckDBPyConnection, left: str, right: str, leave_out: tuple[str, ...] = ()
+) -> tuple[int, int]:
+    """Rows only in `left` and rows only in `right` (EXCEPT ALL both ways, via comparable)."""
+    one, two = comparable(con, left, leave_out), comparable(con, right, leave_out)
+    only_left = con.execute(f"select count(*) from ({one} except all {two})").fetchone()[0]
+    only_right = con.execute(f"select count(*) from ({two} except all {one})").fetchone()[0]
+    return only_left, only_right

@@ -27,7 +27,6 @@ class Measurement:
     seconds: float
     peak_rss_mib: float
     command: str
-    ok: bool = True
     detail: dict | None = None
 
     def to_dict(self) -> dict:

@@ -284,22 +284,11 @@ class Bench:
             con.execute(f"attach '{left}' as l (read_only)")
             con.execute(f"attach '{right}' as r (read_only)")
             for table in ("marts.fct_kpi_values", "marts.fct_outcome_values"):
-                columns = [
-                    f"round({name}, 9) as {name}" if kind == "DOUBLE" else name
-                    for name, kind, *_ in con.execute(f"describe l.{table}").fetchall()
-                    if name not in ("rebuilt_at", "as_of_at")
-                ]
-                select = ", ".join(columns)
-                one = f"select {select} from l.{table}"
-                two = f"select {select} from r.{table}"
-                only_l = con.execute(f"select count(*) from ({one} except all {two})").fetchone()
-                only_r = con.execute(f"select count(*) from ({two} except all {one})").fetchone()
+                only_l, only_r = compare.except_both_ways(
+                    con, f"l.{table}", f"r.{table}", leave_out=("rebuilt_at", "as_of_at")
+                )
                 rows = con.execute(f"select count(*) from r.{table}").fetchone()[0]
-                result[table] = {
-                    "rows": rows,
-                    "only_incremental": only_l[0],
-                    "only_full": only_r[0],
-                }
+                result[table] = {"rows": rows, "only_incremental": only_l, "only_full": only_r}
         result["equal"] = all(v["only_incremental"] == v["only_full"] == 0 for v in result.values())
         return result
 

@@ -28,6 +28,11 @@ class Measurement:
     peak_rss_mib: float
     command: str
     detail: dict | None = None
+    exit_code: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code != 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,7 +42,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class StepFailed(RuntimeError):
-    pass
+    """A step exited non-zero; its measurement (seconds, peak RSS, exit code) is kept."""
+
+    def __init__(self, message: str, measurement: Measurement) -> None:
+        super().__init__(message)
+        self.measurement = measurement
 
 
 def run_step(
@@ -67,10 +76,14 @@ def run_step(
                 out.close()
         seconds = time.perf_counter() - started
         peak_kib = int(rss_file.read_text()) if rss_file.exists() else 0
-    measurement = Measurement(step, round(seconds, 2), round(peak_kib / 1024, 1), " ".join(cmd))
+    measurement = Measurement(
+        step, round(seconds, 2), round(peak_kib / 1024, 1), " ".join(cmd), exit_code=returncode
+    )
     if returncode != 0:
         tail = log.read_text(encoding="utf-8")[-3000:] if log else ""
-        raise StepFailed(f"step {step} failed (exit {returncode}): {' '.join(cmd)}\n{tail}")
+        raise StepFailed(
+            f"step {step} failed (exit {returncode}): {' '.join(cmd)}\n{tail}", measurement
+        )
     print(
         f"  {step}: {seconds:.1f} s, peak RSS {measurement.peak_rss_mib:.0f} MiB", file=sys.stderr
     )

@@ -99,6 +99,17 @@ def targets(result: dict) -> list[tuple[str, str, str, str]]:
     )
     add("GE / full build", _ratio(steps.get("ge"), build), 0.5)
     add("pandas / full build", _ratio(steps.get("pandas"), build), 10, lower_is_better=False)
+    build_step = result["steps"].get("build")
+    if build_step:
+        exit_code = build_step.get("exit_code", 0)
+        rows.append(
+            (
+                "full build runs to completion",
+                "yes" if exit_code == 0 else f"no (exit {exit_code})",
+                "yes",
+                "met" if exit_code == 0 else "**missed**",
+            )
+        )
     peak = max((rss.get(s, 0) for s in ("build", "tests", "ge", "incremental")), default=0)
     if peak:
         rows.append(
@@ -129,7 +140,8 @@ def render(results: list[dict]) -> str:
             f"{machine['os']}; Python {machine['python']}, DuckDB {machine['duckdb']}, "
             f"dbt-core {machine['dbt_core']}, dbt-duckdb {machine['dbt_duckdb']}, pandas "
             f"{machine['pandas']}, GE {machine['great_expectations']}; DuckDB threads "
-            f"{machine['duckdb_threads']}, memory_limit {machine['duckdb_memory_limit']}; load "
+            f"{machine['duckdb_threads']}, memory_limit {machine['duckdb_memory_limit']}; dbt "
+            f"threads {machine.get('dbt_threads', 2)}; load "
             f"average at start {machine['load_average_at_start'][0]:.2f}.\n"
         )
         build = result["steps"].get("build", {}).get("seconds")
@@ -143,8 +155,9 @@ def render(results: list[dict]) -> str:
         for name, step in result["steps"].items():
             ratio = _ratio(step["seconds"], build)
             elapsed = (step.get("detail") or {}).get("dbt_elapsed_seconds")
+            failed = f" **FAILED (exit {step['exit_code']})**" if step.get("exit_code") else ""
             lines.append(
-                f"| {STEP_NAMES.get(name, name)} | {_fmt_seconds(step['seconds'])} | "
+                f"| {STEP_NAMES.get(name, name)}{failed} | {_fmt_seconds(step['seconds'])} | "
                 f"{_fmt_seconds(elapsed)} | {'' if ratio is None else f'{ratio:.2f}'} | "
                 f"{step['peak_rss_mib']:,.0f} |"
             )
@@ -161,6 +174,22 @@ def render(results: list[dict]) -> str:
                 f"{lineage:,.1f} | | {lineage / build:.2f} | |"
             )
         lines.append("")
+        failure = result["data"].get("failed_step")
+        if failure:
+            statuses = (result["steps"][failure["step"]].get("detail") or {}).get(
+                "node_statuses", {}
+            )
+            lines.append(
+                f"The run stopped: step `{failure['step']}` failed (exit {failure['exit_code']})"
+                + (
+                    "; dbt nodes: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+                    if statuses
+                    else ""
+                )
+                + ". Last lines of its log:\n"
+            )
+            tail = failure["log_tail"].strip().splitlines()[-6:]
+            lines.append("```\n" + "\n".join(tail) + "\n```\n")
         rows = targets(result)
         if rows:
             lines.append("| target | measured | target value | |")

@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from kpi_tooling.bench import append, compare, report
-from kpi_tooling.bench.measure import Measurement, run_step
+from kpi_tooling.bench.measure import Measurement, StepFailed, run_step
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -59,9 +59,10 @@ def label_of(rows: int) -> str:
     return str(rows)
 
 
-def bench_profile(directory: Path, threads: int, memory_limit: str) -> Path:
+def bench_profile(directory: Path, threads: int, memory_limit: str, dbt_threads: int = 2) -> Path:
     """profiles.yml for the benchmark: the example's DuckDB target, the generated raw file
-    attached read-only as bench_raw (env OUTPUT_KPIS_BENCH_RAW), and the DuckDB settings.
+    attached read-only as bench_raw (env OUTPUT_KPIS_BENCH_RAW), the DuckDB settings and the
+    number of dbt threads (models built side by side share one DuckDB memory_limit).
 
     No temp_directory: dbt-duckdb applies settings to every cursor, and DuckDB refuses to
     switch the temporary directory once it has spilled; the default (<database>.tmp beside
@@ -73,6 +74,7 @@ def bench_profile(directory: Path, threads: int, memory_limit: str) -> Path:
     output["attach"] = [
         {"path": "{{ env_var('OUTPUT_KPIS_BENCH_RAW') }}", "alias": RAW_ALIAS, "read_only": True}
     ]
+    output["threads"] = dbt_threads
     output["settings"] = {
         **output.get("settings", {}),
         "threads": threads,
@@ -91,7 +93,7 @@ def dbt_vars(as_of: str) -> str:
     return json.dumps(values)
 
 
-def machine_facts(threads: int, memory_limit: str) -> dict:
+def machine_facts(threads: int, memory_limit: str, dbt_threads: int) -> dict:
     cpu = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -119,6 +121,7 @@ def machine_facts(threads: int, memory_limit: str) -> dict:
         "great_expectations": version("great_expectations"),
         "duckdb_threads": threads,
         "duckdb_memory_limit": memory_limit,
+        "dbt_threads": dbt_threads,
         "load_average_at_start": list(os.getloadavg()),
     }
 
@@ -135,7 +138,10 @@ class Bench:
         self.raw_full = self.work / "generated.duckdb"
         self.raw_base = self.work / "generated_base.duckdb"
         self.threads, self.memory_limit = args.threads, args.memory_limit
-        self.profiles = bench_profile(self.work / "profiles", self.threads, self.memory_limit)
+        self.dbt_threads = args.dbt_threads
+        self.profiles = bench_profile(
+            self.work / "profiles", self.threads, self.memory_limit, self.dbt_threads
+        )
         self.steps = [step.strip() for step in args.steps.split(",") if step.strip()]
         unknown = set(self.steps) - set(STEPS)
         if unknown:
@@ -163,18 +169,40 @@ class Bench:
             "--vars",
             dbt_vars(as_of),
         ]
-        measurement = run_step(step, cmd, env=env, log=self.logs / f"{step}.log", cwd=ROOT)
         results = self.work / target / "run_results.json"
-        if results.exists():
-            # dbt's own elapsed time: the run without start-up and project parsing
-            elapsed = json.loads(results.read_text())["elapsed_time"]
-            measurement.detail = {"dbt_elapsed_seconds": round(elapsed, 2)}
+        results.unlink(missing_ok=True)
+        try:
+            measurement = run_step(step, cmd, env=env, log=self.logs / f"{step}.log", cwd=ROOT)
+        except StepFailed as failure:
+            self.measurements[step] = failure.measurement
+            failure.measurement.detail = self.dbt_detail(results)
+            raise
+        measurement.detail = self.dbt_detail(results)
         self.measurements[step] = measurement
         return measurement
 
+    @staticmethod
+    def dbt_detail(results: Path) -> dict | None:
+        """dbt's own elapsed time (the run without start-up and project parsing) and how many
+        nodes ended in each status (a failed run still writes run_results.json)."""
+        if not results.exists():
+            return None
+        run_results = json.loads(results.read_text())
+        statuses: dict[str, int] = {}
+        for node in run_results["results"]:
+            statuses[node["status"]] = statuses.get(node["status"], 0) + 1
+        return {
+            "dbt_elapsed_seconds": round(run_results["elapsed_time"], 2),
+            "node_statuses": statuses,
+        }
+
     def python(self, step: str, module: str, *args: str) -> Measurement:
         cmd = [sys.executable, "-m", module, *args]
-        measurement = run_step(step, cmd, log=self.logs / f"{step}.log", cwd=ROOT)
+        try:
+            measurement = run_step(step, cmd, log=self.logs / f"{step}.log", cwd=ROOT)
+        except StepFailed as failure:
+            self.measurements[step] = failure.measurement
+            raise
         self.measurements[step] = measurement
         return measurement
 
@@ -186,11 +214,15 @@ class Bench:
         return db
 
     def model_seconds(self, target: str) -> dict[str, float]:
-        results = json.loads((self.work / target / "run_results.json").read_text())
+        """Seconds per model that ran (a model skipped after a failure is left out)."""
+        path = self.work / target / "run_results.json"
+        if not path.exists():
+            return {}
+        results = json.loads(path.read_text())
         return {
             r["unique_id"].rsplit(".", 1)[1]: round(r["execution_time"], 2)
             for r in results["results"]
-            if r["unique_id"].startswith("model.")
+            if r["unique_id"].startswith("model.") and r["status"] != "skipped"
         }
 
     # -- steps ----------------------------------------------------------------------------
@@ -232,8 +264,10 @@ class Bench:
 
     def build(self) -> None:
         self.full_db = self.fresh_warehouse("full")
-        self.dbt("build", ["run"], self.full_db, self.raw_full, FINAL_AS_OF, "target_full")
-        self.data["model_seconds"] = self.model_seconds("target_full")
+        try:
+            self.dbt("build", ["run"], self.full_db, self.raw_full, FINAL_AS_OF, "target_full")
+        finally:
+            self.data["model_seconds"] = self.model_seconds("target_full")
         with duckdb.connect(str(self.full_db), read_only=True) as con:
             self.data["mart_rows"] = con.execute(
                 "select count(*) from marts.fct_kpi_values"
@@ -324,7 +358,8 @@ class Bench:
         """Model time of the peers' KPIs' lineage: the component models of manufacturing and
         fulfilment and every model upstream of them (a like-for-like share of the build)."""
         manifest_path = self.work / "target_full" / "manifest.json"
-        if not manifest_path.exists() or "model_seconds" not in self.data:
+        build = self.measurements.get("build")
+        if not manifest_path.exists() or build is None or build.failed:
             return None
         manifest = json.loads(manifest_path.read_text())
         parents = manifest["parent_map"]
@@ -350,8 +385,33 @@ class Bench:
         return round(sum(s for m, s in self.data["model_seconds"].items() if m in names), 2)
 
     def run(self) -> dict:
+        """Every chosen step in order. A step that fails ends the run; it is recorded (seconds,
+        peak RSS, exit code, and dbt's node statuses) with the log's tail, and nothing after it
+        runs."""
         started = datetime.now(UTC)
-        facts = machine_facts(self.threads, self.memory_limit)
+        facts = machine_facts(self.threads, self.memory_limit, self.dbt_threads)
+        try:
+            self.run_steps()
+        except StepFailed as failure:
+            self.data["failed_step"] = {
+                "step": failure.measurement.step,
+                "exit_code": failure.measurement.exit_code,
+                "log_tail": str(failure)[-2000:],
+            }
+            print(str(failure), file=sys.stderr)
+        self.data["lineage_model_seconds"] = self.lineage_model_seconds()
+        return {
+            "label": self.label,
+            "requested_rows": self.rows,
+            "seed": self.seed,
+            "started_at": started.isoformat(timespec="seconds"),
+            "machine": facts,
+            "steps": {name: m.to_dict() for name, m in self.measurements.items()},
+            "checks": self.checks,
+            "data": self.data,
+        }
+
+    def run_steps(self) -> None:
         self.generate()
         self.seed_template()
         for step in STEPS:
@@ -371,17 +431,6 @@ class Bench:
                 self.peer("pandas", "kpi_tooling.bench.pandas_peer", "pandas_kpi_values")
             else:
                 getattr(self, step)()
-        self.data["lineage_model_seconds"] = self.lineage_model_seconds()
-        return {
-            "label": self.label,
-            "requested_rows": self.rows,
-            "seed": self.seed,
-            "started_at": started.isoformat(timespec="seconds"),
-            "machine": facts,
-            "steps": {name: m.to_dict() for name, m in self.measurements.items()},
-            "checks": self.checks,
-            "data": self.data,
-        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -399,6 +448,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory_limit (dbt, limit)")
+    parser.add_argument(
+        "--dbt-threads",
+        type=int,
+        default=2,
+        help="dbt threads (models built side by side share the DuckDB memory_limit)",
+    )
     parser.add_argument("--append-share", type=float, default=0.01)
     args = parser.parse_args(argv)
     bench = Bench(args)
@@ -413,8 +468,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = [name for name, check in result["checks"].items() if not check["equal"]]
     if failed:
         print(f"checks failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    if "failed_step" in result["data"]:
+        print(f"step failed: {result['data']['failed_step']['step']}", file=sys.stderr)
+    return 1 if failed or "failed_step" in result["data"] else 0
 
 
 if __name__ == "__main__":

@@ -79,13 +79,14 @@ def test_run_step_measures_the_child_peak_rss(tmp_path: Path) -> None:
     assert small.peak_rss_mib < 200
 
 
-def test_run_step_raises_with_the_log_tail(tmp_path: Path) -> None:
-    with pytest.raises(StepFailed, match="boom"):
-        run_step(
-            "fail",
-            [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"],
-            log=tmp_path / "log",
-        )
+def test_run_step_raises_with_the_log_tail_and_keeps_the_measurement(tmp_path: Path) -> None:
+    code = "import sys; x = bytearray(200 * 1024 * 1024); print('boom'); sys.exit(3)"
+    with pytest.raises(StepFailed, match="boom") as failure:
+        run_step("fail", [sys.executable, "-c", code], log=tmp_path / "log")
+    # a failed step (say an out-of-memory build) still reports its time and peak RSS
+    assert failure.value.measurement.exit_code == 3
+    assert failure.value.measurement.failed
+    assert failure.value.measurement.peak_rss_mib >= 200
 
 
 def test_rows_parsing_and_labels() -> None:
@@ -141,3 +142,26 @@ def test_report_states_met_and_missed_targets(tmp_path: Path) -> None:
     assert "## 10M rows (seed 42)" in text
     assert "| full build with tests and GE | 150.0 | | 1.50 | |" in text
     assert "9,963,250" in text
+
+
+def test_report_shows_a_failed_build(tmp_path: Path) -> None:
+    result = _result(build=1800.0)
+    result["steps"]["build"]["exit_code"] = 1
+    result["steps"]["build"]["detail"] = {
+        "dbt_elapsed_seconds": 1790.0,
+        "node_statuses": {"success": 40, "error": 2, "skipped": 27},
+    }
+    result["data"]["failed_step"] = {
+        "step": "build",
+        "exit_code": 1,
+        "log_tail": "Out of Memory Error: failed to pin block",
+    }
+    rows = {name: (measured, verdict) for name, measured, _, verdict in report.targets(result)}
+    assert rows["full build runs to completion"] == ("no (exit 1)", "**missed**")
+    text = report.render([result])
+    assert "**FAILED (exit 1)**" in text
+    assert "dbt nodes: error 2, skipped 27, success 40" in text
+    assert "Out of Memory Error" in text
+    ok = _result(build=100.0)
+    ok_rows = {name: verdict for name, _, _, verdict in report.targets(ok)}
+    assert ok_rows["full build runs to completion"] == "met"

@@ -111,7 +111,9 @@
                 {%- endfor %}
     ),
 
-    typed as (
+    {#- read by both branches of `windowed`: recomputed per branch rather than copied (each
+        branch keeps only its own rows) #}
+    typed as {{ output_kpis.not_materialized() }} (
         select
             {%- for column, type in spec.columns.items() %}
             {{ column }},

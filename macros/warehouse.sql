@@ -29,3 +29,19 @@
         over 10 minutes instead of seconds). -#}
     set local enable_nestloop = off
 {%- endmacro %}
+
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'output_kpis')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+    {#- Postgres and Spark keep their own CTE plans (Postgres spills a materialized CTE to disk). -#}
+{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    {#- DuckDB (1.4) materializes every CTE referenced more than once, even a plain
+        `select * from` a table, and holds it for the whole statement: at 100M raw rows the
+        copies alone outgrew a 6GB memory_limit. Written between `as` and the CTE's bracket,
+        this inlines a CTE that is cheaper to recompute (or to scan again) than to copy. -#}
+    not materialized
+{%- endmacro %}

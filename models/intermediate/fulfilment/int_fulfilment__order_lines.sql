@@ -21,11 +21,11 @@
 {%- set tolerance_minutes = number_var('on_time_tolerance_minutes', 0) -%}
 {%- set early_window_days = number_var('on_time_early_window_days', none, allow_null=true) -%}
 
-with all_order_lines as (
+with all_order_lines as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_oms__order_lines') }}
 ),
 
-orders as (
+orders as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_oms__orders') }}
 ),
 
@@ -33,7 +33,7 @@ customers as (
     select * from {{ ref('stg_oms__customers') }}
 ),
 
-all_shipments as (
+all_shipments as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_oms__shipments') }}
 ),
 

@@ -14,11 +14,11 @@
 ) }}
 {%- set watermark = incremental_watermark() %}
 
-with all_events_as_of as (
+with all_events_as_of as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('int_manufacturing__unit_events') }}
 ),
 
-defects as (
+defects as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_mes__defects') }}
 ),
 

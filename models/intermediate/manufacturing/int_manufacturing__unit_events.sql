@@ -11,7 +11,7 @@
 ) }}
 {%- set watermark = incremental_watermark() %}
 
-with unit_events as (
+with unit_events as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_mes__unit_events') }}
 ),
 

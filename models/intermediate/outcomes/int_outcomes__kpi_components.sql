@@ -11,7 +11,7 @@ with invoices as (
     select * from {{ ref('stg_outcomes__invoices') }}
 ),
 
-survey_responses as (
+survey_responses as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_outcomes__survey_responses') }}
 ),
 
@@ -35,7 +35,7 @@ customers as (
 {%- endif %}
 {%- if with_manufacturing %}
 
-    completed_units as (
+    completed_units as {{ output_kpis.not_materialized() }} (
         select * from {{ ref('int_manufacturing__completed_units') }}
     ),
 {%- endif %}

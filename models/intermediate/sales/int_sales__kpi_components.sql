@@ -5,7 +5,7 @@
     incremental_strategy='replace_periods',
     on_schema_change='fail',
 ) }}
-with opportunities as (
+with opportunities as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('int_sales__qualified_opportunities') }}
 ),
 

@@ -28,32 +28,35 @@
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}
 {%- set watermark = incremental_watermark() %}
+{#- CTEs marked not_materialized are read more than once but are cheaper to scan or recompute
+    than to copy: DuckDB would hold each as a full copy for the whole statement (at 100M raw
+    rows the copies of the status changes and the clock segments outgrew a 6GB memory_limit). -#}
 
-with all_tickets as (
+with all_tickets as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__tickets') }}
 ),
 
-all_status_changes as (
+all_status_changes as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__ticket_status_changes') }}
 ),
 
-sla_policies as (
+sla_policies as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__sla_policies') }}
 ),
 
-teams as (
+teams as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__teams') }}
 ),
 
-business_hours as (
+business_hours as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__business_hours') }}
 ),
 
-customers as (
+customers as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_oms__customers') }}
 ),
 
-as_of as (
+as_of as {{ output_kpis.not_materialized() }} (
     select {{ as_of_timestamp() }} as as_of_at
 ),
 
@@ -83,6 +86,8 @@ unit_fingerprints as (
     group by all_tickets.ticket_id
 ),
 
+{%- if is_incremental() %}
+
 units_to_build as (
     {{ units_to_build(
         'ticket_id',
@@ -97,20 +102,27 @@ units_to_build as (
     ) }}
 ),
 
-tickets as (
+{%- endif %}
+
+-- A full build takes every ticket: no join to units_to_build (all of unit_fingerprints).
+tickets as {{ output_kpis.not_materialized() }} (
     select all_tickets.*
     from all_tickets
+    {%- if is_incremental() %}
     inner join units_to_build on all_tickets.ticket_id = units_to_build.ticket_id
+    {%- endif %}
 ),
 
-status_changes as (
+status_changes as {{ output_kpis.not_materialized() }} (
     select all_status_changes.*
     from all_status_changes
+    {%- if is_incremental() %}
     inner join units_to_build on all_status_changes.ticket_id = units_to_build.ticket_id
+    {%- endif %}
 ),
 
 -- Only what was known at as_of exists: later tickets, replies and status changes are ignored.
-known_tickets as (
+known_tickets as {{ output_kpis.not_materialized() }} (
     select
         tickets.ticket_id,
         tickets.customer_id,
@@ -158,14 +170,18 @@ sequenced_changes as (
         lead(changed_at) over (
             partition by ticket_id order by changed_at, change_id
         ) as next_changed_at,
-        row_number() over (
-            partition by ticket_id order by changed_at desc, change_id desc
-        ) as recency_rank
+        -- the latest change is the last in the same order (one sort instead of two)
+        case
+            when lead(change_id) over (
+                partition by ticket_id order by changed_at, change_id
+            ) is null then 1
+            else 0
+        end as is_latest_change
     from known_changes
 ),
 
 -- A solve is entering solved/closed from any other status; a reopen is leaving them again.
-flagged_changes as (
+flagged_changes as {{ output_kpis.not_materialized() }} (
     select
         *,
         status in ('solved', 'closed')
@@ -182,7 +198,7 @@ ticket_solves as (
         max(case when is_solve then changed_at end) as last_solved_at,
         max(
             case
-                when recency_rank = 1 and status in ('solved', 'closed') then 1 else 0
+                when is_latest_change = 1 and status in ('solved', 'closed') then 1 else 0
             end
         ) as is_currently_solved,
         sum({{ bool_to_int('is_reopen') }}) as reopen_count,
@@ -253,7 +269,7 @@ measurements as (
 -- Stretches of time the clock may run, before business hours are applied. Variant `clock`
 -- honours the policy's pause; variant `unpaused` (pausing policies only) ignores it, so the
 -- difference of the two is the clock time lost to pauses.
-run_segments as (
+run_segments as {{ output_kpis.not_materialized() }} (
     select
         measurements.sla_measurement_id,
         'clock' as clock_variant,
@@ -369,7 +385,7 @@ measure_ends as (
 
 -- Clock milliseconds per run segment, from the schedule's cumulative business time at the
 -- segment's ends (no expansion of segments into business-hours intervals).
-segment_clock as (
+segment_clock as {{ output_kpis.not_materialized() }} (
     {{ business_time_segment_clock('run_segments', 'open_lookup', 'measure_ends', clock_keys) }}
 ),
 

@@ -2,11 +2,6 @@ with source as (
     select * from {{ clean_source('crm', 'crm_opportunities') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'opportunity_id', 'created_at desc') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(opportunity_id as {{ output_kpis.type_text() }}) as opportunity_id,
@@ -17,7 +12,7 @@ final as (
         {{ parse_utc_timestamp('closed_at') }} as closed_at,
         lower(cast(stage as {{ output_kpis.type_text() }})) as stage,
         cast(amount as decimal(18, 2)) as amount
-    from deduplicated
+    from source
 )
 
 select * from final

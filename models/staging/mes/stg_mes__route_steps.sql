@@ -2,18 +2,13 @@ with source as (
     select * from {{ clean_source('mes', 'mes_route_steps') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'route_id, step_code', 'step_sequence') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(route_id as {{ output_kpis.type_text() }}) as route_id,
         cast(step_code as {{ output_kpis.type_text() }}) as step_code,
         cast(step_sequence as integer) as step_sequence,
         cast(is_final_step as boolean) as is_final_step
-    from deduplicated
+    from source
 )
 
 select * from final

@@ -2,11 +2,6 @@ with source as (
     select * from {{ clean_source('mes', 'mes_sites') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'site_id', 'site_name') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(site_id as {{ output_kpis.type_text() }}) as site_id,
@@ -17,7 +12,7 @@ final as (
             as {{ output_kpis.type_text() }}
         ) as site_time_zone,
         cast(country as {{ output_kpis.type_text() }}) as country_code
-    from deduplicated
+    from source
 )
 
 select * from final

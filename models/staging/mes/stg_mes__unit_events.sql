@@ -1,6 +1,10 @@
-{#- Exact re-deliveries of an event_id are dropped; duplicate scans (a new event_id for the same
-    serial, step, type, result and instant) are kept and flagged, so every raw row is accounted
-    for and the unit models can ignore them. -#}
+{#- Exact re-deliveries of an event_id are quarantined by clean_source (the first copy is kept,
+    conflicting copies all go), so event_id is unique here without a dedupe window (tested:
+    unique). Duplicate scans (a new event_id for the same serial, step, type, result and
+    instant) are kept and flagged, so every raw row is accounted for and the unit models can
+    ignore them: every scan but the first event_id of its group is a duplicate, found with an
+    aggregate and a join rather than a window over every event (at 100M raw rows the window's
+    sort did not fit in 6GB; the aggregate spills). -#}
 with source as (
     select * from {{ clean_source('mes', 'mes_unit_events') }}
 ),
@@ -21,48 +25,47 @@ site_offsets as (
     {{ output_kpis.time_zone_offsets('sites', 'site_time_zone', 'local') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'event_id', 'event_local') }} as ranked
-    where dedupe_rank = 1
-),
-
 typed as (
     select
-        cast(deduplicated.event_id as {{ output_kpis.type_text() }}) as event_id,
-        cast(deduplicated.serial_number as {{ output_kpis.type_text() }}) as serial_number,
-        cast(deduplicated.work_order_id as {{ output_kpis.type_text() }}) as work_order_id,
+        cast(source.event_id as {{ output_kpis.type_text() }}) as event_id,
+        cast(source.serial_number as {{ output_kpis.type_text() }}) as serial_number,
+        cast(source.work_order_id as {{ output_kpis.type_text() }}) as work_order_id,
         work_orders.line_id,
         lines.site_id,
         lines.route_id,
-        cast(deduplicated.step_code as {{ output_kpis.type_text() }}) as step_code,
-        lower(cast(deduplicated.event_type as {{ output_kpis.type_text() }})) as event_type,
-        nullif(lower(cast(deduplicated.result as {{ output_kpis.type_text() }})), '')
+        cast(source.step_code as {{ output_kpis.type_text() }}) as step_code,
+        lower(cast(source.event_type as {{ output_kpis.type_text() }})) as event_type,
+        nullif(lower(cast(source.result as {{ output_kpis.type_text() }})), '')
             as event_result,
         {{ output_kpis.local_to_utc_via(
-            'site_offsets', 'deduplicated.event_local', 'sites.site_time_zone'
+            'site_offsets', 'source.event_local', 'sites.site_time_zone'
         ) }} as event_at,
-        cast(deduplicated.event_local as date) as event_local_date,
-        cast(deduplicated.station_id as {{ output_kpis.type_text() }}) as station_id
-    from deduplicated
+        cast(source.event_local as date) as event_local_date,
+        cast(source.station_id as {{ output_kpis.type_text() }}) as station_id
+    from source
     left join work_orders
         on
-            cast(deduplicated.work_order_id as {{ output_kpis.type_text() }})
+            cast(source.work_order_id as {{ output_kpis.type_text() }})
             = work_orders.work_order_id
     left join lines on work_orders.line_id = lines.line_id
     left join sites on lines.site_id = sites.site_id
     {{ output_kpis.time_zone_offset_join(
-        'site_offsets', 'sites.site_time_zone', 'deduplicated.event_local'
+        'site_offsets', 'sites.site_time_zone', 'source.event_local'
     ) }}
+),
+
+first_scans as (
+    select min(event_id) as first_event_id
+    from typed
+    group by serial_number, step_code, event_type, event_result, event_at
 ),
 
 final as (
     select
-        *,
-        row_number() over (
-            partition by serial_number, step_code, event_type, event_result, event_at
-            order by event_id
-        ) > 1 as is_duplicate_scan
+        typed.*,
+        first_scans.first_event_id is null as is_duplicate_scan
     from typed
+    left join first_scans on typed.event_id = first_scans.first_event_id
 )
 
 select * from final

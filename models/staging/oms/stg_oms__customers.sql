@@ -2,11 +2,6 @@ with source as (
     select * from {{ clean_source('oms', 'oms_customers') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'customer_id', 'signed_up_date desc') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
@@ -15,7 +10,7 @@ final as (
         cast(region as {{ output_kpis.type_text() }}) as region,
         cast(time_zone as {{ output_kpis.type_text() }}) as customer_time_zone,
         cast(signed_up_date as date) as signed_up_date
-    from deduplicated
+    from source
 )
 
 select * from final

@@ -2,11 +2,6 @@ with source as (
     select * from {{ clean_source('oms', 'oms_order_lines') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'order_line_id', 'line_number') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(order_line_id as {{ output_kpis.type_text() }}) as order_line_id,
@@ -17,7 +12,7 @@ final as (
         cast(first_promised_date as date) as first_promised_date,
         cast(revised_promised_date as date) as revised_promised_date,
         {{ parse_utc_timestamp('cancelled_at') }} as cancelled_at
-    from deduplicated
+    from source
 )
 
 select * from final

@@ -2,11 +2,6 @@ with source as (
     select * from {{ clean_source('oms', 'oms_shipments') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'shipment_id', 'shipped_at desc') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(shipment_id as {{ output_kpis.type_text() }}) as shipment_id,
@@ -14,7 +9,7 @@ final as (
         cast(shipped_quantity as integer) as shipped_quantity,
         {{ parse_utc_timestamp('shipped_at') }} as shipped_at,
         {{ parse_utc_timestamp('delivered_at') }} as delivered_at
-    from deduplicated
+    from source
 )
 
 select * from final

@@ -2,11 +2,6 @@ with source as (
     select * from {{ clean_source('outcomes', 'fin_invoices') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'invoice_id', 'invoice_date desc') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(invoice_id as {{ output_kpis.type_text() }}) as invoice_id,
@@ -14,7 +9,7 @@ final as (
         nullif(cast(site_id as {{ output_kpis.type_text() }}), '') as site_id,
         cast(invoice_date as date) as invoice_date,
         cast(amount as decimal(18, 2)) as amount
-    from deduplicated
+    from source
 )
 
 select * from final

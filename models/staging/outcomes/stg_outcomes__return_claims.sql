@@ -2,11 +2,6 @@ with source as (
     select * from {{ clean_source('outcomes', 'qa_return_claims') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'claim_id', 'claimed_date desc') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(claim_id as {{ output_kpis.type_text() }}) as claim_id,
@@ -16,7 +11,7 @@ final as (
         cast(site_id as {{ output_kpis.type_text() }}) as site_id,
         cast(claimed_date as date) as claimed_date,
         cast(quantity as integer) as claimed_quantity
-    from deduplicated
+    from source
 )
 
 select * from final

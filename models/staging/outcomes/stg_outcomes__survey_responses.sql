@@ -2,11 +2,6 @@ with source as (
     select * from {{ clean_source('outcomes', 'cx_survey_responses') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'response_id', 'responded_at desc') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(response_id as {{ output_kpis.type_text() }}) as response_id,
@@ -15,7 +10,7 @@ final as (
         cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
         cast(score as integer) as score,
         {{ parse_utc_timestamp('responded_at') }} as responded_at
-    from deduplicated
+    from source
 )
 
 select * from final

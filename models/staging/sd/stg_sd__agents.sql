@@ -2,13 +2,6 @@ with source as (
     select * from {{ clean_source('sd', 'sd_agents') }}
 ),
 
-deduplicated as (
-    select *
-    from {{ deduplicate('source', 'agent_id', 'active_from_date desc, active_to_date desc') }}
-        as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(agent_id as {{ output_kpis.type_text() }}) as agent_id,
@@ -16,7 +9,7 @@ final as (
         cast(team_id as {{ output_kpis.type_text() }}) as team_id,
         cast(active_from_date as date) as active_from_date,
         cast(active_to_date as date) as active_to_date
-    from deduplicated
+    from source
 )
 
 select * from final

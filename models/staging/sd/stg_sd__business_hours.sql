@@ -2,13 +2,6 @@ with source as (
     select * from {{ clean_source('sd', 'sd_business_hours') }}
 ),
 
-deduplicated as (
-    select *
-    from {{ deduplicate('source', 'schedule_id, iso_weekday, open_time', 'close_time desc') }}
-        as ranked
-    where dedupe_rank = 1
-),
-
 renamed as (
     select
         cast(schedule_id as {{ output_kpis.type_text() }}) as schedule_id,
@@ -23,7 +16,7 @@ renamed as (
         cast(substring(cast(close_time as {{ output_kpis.type_text() }}), 1, 2) as integer) * 60
         + cast(substring(cast(close_time as {{ output_kpis.type_text() }}), 4, 2) as integer)
             as close_minute_of_day
-    from deduplicated
+    from source
 ),
 
 final as (

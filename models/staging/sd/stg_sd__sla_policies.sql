@@ -2,11 +2,6 @@ with source as (
     select * from {{ clean_source('sd', 'sd_sla_policies') }}
 ),
 
-deduplicated as (
-    select * from {{ deduplicate('source', 'policy_id', 'valid_from_date desc') }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(policy_id as {{ output_kpis.type_text() }}) as policy_id,
@@ -17,7 +12,7 @@ final as (
         cast(pause_on_pending as boolean) as is_paused_on_pending,
         cast(valid_from_date as date) as valid_from_date,
         cast(valid_to_date as date) as valid_to_date
-    from deduplicated
+    from source
 )
 
 select * from final

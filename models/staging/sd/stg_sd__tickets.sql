@@ -2,14 +2,6 @@ with source as (
     select * from {{ clean_source('sd', 'sd_tickets') }}
 ),
 
-deduplicated as (
-    select *
-    from {{ deduplicate(
-        'source', 'ticket_id', 'created_at desc, first_replied_at desc nulls last, agent_id'
-    ) }} as ranked
-    where dedupe_rank = 1
-),
-
 final as (
     select
         cast(ticket_id as {{ output_kpis.type_text() }}) as ticket_id,
@@ -20,7 +12,7 @@ final as (
         cast(channel as {{ output_kpis.type_text() }}) as channel,
         {{ parse_utc_timestamp('created_at') }} as created_at,
         {{ parse_utc_timestamp('first_replied_at') }} as first_replied_at
-    from deduplicated
+    from source
 )
 
 select * from final

@@ -56,6 +56,10 @@ governance, lead-lag analysis and output traps. The peers assume clean input. On
 incremental run the staging models and `stg_quarantine__rows` are rebuilt in full (they are
 tables, not incremental), and the unit models scan every unit to compare fingerprints, so the
 run saves only the work downstream of the units; this is why the incremental target is missed.
+
+At 100M raw rows the build runs with one dbt thread (`BENCH_DBT_THREADS=1`), so the largest
+model has DuckDB's whole `memory_limit` to itself (models built side by side share it). A step
+that fails is still listed, marked FAILED, with its seconds and peak RSS, and ends the run.
 """
 
 

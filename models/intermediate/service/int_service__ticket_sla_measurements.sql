@@ -172,9 +172,11 @@ sequenced_changes as (
         ) as next_changed_at,
         -- the latest change is the last in the same order (one sort instead of two)
         case
-            when lead(change_id) over (
-                partition by ticket_id order by changed_at, change_id
-            ) is null then 1
+            when
+                lead(change_id) over (
+                    partition by ticket_id order by changed_at, change_id
+                ) is null
+                then 1
             else 0
         end as is_latest_change
     from known_changes

@@ -58,7 +58,8 @@ tables, not incremental), and the unit models scan every unit to compare fingerp
 run saves only the work downstream of the units; this is why the incremental target is missed.
 
 At 100M raw rows the build runs with one dbt thread (`BENCH_DBT_THREADS=1`), so the largest
-model has DuckDB's whole `memory_limit` to itself (models built side by side share it). A step
+model has DuckDB's whole `memory_limit` to itself: models built side by side share it, and with
+two threads `stg_mes__unit_events` and the SLA model, built together, ran out of 6GB. A step
 that fails is still listed, marked FAILED, with its seconds and peak RSS, and ends the run.
 """
 

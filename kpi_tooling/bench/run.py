@@ -172,14 +172,11 @@ class Bench:
         results = self.work / target / "run_results.json"
         results.unlink(missing_ok=True)
         try:
-            measurement = run_step(step, cmd, env=env, log=self.logs / f"{step}.log", cwd=ROOT)
-        except StepFailed as failure:
-            self.measurements[step] = failure.measurement
-            failure.measurement.detail = self.dbt_detail(results)
-            raise
-        measurement.detail = self.dbt_detail(results)
-        self.measurements[step] = measurement
-        return measurement
+            return self.measure(step, cmd, env=env)
+        finally:
+            # a failed run is recorded too (measure); dbt still writes its run_results
+            if step in self.measurements:
+                self.measurements[step].detail = self.dbt_detail(results)
 
     @staticmethod
     def dbt_detail(results: Path) -> dict | None:
@@ -196,15 +193,18 @@ class Bench:
             "node_statuses": statuses,
         }
 
-    def python(self, step: str, module: str, *args: str) -> Measurement:
-        cmd = [sys.executable, "-m", module, *args]
+    def measure(self, step: str, cmd: list[str], env: dict[str, str] | None = None) -> Measurement:
+        """Run one step and record its measurement, also when it fails (then re-raised)."""
         try:
-            measurement = run_step(step, cmd, log=self.logs / f"{step}.log", cwd=ROOT)
+            measurement = run_step(step, cmd, env=env, log=self.logs / f"{step}.log", cwd=ROOT)
         except StepFailed as failure:
             self.measurements[step] = failure.measurement
             raise
         self.measurements[step] = measurement
         return measurement
+
+    def python(self, step: str, module: str, *args: str) -> Measurement:
+        return self.measure(step, [sys.executable, "-m", module, *args])
 
     def fresh_warehouse(self, name: str) -> Path:
         db = self.work / f"{name}.duckdb"

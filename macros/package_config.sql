@@ -147,14 +147,86 @@
                 "var 'output_kpis_site_time_zones' keys must be site ids (letters, digits, "
                 ~ "_ . : -); got '" ~ site_id ~ "'") }}
         {%- endif -%}
-        {%- if zone is not string
-            or not modules.re.fullmatch('[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}', zone) -%}
+        {%- if not output_kpis.is_time_zone_name(zone) -%}
             {{ exceptions.raise_compiler_error(
                 "var 'output_kpis_site_time_zones' values must be IANA time zone names such as "
                 ~ "Europe/Berlin or UTC; got '" ~ zone ~ "' for site " ~ site_id) }}
         {%- endif -%}
     {%- endfor -%}
     {{ return(value) }}
+{%- endmacro %}
+
+
+{% macro is_time_zone_name(zone) -%}
+    {#- Whether a value has the shape of an IANA time zone name (Europe/Berlin, UTC). -#}
+    {{ return(zone is string
+        and modules.re.fullmatch('[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}', zone) is not none) }}
+{%- endmacro %}
+
+
+{% macro default_time_zone() -%}
+    {#- var output_kpis_default_time_zone: the zone of a customer with none (or of every
+        customer when the project has no customer table). -#}
+    {%- set zone = var('output_kpis_default_time_zone', 'UTC') -%}
+    {%- if not output_kpis.is_time_zone_name(zone) -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'output_kpis_default_time_zone' must be an IANA time zone name such as UTC or "
+            ~ "Europe/Berlin; got '" ~ zone ~ "'") }}
+    {%- endif -%}
+    {{ return(zone) }}
+{%- endmacro %}
+
+
+{% macro optional_raw_tables() -%}
+    {#- The raw tables a project may not have (var output_kpis_absent_tables), each with what
+        the package assumes instead. -#}
+    {{ return({
+        'oms_orders': 'every order line is its own order (order_id = order_line_id), with no'
+                      ~ ' customer and no site',
+        'oms_customers': 'customers have no segment and are all in var'
+                         ~ ' output_kpis_default_time_zone',
+    }) }}
+{%- endmacro %}
+
+
+{% macro absent_raw_tables() -%}
+    {#- var output_kpis_absent_tables: optional raw tables this project does not have. -#}
+    {%- set value = var('output_kpis_absent_tables', []) -%}
+    {%- set optional = output_kpis.optional_raw_tables() -%}
+    {%- if value is none -%}{{ return([]) }}{%- endif -%}
+    {%- if value is string or value is mapping or value is not iterable -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'output_kpis_absent_tables' must be a list of raw table names; got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {%- for table_name in value if table_name not in optional -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'output_kpis_absent_tables': '" ~ table_name ~ "' cannot be absent; the tables "
+            ~ "that may be left out are " ~ optional.keys() | join(', ')) }}
+    {%- endfor -%}
+    {%- if 'oms_customers' in value and output_kpis.domain_enabled('outcomes') -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'output_kpis_absent_tables': oms_customers is needed by customer_churn_rate "
+            ~ "(customers active per period) while output_kpis_enable_outcomes is true") }}
+    {%- endif -%}
+    {{ return(value | list) }}
+{%- endmacro %}
+
+
+{% macro raw_table_present(table_name) -%}
+    {#- Whether a raw table is read: its domain is enabled and the project has it. -#}
+    {{ return(output_kpis.raw_table_enabled(table_name)
+        and table_name not in output_kpis.absent_raw_tables()) }}
+{%- endmacro %}
+
+
+{% macro absent_table_hint(table_name) -%}
+    {#- For the error on a missing raw table: how to declare it absent, when it may be. -#}
+    {%- set optional = output_kpis.optional_raw_tables() -%}
+    {%- if table_name in optional -%}
+        {{ return("; if the project has no such table, list it in var output_kpis_absent_tables ("
+            ~ optional[table_name] ~ ")") }}
+    {%- endif -%}
+    {{ return('') }}
 {%- endmacro %}
 
 
@@ -193,14 +265,16 @@
     {%- do output_kpis.week_start_offset_days() -%}
     {%- do output_kpis.fiscal_quarter_offset_months() -%}
     {%- do output_kpis.site_time_zone_overrides() -%}
+    {%- do output_kpis.default_time_zone() -%}
+    {%- do output_kpis.absent_raw_tables() -%}
 {%- endmacro %}
 
 
 {% macro enabled_raw_tables() -%}
-    {#- Names of the raw tables the enabled domains read. -#}
+    {#- Names of the raw tables the enabled domains read (less those declared absent). -#}
     {%- set tables = [] -%}
     {%- for source_name, names in output_kpis.raw_tables().items() -%}
-        {%- for table_name in names if output_kpis.raw_table_enabled(table_name) -%}
+        {%- for table_name in names if output_kpis.raw_table_present(table_name) -%}
             {%- do tables.append(table_name) -%}
         {%- endfor -%}
     {%- endfor -%}

@@ -2,6 +2,15 @@
     {#- The rows of a raw table that pass every quarantine rule, with the raw columns only:
         what its staging model reads instead of source(). -#}
     {%- set spec = quarantine_spec(table_name) -%}
+    {%- if not output_kpis.raw_table_present(table_name) -%}
+        {#- A table the project declared absent (var output_kpis_absent_tables): no rows, the
+            same columns, so the models reading it fall back to their stated defaults. -#}
+        {%- set nulls = [] -%}
+        {%- for column in spec.columns -%}
+            {%- do nulls.append('cast(null as ' ~ dbt.type_string() ~ ') as ' ~ column) -%}
+        {%- endfor -%}
+        (select {{ nulls | join(', ') }} where 1 = 0) as clean_rows
+    {%- else -%}
     {{ check_source_columns(source_name, table_name) }}
     (
         {{ checked_source_sql(source_name, table_name) }}
@@ -9,6 +18,7 @@
         from checked
         where quarantine_rule is null
     ) as clean_rows
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -49,7 +59,7 @@
         references_by_join() says so. -#}
     {%- set refs = [] -%}
     {%- for column, parent in spec.get('refs', {}).items()
-        if output_kpis.raw_table_enabled(parent[1]) -%}
+        if output_kpis.raw_table_present(parent[1]) -%}
         {%- do refs.append((column, parent)) -%}
     {%- endfor -%}
     {%- set refs_joined = refs if output_kpis.references_by_join() else [] -%}
@@ -69,8 +79,14 @@
         '{{ column }}=' || {{ quarantine_text(column) }}{% if not loop.last %} || '; ' || {% endif %}
         {%- endfor %}
     {%- endset -%}
-    with raw_rows as (
-        select * from {{ source(source_name, table_name) }}
+    {#- The raw table, with every optional column it lacks added as its stated default. #}
+    with raw_rows as {{ output_kpis.not_materialized() }} (
+        select
+            *
+            {%- for column in output_kpis.absent_source_columns(source_name, table_name) %},
+            {{ spec.optional[column] or 'cast(null as ' ~ string ~ ')' }} as {{ column }}
+            {%- endfor %}
+        from {{ source(source_name, table_name) }}
     ),
 
     {#- Keys held by more than one raw row: only their rows can have a conflicting key. #}
@@ -79,7 +95,7 @@
             {%- for column in key %}
             {{ column }} as repeated_{{ column }}{% if not loop.last %},{% endif %}
             {%- endfor %}
-        from {{ source(source_name, table_name) }}
+        from raw_rows
         group by {{ key | join(', ') }}
         having count(*) > 1
     ),
@@ -306,29 +322,87 @@
 {%- endmacro %}
 
 
-{% macro check_source_columns(source_name, table_name) -%}
-    {#- A structural problem stops the build with a message naming the raw table and the
-        column, instead of a binder error deep inside a staging model. -#}
+{% macro source_column_names(source_name, table_name) -%}
+    {#- The lower-cased column names of a raw table, or none where they cannot be known: while
+        parsing, and in a dbt unit test (the source is a fixture CTE). -#}
     {%- set relation = source(source_name, table_name) -%}
-    {#- In a dbt unit test the source is a fixture CTE: nothing to inspect. #}
     {%- if execute and flags.WHICH in ['run', 'build', 'retry']
         and not (relation | string).startswith('__dbt__cte__') -%}
-        {%- set found = adapter.get_columns_in_relation(relation) | map(attribute='name')
-            | map('lower') | list -%}
+        {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name')
+            | map('lower') | list) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{% macro absent_source_columns(source_name, table_name) -%}
+    {#- The optional columns (quarantine_spec `optional`) the raw table does not have: the
+        quarantine adds each as its stated default. -#}
+    {%- set found = output_kpis.source_column_names(source_name, table_name) -%}
+    {%- set absent = [] -%}
+    {%- if found is not none and found | length > 0 -%}
+        {%- for column in quarantine_spec(table_name).get('optional', {}) -%}
+            {%- if column | lower not in found -%}{%- do absent.append(column) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(absent) }}
+{%- endmacro %}
+
+
+{% macro required_source_columns(table_name) -%}
+    {#- The columns a raw table must have under the current vars: every column that is not
+        optional, plus the optional ones a var makes necessary (`required_by_var`: column ->
+        (var, default, value): required when the var has that value). -#}
+    {%- set spec = quarantine_spec(table_name) -%}
+    {%- set required = [] -%}
+    {%- for column in spec.columns -%}
+        {%- set condition = spec.get('required_by_var', {}).get(column) -%}
+        {%- if column not in spec.get('optional', {})
+            or (condition and var(condition[0], condition[1]) == condition[2]) -%}
+            {%- do required.append(column) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(required) }}
+{%- endmacro %}
+
+
+{% macro check_source_columns(source_name, table_name) -%}
+    {#- A structural problem stops the build with a message naming the raw table and the
+        column, instead of a binder error deep inside a staging model: a missing table, a
+        missing required column, none of a group of which one is needed (`one_of`), or an
+        optional column left out while a column it must agree with is present (`absent_with`:
+        column -> (table, column); e.g. no shipped_quantity while order lines carry
+        ordered_quantity would never fill a line). -#}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- set found = output_kpis.source_column_names(source_name, table_name) -%}
+    {%- if found is not none -%}
+        {%- set spec = quarantine_spec(table_name) -%}
+        {%- set where = "raw table " ~ relation ~ " (source " ~ source_name ~ "." ~ table_name ~ ")" -%}
         {%- if found | length == 0 -%}
-            {{ exceptions.raise_compiler_error(
-                "raw table " ~ relation ~ " (source " ~ source_name ~ "." ~ table_name
-                ~ ") does not exist or has no columns") }}
+            {{ exceptions.raise_compiler_error(where ~ " does not exist or has no columns"
+                ~ output_kpis.absent_table_hint(table_name)) }}
         {%- endif -%}
         {%- set missing = [] -%}
-        {%- for column in quarantine_spec(table_name).columns -%}
+        {%- for column in output_kpis.required_source_columns(table_name) -%}
             {%- if column | lower not in found -%}{%- do missing.append(column) -%}{%- endif -%}
         {%- endfor -%}
         {%- if missing -%}
-            {{ exceptions.raise_compiler_error(
-                "raw table " ~ relation ~ " (source " ~ source_name ~ "." ~ table_name
-                ~ ") is missing column(s): " ~ missing | join(', ')) }}
+            {{ exceptions.raise_compiler_error(where ~ " is missing required column(s): "
+                ~ missing | join(', ') ~ " (docs/YOUR_DATA.md lists what each KPI needs)") }}
         {%- endif -%}
+        {%- for group in spec.get('one_of', []) -%}
+            {%- if group | select('in', found) | list | length == 0 -%}
+                {{ exceptions.raise_compiler_error(where ~ " needs at least one of the columns "
+                    ~ group | join(', ')) }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for column, other in spec.get('absent_with', {}).items() if column not in found -%}
+            {%- if output_kpis.raw_table_present(other[1])
+                and other[2] in (output_kpis.source_column_names(other[0], other[1]) or []) -%}
+                {{ exceptions.raise_compiler_error(where ~ " has no column " ~ column ~ " but "
+                    ~ other[1] ~ " has " ~ other[2] ~ ": give both or neither") }}
+            {%- endif -%}
+        {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
 

@@ -13,6 +13,13 @@
           lookups   [{name, on, sql}]: a value from another raw table, joined on column `on`
                     (sql returns lookup_key, lookup_value, one row per key); checks read it
                     as <name>
+          optional  column -> default (SQL over the raw columns, none = null): a column the
+                    raw table may leave out; docs/YOUR_DATA.md says what each default means
+          required_by_var  column -> (var, default, value): an optional column that becomes
+                    required when the var has that value
+          one_of    [[columns]]: of each group, the table must have at least one
+          absent_with  column -> (source, table, column): the column may be left out only
+                    if that other column is left out too
         Override in your project by copying this macro (dispatch) when your sources differ.
     -#}
     {%- set now = output_kpis.run_started_timestamp() -%}
@@ -91,6 +98,9 @@
                         'region': 'string', 'time_zone': 'string', 'signed_up_date': 'date'},
             'key': ['customer_id'],
             'enums': {'segment': ['enterprise', 'mid_market', 'smb']},
+            'optional': {'customer_name': none, 'segment': none, 'region': none,
+                         'time_zone': none, 'signed_up_date': none},
+            'required_by_var': {'signed_up_date': ('output_kpis_enable_outcomes', true, true)},
         },
         'oms_orders': {
             'columns': {'order_id': 'string', 'customer_id': 'string', 'site_id': 'string',
@@ -99,22 +109,32 @@
             'ids': ['order_id', 'customer_id', 'site_id'],
             'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
                      'site_id': ('mes', 'mes_sites', 'site_id')},
+            'optional': {'customer_id': none, 'site_id': none, 'ordered_at': none},
         },
         'oms_order_lines': {
             'columns': {'order_line_id': 'string', 'order_id': 'string', 'line_number': 'integer',
                         'product_code': 'string', 'ordered_quantity': 'integer',
-                        'first_promised_date': 'date', 'revised_promised_date': 'date',
+                        'first_promised_date': 'date', 'first_promised_at': 'utc',
+                        'revised_promised_date': 'date', 'revised_promised_at': 'utc',
                         'cancelled_at': 'utc'},
             'key': ['order_line_id'],
             'ids': ['order_line_id', 'order_id', 'product_code'],
             'refs': {'order_id': ('oms', 'oms_orders', 'order_id')},
+            'optional': {'order_id': none, 'line_number': none, 'product_code': none,
+                         'ordered_quantity': "'1'", 'first_promised_date': none,
+                         'first_promised_at': none, 'revised_promised_date': none,
+                         'revised_promised_at': none, 'cancelled_at': none},
+            'one_of': [['first_promised_date', 'first_promised_at']],
+            'absent_with': {'ordered_quantity': ('oms', 'oms_shipments', 'shipped_quantity')},
+            'future_ok': ['first_promised_at', 'revised_promised_at'],
             'checks': [
                 {'reason': 'non_positive_quantity', 'when': 't_ordered_quantity <= 0',
                  'detail': 'ordered_quantity <= 0'},
                 {'reason': 'extreme_value', 'when': 't_ordered_quantity > 100000',
                  'detail': 'ordered_quantity > 100000'},
-                {'reason': 'missing_value', 'when': 't_first_promised_date is null',
-                 'detail': 'first_promised_date is empty'},
+                {'reason': 'missing_value',
+                 'when': 't_first_promised_date is null and t_first_promised_at is null',
+                 'detail': 'first_promised_date and first_promised_at are empty'},
             ],
         },
         'oms_shipments': {
@@ -123,6 +143,11 @@
             'key': ['shipment_id'],
             'ids': ['shipment_id', 'order_line_id'],
             'refs': {'order_line_id': ('oms', 'oms_order_lines', 'order_line_id')},
+            'optional': {'shipment_id': 'order_line_id', 'shipped_quantity': "'1'",
+                         'shipped_at': none, 'delivered_at': none},
+            'required_by_var': {'shipped_at': ('on_time_event', 'delivered', 'shipped'),
+                                'delivered_at': ('on_time_event', 'delivered', 'delivered')},
+            'absent_with': {'shipped_quantity': ('oms', 'oms_order_lines', 'ordered_quantity')},
             'checks': [
                 {'reason': 'non_positive_quantity', 'when': 't_shipped_quantity <= 0',
                  'detail': 'shipped_quantity <= 0'},
@@ -279,7 +304,10 @@
     {%- set spec = specs[table_name] -%}
     {#- Checks that read another raw table are added only for their own table, so no staging
         model depends on sources it does not check against. #}
-    {%- if table_name == 'oms_shipments' -%}
+    {%- if table_name == 'oms_shipments' and output_kpis.raw_table_present('oms_orders')
+        and 'ordered_at' in (output_kpis.source_column_names('oms', 'oms_orders') or ['ordered_at'])
+        and 'order_id' in (output_kpis.source_column_names('oms', 'oms_order_lines')
+                           or ['order_id']) -%}
         {%- do spec.update({'lookups': [{
             'name': 'order_ordered_at', 'on': 'order_line_id',
             'sql': 'select cast(l.order_line_id as ' ~ dbt.type_string() ~ ') as lookup_key, min('

@@ -255,8 +255,9 @@ shifts as (
 
 -- Order lines reported on their first promised date, due at the end of that date in the
 -- customer's zone (that zone's next local midnight). Cumulative deliveries without a window:
--- the line is complete by the deadline iff the quantity delivered by then covers it; a line
--- never complete is judged by its latest delivery; an open line past due is late.
+-- the line is complete in time iff the quantity delivered strictly before the deadline covers
+-- it (a date promise is met strictly before the next local midnight); a line never complete is
+-- judged by its latest delivery; an open line past due is late.
 order_lines as (
     select
         ol.first_promised_date as promised_date,
@@ -301,7 +302,7 @@ line_flags as (
         is_due and coalesce(delivered, 0) >= ordered_quantity as is_in_full,
         is_due and case
             when delivered >= ordered_quantity then delivered_by_due >= ordered_quantity
-            else last_delivered_at <= due_at
+            else last_delivered_at < due_at
         end as is_on_time
     from (
         select
@@ -312,7 +313,7 @@ line_flags as (
             any_value(l.due_at) as due_at,
             any_value(l.ordered_quantity) as ordered_quantity,
             sum(d.shipped_quantity) as delivered,
-            sum(d.shipped_quantity) filter (where d.delivered_at <= l.due_at) as delivered_by_due,
+            sum(d.shipped_quantity) filter (where d.delivered_at < l.due_at) as delivered_by_due,
             max(d.delivered_at) as last_delivered_at
         from order_lines as l
         left join deliveries as d on l.order_line_id = d.order_line_id

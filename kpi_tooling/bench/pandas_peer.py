@@ -477,7 +477,8 @@ def order_lines(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFra
     due_at = local_to_utc(lines["promised_date"] + pd.Timedelta(days=1), zones)
     is_cancelled = lines["cancelled_at"] <= as_of
     is_due = ~is_cancelled & (due_at <= as_of)
-    is_on_time = is_due & (reference_at <= due_at)
+    # a promised date is met strictly before the next local midnight
+    is_on_time = is_due & (reference_at < due_at)
     is_in_full = is_due & (lines["delivered_quantity"] >= lines["ordered_quantity"])
     return lines.assign(
         is_due=is_due.astype("int64"),

@@ -33,6 +33,29 @@ DEMO_VARS = '{"as_of": "' + DEMO_AS_OF + '"}'
 BUILD_SELECT = ["--select", "resource_type:model", "resource_type:test", "resource_type:unit_test"]
 
 
+STARTER = ROOT / "starter"
+
+
+def install_consumer_project(source: Path, directory: Path) -> Path:
+    """A private copy of a consumer project that installs this repository by local path, with
+    its dbt packages installed (dbt deps writes dbt_packages/ next to the project; a local
+    package needs no network)."""
+    project = directory / source.name
+    shutil.copytree(
+        source, project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs")
+    )
+    (project / "packages.yml").write_text(f"packages:\n  - local: {ROOT}\n")
+    deps = subprocess.run(
+        [str(BIN / "dbt"), "deps", "--project-dir", str(project)],
+        env={**os.environ, "DBT_PROFILES_DIR": str(STARTER)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert deps.returncode == 0, deps.stdout[-3000:] + deps.stderr[-3000:]
+    return project
+
+
 @dataclass(frozen=True)
 class Warehouse:
     db_path: Path

@@ -92,7 +92,9 @@ CASES = [
     ),
     ("int_manufacturing__shift_output", "shift_id", "S3-L2-2025-06-15-A", "throughput_rate", None),
     ("int_manufacturing__shift_output", "shift_id", "S1-L1-2025-03-12-A", "operating_minutes", 690),
-    ("int_fulfilment__order_lines", "order_line_id", "OL-EDGE-BOUNDARY", "is_otif", True),
+    # delivered at 00:00:00 Berlin of the next day: a date promise ends strictly before it
+    ("int_fulfilment__order_lines", "order_line_id", "OL-EDGE-BOUNDARY", "is_on_time", False),
+    ("int_fulfilment__order_lines", "order_line_id", "OL-EDGE-BOUNDARY", "is_in_full", True),
     (
         "int_fulfilment__order_lines",
         "order_line_id",

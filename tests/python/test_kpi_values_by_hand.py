@@ -97,7 +97,8 @@ def due_lines_november() -> list[tuple[bool, bool]]:
             if completed is None and total >= ordered:
                 completed = delivered
         reference = completed or last
-        on_time = reference is not None and reference <= due
+        # a promised date is met strictly before the next local midnight
+        on_time = reference is not None and reference < due
         result.append((on_time, total >= ordered))
     return result
 

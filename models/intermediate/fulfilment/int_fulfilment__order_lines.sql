@@ -1,9 +1,12 @@
-{#- The unit of on-time delivery: an order line, due at the end of its promised date in the
-    customer's time zone. Definitional choices are vars (see README):
-    on_time_promise_basis (first | revised), on_time_event (delivered | shipped),
-    on_time_tolerance_minutes (inclusive), on_time_early_window_days (null = early is fine).
+{#- The unit of on-time delivery: an order line and its promise. A promised instant (a slot, a
+    scheduled arrival) is met by a delivery at or before it plus the tolerance; a promised date
+    by a delivery on that date in the customer's time zone, i.e. strictly before the next local
+    midnight plus the tolerance (00:00:00 of the next day is late). The line is reported on its
+    promised date (or the local date of its promised instant). Definitional choices are vars
+    (docs/DEFINITIONS.md): on_time_promise_basis (first | revised), on_time_event (delivered |
+    shipped), on_time_tolerance_minutes, on_time_early_window_days (null = early is fine).
     A line is on time when the delivery that brought it in full (or, if it never became full,
-    its latest delivery) happened at or before the deadline. Open lines past their deadline
+    its latest delivery) met the deadline; it is due once its deadline has passed. Open lines past their deadline
     count as late; cancelled lines are excluded and reported separately. Incremental per order
     line (macros/incremental.sql): a line is rebuilt while unsettled (not yet due, or not yet
     delivered in full), when it has a shipment or cancellation after the watermark (previous
@@ -20,6 +23,7 @@
 {%- set delivery_event = choice_var('on_time_event', ['delivered', 'shipped'], 'delivered') -%}
 {%- set tolerance_minutes = number_var('on_time_tolerance_minutes', 0) -%}
 {%- set early_window_days = number_var('on_time_early_window_days', none, allow_null=true) -%}
+{%- set default_time_zone = output_kpis.default_time_zone() -%}
 
 with all_order_lines as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_oms__order_lines') }}
@@ -58,6 +62,7 @@ unit_fingerprints as (
         {{ source_fingerprint([
             'all_order_lines.order_id', 'all_order_lines.ordered_quantity',
             'all_order_lines.first_promised_date', 'all_order_lines.revised_promised_date',
+            'all_order_lines.first_promised_at', 'all_order_lines.revised_promised_at',
             'all_order_lines.cancelled_at', 'orders.customer_id', 'orders.site_id',
             'customers.customer_segment', 'customers.customer_time_zone',
             'shipment_fingerprints.shipments_fingerprint',
@@ -145,22 +150,41 @@ line_deliveries as (
     group by cumulative_deliveries.order_line_id
 ),
 
+-- The promise the KPI judges: the first one, or (basis revised) the latest re-promise when the
+-- line has one; a promise is a date, an instant, or both (the instant then sets the deadline
+-- and the date the reporting day).
 promised as (
     select
         order_lines.order_line_id,
         order_lines.order_id,
         orders.customer_id,
         customers.customer_segment,
-        customers.customer_time_zone,
+        coalesce(customers.customer_time_zone, '{{ default_time_zone }}') as customer_time_zone,
         orders.site_id,
         order_lines.ordered_quantity,
         order_lines.first_promised_date,
+        order_lines.first_promised_at,
         order_lines.revised_promised_date,
+        order_lines.revised_promised_at,
         {%- if promise_basis == 'revised' %}
-        coalesce(order_lines.revised_promised_date, order_lines.first_promised_date)
+        case
+            when
+                order_lines.revised_promised_date is not null
+                or order_lines.revised_promised_at is not null
+                then order_lines.revised_promised_date
+            else order_lines.first_promised_date
+        end as promise_date,
+        case
+            when
+                order_lines.revised_promised_date is not null
+                or order_lines.revised_promised_at is not null
+                then order_lines.revised_promised_at
+            else order_lines.first_promised_at
+        end as promised_at,
         {%- else %}
-            order_lines.first_promised_date
-        {%- endif %} as promised_date,
+        order_lines.first_promised_date as promise_date,
+        order_lines.first_promised_at as promised_at,
+        {%- endif %}
         order_lines.cancelled_at,
         unit_fingerprints.source_fingerprint
     from order_lines
@@ -169,37 +193,70 @@ promised as (
     left join customers on orders.customer_id = customers.customer_id
 ),
 
+customer_zones as (
+    select customer_time_zone from customers
+    union
+    select '{{ default_time_zone }}' as customer_time_zone
+),
+
 customer_offsets as (
-    {{ output_kpis.time_zone_offsets('customers', 'customer_time_zone', 'local') }}
+    {{ output_kpis.time_zone_offsets('customer_zones', 'customer_time_zone', 'local') }}
+),
+
+instant_offsets as (
+    {{ output_kpis.time_zone_offsets('customer_zones', 'customer_time_zone', 'utc') }}
+),
+
+promise_days as (
+    select
+        promised.*,
+        coalesce(
+            promised.promise_date,
+            cast({{ output_kpis.utc_to_local_via(
+                'instant_offsets', 'promised.promised_at', 'promised.customer_time_zone'
+            ) }} as date)
+        ) as promised_date
+    from promised
+    {{ output_kpis.time_zone_offset_join(
+        'instant_offsets', 'promised.customer_time_zone', 'promised.promised_at',
+    ) }}
 ),
 
 deadlines as (
     select
-        promised.*,
-        {{ output_kpis.local_to_utc_via(
-            'due_offsets',
-            'cast(' ~ dbt.dateadd('day', 1, 'promised.promised_date') ~ ' as timestamp)',
-            'promised.customer_time_zone',
-        ) }} as due_at,
+        promise_days.*,
+        case when promise_days.promised_at is not null then 'instant' else 'date' end
+            as promise_precision,
+        coalesce(
+            promise_days.promised_at,
+            {{ output_kpis.local_to_utc_via(
+                'due_offsets',
+                'cast(' ~ dbt.dateadd('day', 1, 'promise_days.promised_date') ~ ' as timestamp)',
+                'promise_days.customer_time_zone',
+            ) }}
+        ) as due_at,
         {%- if early_window_days is none %}
             cast(null as timestamp) as early_limit_at
         {%- else %}
-        {{ output_kpis.local_to_utc_via(
-            'early_offsets',
-            'cast(' ~ dbt.dateadd('day', -1 * early_window_days, 'promised.promised_date')
-            ~ ' as timestamp)',
-            'promised.customer_time_zone',
-        ) }} as early_limit_at
+        coalesce(
+            {{ add_minutes('promise_days.promised_at', -1440 * early_window_days) }},
+            {{ output_kpis.local_to_utc_via(
+                'early_offsets',
+                'cast(' ~ dbt.dateadd('day', -1 * early_window_days, 'promise_days.promised_date')
+                ~ ' as timestamp)',
+                'promise_days.customer_time_zone',
+            ) }}
+        ) as early_limit_at
         {%- endif %}
-    from promised
+    from promise_days
     {{ output_kpis.time_zone_offset_join(
-        'customer_offsets', 'promised.customer_time_zone',
-        dbt.dateadd('day', 1, 'promised.promised_date'), alias='due_offsets',
+        'customer_offsets', 'promise_days.customer_time_zone',
+        dbt.dateadd('day', 1, 'promise_days.promised_date'), alias='due_offsets',
     ) }}
     {%- if early_window_days is not none %}
     {{ output_kpis.time_zone_offset_join(
-        'customer_offsets', 'promised.customer_time_zone',
-        dbt.dateadd('day', -1 * early_window_days, 'promised.promised_date'),
+        'customer_offsets', 'promise_days.customer_time_zone',
+        dbt.dateadd('day', -1 * early_window_days, 'promise_days.promised_date'),
         alias='early_offsets',
     ) }}
     {%- endif %}
@@ -220,6 +277,20 @@ flagged as (
     left join line_deliveries on deadlines.order_line_id = line_deliveries.order_line_id
 ),
 
+-- A line is due once its on-time deadline has passed (for an instant: at the deadline).
+judged as (
+    select
+        *,
+        not is_cancelled and on_time_deadline_at <= as_of_at as is_past_deadline,
+        -- an instant is met at the deadline; a date only strictly before the next midnight
+        coalesce(
+            reference_delivered_at < on_time_deadline_at
+            or (promise_precision = 'instant' and reference_delivered_at = on_time_deadline_at),
+            false
+        ) as is_by_deadline
+    from flagged
+),
+
 final as (
     select
         order_line_id,
@@ -229,7 +300,10 @@ final as (
         site_id,
         ordered_quantity,
         first_promised_date,
+        first_promised_at,
         revised_promised_date,
+        revised_promised_at,
+        promise_precision,
         promised_date,
         due_at,
         on_time_deadline_at,
@@ -238,24 +312,21 @@ final as (
         completed_at,
         reference_delivered_at,
         is_cancelled,
-        not is_cancelled and due_at <= as_of_at as is_due,
+        is_past_deadline as is_due,
         (
-            not is_cancelled
-            and due_at <= as_of_at
-            and reference_delivered_at is not null
-            and reference_delivered_at <= on_time_deadline_at
+            is_past_deadline
+            and is_by_deadline
             and (early_limit_at is null or reference_delivered_at >= early_limit_at)
         ) as is_on_time,
-        not is_cancelled and due_at <= as_of_at and delivered_quantity >= ordered_quantity
-            as is_in_full,
+        is_past_deadline and delivered_quantity >= ordered_quantity as is_in_full,
         case
             when is_cancelled then 'cancelled'
-            when due_at <= as_of_at then 'due'
+            when is_past_deadline then 'due'
             else 'not_yet_due'
         end as line_status,
         source_fingerprint,
         as_of_at
-    from flagged
+    from judged
 )
 
 select

@@ -5,12 +5,15 @@ with source as (
 final as (
     select
         cast(order_line_id as {{ output_kpis.type_text() }}) as order_line_id,
-        cast(order_id as {{ output_kpis.type_text() }}) as order_id,
+        -- no order (column or table absent): the line is its own order
+        cast(coalesce(order_id, order_line_id) as {{ output_kpis.type_text() }}) as order_id,
         cast(line_number as integer) as line_number,
         cast(product_code as {{ output_kpis.type_text() }}) as product_code,
         cast(ordered_quantity as integer) as ordered_quantity,
         cast(first_promised_date as date) as first_promised_date,
+        {{ parse_utc_timestamp('first_promised_at') }} as first_promised_at,
         cast(revised_promised_date as date) as revised_promised_date,
+        {{ parse_utc_timestamp('revised_promised_at') }} as revised_promised_at,
         {{ parse_utc_timestamp('cancelled_at') }} as cancelled_at
     from source
 )

@@ -6,46 +6,29 @@ hand-computed values (integration_tests/seeds/expected_kpi_values.csv)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 
-from conftest import BIN, BUILD_SELECT, ROOT, run_dbt
+from conftest import BUILD_SELECT, ROOT, STARTER, install_consumer_project, run_dbt
 
 PROJECT = ROOT / "integration_tests"
 COMPARISON = "assert_kpi_values_match_expected"
 
 
-def test_integration_project_builds_and_matches_expected_values(
-    tmp_path: Path, profiles_dir: Path
-) -> None:
-    # A private copy: dbt deps writes dbt_packages/ next to the project; the local package
-    # path (../) must still point at this repository.
-    project = tmp_path / "integration_tests"
-    shutil.copytree(
-        PROJECT, project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs")
-    )
-    (project / "packages.yml").write_text(f"packages:\n  - local: {ROOT}\n")
+def test_integration_project_builds_and_matches_expected_values(tmp_path: Path) -> None:
+    # A private copy whose local package path points at this repository, built with the
+    # consumer starter's profile (starter/profiles.yml), as a user would.
+    project = install_consumer_project(PROJECT, tmp_path)
     db_path = tmp_path / "output_kpis.duckdb"
     common = {
         "db_path": db_path,
         "target_path": project / "target",
-        "profiles_dir": profiles_dir,
+        "profiles_dir": STARTER,
         "project_dir": project,
         "dbt_vars": "{}",
     }
-    # dbt deps takes no --target-path: run it directly; a local package needs no network
-    deps = subprocess.run(
-        [str(BIN / "dbt"), "deps", "--project-dir", str(project)],
-        env={**os.environ, "DBT_PROFILES_DIR": str(profiles_dir)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert deps.returncode == 0, deps.stdout[-3000:] + deps.stderr[-3000:]
     # Seeds first (sources have no edge to the seeds); then select by type, like `make build`:
     # excluding seeds would also drop the comparison test, which reads a seed.
     run_dbt(["seed"], **common)

@@ -120,8 +120,8 @@ lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
 	@# the dbt templater only compiles: give it a scratch database, never the warehouse
 	OUTPUT_KPIS_DUCKDB_PATH=$(CURDIR)/target/lint.duckdb \
 		$(BIN)/sqlfluff lint models tests --processes 2 --disable-progress-bar
-	$(BIN)/ruff check kpi_tooling tests/python
-	$(BIN)/ruff format --check kpi_tooling tests/python
+	$(BIN)/ruff check kpi_tooling tests/python integration_tests
+	$(BIN)/ruff format --check kpi_tooling tests/python integration_tests
 
 test: lint build  ## lint, full build with dbt tests and GE, then pytest on that build (and on Postgres)
 	OUTPUT_KPIS_TEST_WAREHOUSE=$(OUTPUT_KPIS_DUCKDB_PATH) \

@@ -181,8 +181,8 @@
     {#- The raw tables a project may not have (var output_kpis_absent_tables), each with what
         the package assumes instead. -#}
     {{ return({
-        'oms_orders': 'every order line is its own order (order_id = order_line_id), with no'
-                      ~ ' customer and no site',
+        'oms_orders': 'order lines have no customer and no site (a line with no order_id is'
+                      ~ ' its own order)',
         'oms_customers': 'customers have no segment and are all in var'
                          ~ ' output_kpis_default_time_zone',
     }) }}

@@ -366,6 +366,28 @@
 {%- endmacro %}
 
 
+{% macro input_contract() -%}
+    {#- What each raw table read by the enabled domains must and may hold (from quarantine_spec,
+        under the current vars): docs/YOUR_DATA.md is checked against it. -#}
+    {%- set contract = {} -%}
+    {%- for source_name, table_name, staging_model in quarantine_tables() -%}
+        {%- set spec = quarantine_spec(table_name) -%}
+        {%- do contract.update({table_name: {
+            'required': output_kpis.required_source_columns(table_name),
+            'optional': spec.get('optional', {}),
+            'one_of': spec.get('one_of', []),
+            'required_by_var': spec.get('required_by_var', {}),
+        }}) -%}
+    {%- endfor -%}
+    {{ return(contract) }}
+{%- endmacro %}
+
+
+{% macro print_input_contract() -%}
+    {%- do log(tojson(output_kpis.input_contract()), info=true) -%}
+{%- endmacro %}
+
+
 {% macro check_source_columns(source_name, table_name) -%}
     {#- A structural problem stops the build with a message naming the raw table and the
         column, instead of a binder error deep inside a staging model: a missing table, a

@@ -28,12 +28,14 @@
             'columns': {'site_id': 'string', 'site_name': 'string', 'time_zone': 'string',
                         'country': 'string'},
             'key': ['site_id'],
+            'optional': {'site_name': none, 'country': none},
         },
         'mes_lines': {
             'columns': {'line_id': 'string', 'site_id': 'string', 'line_name': 'string',
                         'route_id': 'string'},
             'key': ['line_id'],
             'ids': ['line_id', 'site_id', 'route_id'],
+            'optional': {'line_name': none},
             'refs': {'site_id': ('mes', 'mes_sites', 'site_id')},
         },
         'mes_route_steps': {
@@ -84,6 +86,7 @@
             'enums': {'event_type': ['inspection', 'retest', 'rework', 'repair', 'scrap'],
                       'result': ['pass', 'fail']},
             'refs': {'work_order_id': ('mes', 'mes_work_orders', 'work_order_id')},
+            'optional': {'station_id': none},
             'checks': [{'reason': 'missing_value', 'when': 't_event_local is null',
                         'detail': 'event_local is empty'}],
         },
@@ -169,12 +172,14 @@
         'sd_teams': {
             'columns': {'team_id': 'string', 'team_name': 'string', 'schedule_id': 'string'},
             'key': ['team_id'],
+            'optional': {'team_name': none},
         },
         'sd_agents': {
             'columns': {'agent_id': 'string', 'agent_name': 'string', 'team_id': 'string',
                         'active_from_date': 'date', 'active_to_date': 'date'},
             'key': ['agent_id'],
             'ids': ['agent_id', 'team_id'],
+            'optional': {'agent_name': none, 'active_to_date': none},
             'refs': {'team_id': ('sd', 'sd_teams', 'team_id')},
             'checks': [{'reason': 'end_before_start',
                         'when': 't_active_to_date < t_active_from_date',
@@ -207,6 +212,7 @@
             'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
                      'team_id': ('sd', 'sd_teams', 'team_id'),
                      'agent_id': ('sd', 'sd_agents', 'agent_id')},
+            'optional': {'customer_id': none, 'channel': none},
             'checks': [
                 {'reason': 'missing_value', 'when': 't_created_at is null',
                  'detail': 'created_at is empty'},
@@ -230,6 +236,7 @@
             'columns': {'rep_id': 'string', 'rep_name': 'string', 'sales_team': 'string',
                         'region': 'string'},
             'key': ['rep_id'],
+            'optional': {'rep_name': none, 'sales_team': none, 'region': none},
         },
         'crm_opportunities': {
             'columns': {'opportunity_id': 'string', 'customer_id': 'string', 'rep_id': 'string',
@@ -240,6 +247,7 @@
             'enums': {'stage': ['prospecting', 'qualified', 'proposal', 'won', 'lost']},
             'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
                      'rep_id': ('crm', 'crm_reps', 'rep_id')},
+            'optional': {'customer_id': none},
             'checks': [
                 {'reason': 'negative_value', 'when': 't_amount < 0', 'detail': 'amount < 0'},
                 {'reason': 'extreme_value', 'when': 't_amount > 100000000',
@@ -255,6 +263,7 @@
             'key': ['invoice_id'],
             'ids': ['invoice_id', 'customer_id', 'site_id'],
             'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id')},
+            'optional': {'site_id': none},
             'checks': [
                 {'reason': 'missing_value', 'when': 't_amount is null or t_invoice_date is null',
                  'detail': 'amount or invoice_date is empty'},
@@ -293,6 +302,7 @@
         'cs_churn_events': {
             'columns': {'customer_id': 'string', 'churned_date': 'date', 'reason': 'string'},
             'key': ['customer_id'],
+            'optional': {'reason': none},
             'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id')},
             'checks': [{'reason': 'missing_value', 'when': 't_churned_date is null',
                         'detail': 'churned_date is empty'}],

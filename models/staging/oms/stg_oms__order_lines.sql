@@ -5,7 +5,7 @@ with source as (
 final as (
     select
         cast(order_line_id as {{ output_kpis.type_text() }}) as order_line_id,
-        -- no order (column or table absent): the line is its own order
+        -- a line with no order (null, or the column left out) is its own order
         cast(coalesce(order_id, order_line_id) as {{ output_kpis.type_text() }}) as order_id,
         cast(line_number as integer) as line_number,
         cast(product_code as {{ output_kpis.type_text() }}) as product_code,

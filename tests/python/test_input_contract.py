@@ -136,7 +136,9 @@ def test_missing_optional_table_says_how_to_declare_it_absent(
     con = duckdb.connect(str(db), read_only=True)
     try:
         orders = con.execute("select count(*) from staging.stg_oms__orders").fetchone()[0]
-        lines = con.execute("select count(order_id) from staging.stg_oms__order_lines").fetchone()[0]
+        lines = con.execute("select count(order_id) from staging.stg_oms__order_lines").fetchone()[
+            0
+        ]
     finally:
         con.close()
     assert orders == 0 and lines > 26_000

@@ -182,8 +182,8 @@ promised as (
             else order_lines.first_promised_at
         end as promised_at,
         {%- else %}
-        order_lines.first_promised_date as promise_date,
-        order_lines.first_promised_at as promised_at,
+            order_lines.first_promised_date as promise_date,
+            order_lines.first_promised_at as promised_at,
         {%- endif %}
         order_lines.cancelled_at,
         unit_fingerprints.source_fingerprint

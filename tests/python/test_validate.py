@@ -46,7 +46,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     "int_fulfilment__order_lines": {
         "order_line_id": V, "order_id": V, "customer_id": V, "customer_segment": V,
         "site_id": V, "ordered_quantity": INT, "first_promised_date": D,
-        "revised_promised_date": D, "promised_date": D, "due_at": TS,
+        "first_promised_at": TS, "revised_promised_date": D, "revised_promised_at": TS,
+        "promise_precision": V, "promised_date": D, "due_at": TS,
         "on_time_deadline_at": TS, "early_limit_at": TS, "delivered_quantity": INT,
         "completed_at": TS, "reference_delivered_at": TS, "is_cancelled": B, "is_due": B,
         "is_on_time": B, "is_in_full": B, "is_otif": B, "line_status": V, "as_of_at": TS,
@@ -116,7 +117,8 @@ LINE_KINDS = ["otif", "late_full", "partial", "open", "cancelled", "not_yet_due"
 
 def _line(n: int, kind: str) -> Row:
     promised = date(2025, 4, 10) if kind == "not_yet_due" else date(2025, 3, 1 + n)
-    due = datetime.combine(promised, datetime.min.time()) + timedelta(days=1, seconds=-1)
+    # a date promise: due at the next midnight (UTC customer), met strictly before it
+    due = datetime.combine(promised, datetime.min.time()) + timedelta(days=1)
     delivered = {
         "otif": (10, due - timedelta(days=1)),
         "late_full": (10, due + timedelta(days=2)),
@@ -128,7 +130,8 @@ def _line(n: int, kind: str) -> Row:
     return {
         "order_line_id": f"OL{n:04d}", "order_id": f"O{n:03d}", "customer_id": "C1",
         "customer_segment": "smb", "site_id": "S1", "ordered_quantity": 10,
-        "first_promised_date": promised, "revised_promised_date": None,
+        "first_promised_date": promised, "first_promised_at": None,
+        "revised_promised_date": None, "revised_promised_at": None, "promise_precision": "date",
         "promised_date": promised, "due_at": due, "on_time_deadline_at": due,
         "early_limit_at": due - timedelta(days=3) if n % 2 else None,
         "delivered_quantity": quantity,
@@ -267,10 +270,14 @@ CORRUPTIONS = [
     _c(OL, "every line says whether it is cancelled", "OL0008", "is_due = null"),
     _c(OL, "a cancelled line is not due", "OL0011", "is_due = true"),
     _c(OL, "line_status follows the flags", "OL0009", "line_status = 'cancelled'"),
-    _c(OL, "a line past its on-time deadline", "OL0012",
+    _c(OL, "a line is due exactly when its on-time deadline has passed", "OL0012",
        "due_at = timestamp '2025-03-20 23:59:59',"
        " on_time_deadline_at = timestamp '2025-03-20 23:59:59'"),
-    _c(OL, "the promised date used", "OL0020", "promised_date = date '2025-01-01'"),
+    _c(OL, "the promise judged is the first or the revised one", "OL0020",
+       "promised_date = date '2025-01-01'"),
+    _c(OL, "a date promise is due at the next local midnight", "OL0002",
+       "due_at = due_at + interval 1 day, on_time_deadline_at = on_time_deadline_at"
+       " + interval 1 day"),
     _c(OL, "the on-time window", "OL0010", "on_time_deadline_at = due_at - interval 1 hour"),
     _c(OL, "ordered quantity is positive", "OL0016", "delivered_quantity = -1"),
     _c(OL, "a due line is judged", "OL0022", "is_on_time = null"),

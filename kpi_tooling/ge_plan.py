@@ -107,6 +107,7 @@ def _model_nodes(manifest: dict[str, Any]) -> tuple[list[dict], list[dict]]:
 
 
 def load_manifest_models(manifest_path: Path) -> ManifestModels:
+    """The manifest's models; one built in any package wins over a disabled namesake."""
     if not manifest_path.is_file():
         raise SetupError(f"dbt manifest not found: {manifest_path} (run `dbt build` first)")
     try:

@@ -113,12 +113,17 @@ def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def audit_ge(ge_results: dict[str, Any], ge_mtime: float, dbt_finished: float) -> tuple[list, dict]:
-    """Reasons to refuse from GE: failed rules, no suites, or results older than the dbt run."""
+    """Reasons to refuse from GE: failed rules, no suites, or results older than the dbt run.
+
+    No suites is fine only when the results file lists every suite as skipped (the project
+    disabled each domain that has one): there was no unit of output to validate.
+    """
     from kpi_tooling.ge_results import ExpectationOutcome, SuiteOutcome, failure_message
 
     reasons: list[str] = []
     suites = ge_results.get("suites", [])
-    if not suites:
+    skipped = ge_results.get("skipped", [])
+    if not suites and not skipped:
         reasons.append("GE: the results file holds no suites")
     if ge_mtime < dbt_finished:
         reasons.append("GE: the results file is older than the dbt run: run validate again")
@@ -133,7 +138,8 @@ def audit_ge(ge_results: dict[str, Any], ge_mtime: float, dbt_finished: float) -
                 reasons.append(f"GE: {failure_message(suite, outcome)}")
     if not ge_results.get("success", False) and not failed:
         reasons.append("GE: the results file says the run did not succeed")
-    return reasons, {"suites": len(suites), "rules": rules, "failed_rules": failed}
+    counts = {"suites": len(suites), "skipped_suites": len(skipped), "rules": rules}
+    return reasons, {**counts, "failed_rules": failed}
 
 
 def audit_artifacts(manifest_path: Path, run_results_path: Path, ge_results_path: Path) -> Audit:

@@ -1,7 +1,9 @@
 """Decide what to validate before GE is even imported: suites, models, relations.
 
 Every input is checked up front (database, manifest, suite files, each model's table) so a
-missing piece stops the run with one clear message instead of half a run.
+missing piece stops the run with one clear message instead of half a run. A suite whose model
+the project disabled (``output_kpis_enable_<domain>: false``: the manifest lists it under
+``disabled``) is skipped, not an error; one whose model the manifest does not know is an error.
 """
 
 from __future__ import annotations
@@ -9,10 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import yaml
 
+from kpi_tooling.ge_results import SkippedSuite
 from kpi_tooling.ge_suites import SuiteFileError, SuiteSpec, load_suite, suite_paths
+
+DEFAULT_SUITES_DIR = "expectations"
+DOMAIN_DISABLED = "domain disabled"
 
 _EXISTS_SQL = (
     "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
@@ -71,21 +79,99 @@ class PlannedSuite:
     row_count: int
 
 
-def load_relations(manifest_path: Path) -> dict[str, Relation]:
-    """Model name → relation, from the dbt manifest's model nodes."""
+@dataclass(frozen=True)
+class Plan:
+    """The suites to run on existing tables, and those skipped because dbt does not build
+    their model in this project."""
+
+    suites: list[PlannedSuite]
+    skipped: list[SkippedSuite]
+
+
+@dataclass(frozen=True)
+class ManifestModels:
+    """The models a dbt manifest knows: those it builds, with their relation, and the disabled
+    ones (a domain switched off by its ``output_kpis_enable_<domain>`` var)."""
+
+    project: str
+    built: dict[str, Relation]
+    disabled: set[str]
+    packages: dict[str, str]  # model name -> package that defines it, built or disabled
+
+
+def _model_nodes(manifest: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    nodes = [n for n in manifest["nodes"].values() if n.get("resource_type") == "model"]
+    # `disabled` maps a unique_id to the list of its disabled definitions
+    off = [n for ns in manifest.get("disabled", {}).values() for n in ns]
+    return nodes, [n for n in off if n.get("resource_type") == "model"]
+
+
+def load_manifest_models(manifest_path: Path) -> ManifestModels:
+    """The manifest's models; one built in any package wins over a disabled namesake."""
     if not manifest_path.is_file():
         raise SetupError(f"dbt manifest not found: {manifest_path} (run `dbt build` first)")
     try:
-        nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]
-    except (OSError, ValueError, KeyError) as exc:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        nodes, disabled = _model_nodes(manifest)
+    except (OSError, ValueError, KeyError, AttributeError) as exc:
         raise SetupError(f"cannot read dbt manifest {manifest_path}: {exc}") from exc
-    return {
+    built = {
         node["name"]: Relation(
             node.get("database") or "", node["schema"], node.get("alias") or node["name"]
         )
-        for node in nodes.values()
-        if node.get("resource_type") == "model"
+        for node in nodes
     }
+    return ManifestModels(
+        project=manifest.get("metadata", {}).get("project_name") or "",
+        built=built,
+        disabled={node["name"] for node in disabled} - set(built),
+        packages={node["name"]: node.get("package_name") or "" for node in disabled + nodes},
+    )
+
+
+def _packages_install_path(project_dir: Path) -> Path:
+    """Where ``dbt deps`` installs packages: the project's ``packages-install-path``."""
+    project_file = project_dir / "dbt_project.yml"
+    config: dict[str, Any] = {}
+    if project_file.is_file():
+        try:
+            config = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SetupError(f"cannot read {project_file}: {exc}") from exc
+    return project_dir / str(config.get("packages-install-path", "dbt_packages"))
+
+
+def _suite_models(folder: Path) -> set[str]:
+    models = set()
+    for path in folder.glob("*.json"):
+        try:
+            models.add(load_suite(path).model)
+        except SuiteFileError:
+            continue  # not a suite of ours; the chosen folder's files are checked when loaded
+    return models
+
+
+def default_suites_dir(manifest_path: Path, project_dir: Path | None = None) -> Path:
+    """The suites when ``--suites`` is not given: ``./expectations`` in the package itself;
+    in a consumer project, the ``expectations/`` folder of the installed package whose suites
+    name its own models (``dbt_packages/output_kpis/expectations``)."""
+    project_dir = project_dir or Path()
+    local = project_dir / DEFAULT_SUITES_DIR
+    if local.is_dir():
+        return local
+    models = load_manifest_models(manifest_path)
+    install = _packages_install_path(project_dir)
+    for package in sorted(set(models.packages.values()) - {models.project}):
+        folder = install / package / DEFAULT_SUITES_DIR
+        if folder.is_dir() and any(
+            models.packages.get(model) == package for model in _suite_models(folder)
+        ):
+            return folder
+    raise SetupError(
+        f"no suites folder: neither {local} nor an installed package of {manifest_path} under "
+        f"{install} ships {DEFAULT_SUITES_DIR}/ suites for its models (run `dbt deps`, or pass "
+        "--suites)"
+    )
 
 
 def _load_specs(suites_dir: Path, suite_names: list[str] | None) -> list[SuiteSpec]:
@@ -145,14 +231,27 @@ def _count(conn: duckdb.DuckDBPyConnection, relation: Relation) -> int | None:
 
 def plan_suites(
     target: Target, manifest_path: Path, suites_dir: Path, suite_names: list[str] | None = None
-) -> list[PlannedSuite]:
-    """Load the suites and resolve each model to a table that exists, or raise SetupError."""
+) -> Plan:
+    """Load the suites and resolve each model to a table that exists, or raise SetupError.
+
+    A suite whose model the manifest lists as disabled is skipped; one whose model the manifest
+    does not know at all (a typo, a stale suite) is an error, and so is a built model's
+    missing table (dbt has not run, or ran on another database).
+    """
     specs = _load_specs(suites_dir, suite_names)
-    relations = load_relations(manifest_path)
-    unknown = [spec.model for spec in specs if spec.model not in relations]
+    models = load_manifest_models(manifest_path)
+    known = models.built.keys() | models.disabled
+    unknown = [spec.model for spec in specs if spec.model not in known]
     if unknown:
-        raise SetupError(f"model(s) not in the dbt manifest {manifest_path}: {', '.join(unknown)}")
-    resolved = [relations[spec.model] for spec in specs]
+        raise SetupError(
+            f"model(s) not in the dbt manifest {manifest_path}, neither built nor disabled: "
+            f"{', '.join(unknown)}"
+        )
+    skipped = [
+        SkippedSuite(s.name, s.model, DOMAIN_DISABLED) for s in specs if s.model in models.disabled
+    ]
+    specs = [spec for spec in specs if spec.model in models.built]
+    resolved = [models.built[spec.model] for spec in specs]
     planned = zip(specs, resolved, _row_counts(target, resolved), strict=True)
     plan = [PlannedSuite(spec, rel, count) for spec, rel, count in planned if count is not None]
     if len(plan) < len(specs):
@@ -163,4 +262,4 @@ def plan_suites(
         raise SetupError(
             f"model table(s) not in {target}: {', '.join(missing)} (run `dbt build` first)"
         )
-    return plan
+    return Plan(plan, skipped)

@@ -40,12 +40,25 @@ class SuiteOutcome:
         return [item for item in self.expectations if not item.success]
 
 
+@dataclass(frozen=True)
+class SkippedSuite:
+    """A suite not run because the project does not build its model (its domain is disabled)."""
+
+    suite: str
+    model: str
+    reason: str
+
+    def note(self) -> str:
+        return f"skipped: {self.model} ({self.reason})"
+
+
 @dataclass
 class Report:
     """Everything ``run_suites`` found; ``to_dict`` is what lands in the results file."""
 
     suites: list[SuiteOutcome]
     data_docs_index: str | None = None
+    skipped: list[SkippedSuite] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
@@ -59,6 +72,7 @@ class Report:
             "success": self.success,
             "data_docs_index": self.data_docs_index,
             "suites": [asdict(suite) for suite in self.suites],
+            "skipped": [asdict(item) for item in self.skipped],
         }
 
 

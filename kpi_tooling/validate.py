@@ -6,8 +6,14 @@ Checkpoint (every check pushed down to SQL, on DuckDB or Postgres), prints one l
 rule naming the KPI, the rule and sample offending keys, and writes a JSON results file plus GE
 Data Docs.
 
-Exit codes: 0 every rule holds, 1 a rule is broken, 2 the database, manifest, a suite or a
-model's table is missing.
+A suite whose model the project disabled (its domain's ``output_kpis_enable_<domain>`` var is
+false) is skipped with a one-line note and listed under ``skipped`` in the results file. When
+every suite is skipped nothing is validated: the runner says so and exits 0 (the project builds
+no unit of output to check). Run from a consumer project without ``--suites``, it reads the
+installed package's suites (``dbt_packages/output_kpis/expectations``).
+
+Exit codes: 0 every rule holds (or every suite skipped), 1 a rule is broken, 2 the database,
+the manifest, a suite, a suite's model (unknown to the manifest) or a model's table is missing.
 """
 
 from __future__ import annotations
@@ -19,7 +25,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kpi_tooling.ge_plan import SetupError, Target, plan_suites
+from kpi_tooling.ge_plan import (
+    DEFAULT_SUITES_DIR,
+    DOMAIN_DISABLED,
+    SetupError,
+    Target,
+    default_suites_dir,
+    plan_suites,
+)
 from kpi_tooling.ge_results import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
@@ -42,14 +55,19 @@ def run_suites(
     """
     target = Target.of(db_path)
     plan = plan_suites(target, Path(manifest_path), Path(suites_dir), suite_names)
-    # GE takes ~3 s to import: setup errors and --help should not wait for it.
-    from kpi_tooling.ge_runner import run_planned
+    report = Report(suites=[], skipped=plan.skipped)
+    # Every suite skipped: no GE run, no Data Docs; the results file still says what was skipped.
+    if plan.suites:
+        # GE takes ~3 s to import: setup errors and --help should not wait for it.
+        from kpi_tooling.ge_runner import run_planned
 
-    docs_dir = Path(data_docs_dir) if data_docs_dir is not None else None
-    bar = tqdm(plan, desc="GE suites", unit="suite", disable=not progress, file=sys.stderr)
-    report = Report(suites=run_planned(target, bar, docs_dir))
-    if docs_dir is not None:
-        report.data_docs_index = str(docs_dir.resolve() / "index.html")
+        docs_dir = Path(data_docs_dir) if data_docs_dir is not None else None
+        bar = tqdm(
+            plan.suites, desc="GE suites", unit="suite", disable=not progress, file=sys.stderr
+        )
+        report.suites = run_planned(target, bar, docs_dir)
+        if docs_dir is not None:
+            report.data_docs_index = str(docs_dir.resolve() / "index.html")
     if out_path is not None:
         out = Path(out_path)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m kpi_tooling.validate",
         description="Validate each unit-of-output model with its Great Expectations suite.",
-        epilog="Exit codes: 0 all rules hold, 1 a rule is broken, 2 an input is missing.",
+        epilog=(
+            "A suite whose model the project disabled (output_kpis_enable_<domain>: false) is "
+            "skipped with a note. Exit codes: 0 all rules hold (or every suite skipped), 1 a "
+            "rule is broken, 2 an input is missing or a suite names a model the manifest does "
+            "not know."
+        ),
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--db", type=Path, help="DuckDB warehouse file")
@@ -72,13 +95,23 @@ def _parser() -> argparse.ArgumentParser:
         help="the Postgres database of the dbt profile's postgres target (OUTPUT_KPIS_PG_* env)",
     )
     parser.add_argument(
-        "--manifest", type=Path, default=Path("target/manifest.json"), help="dbt manifest"
+        "--manifest",
+        type=Path,
+        default=Path("target/manifest.json"),
+        help="dbt manifest (default: %(default)s)",
     )
     parser.add_argument(
-        "--suites", type=Path, default=Path("expectations"), help="folder of suite JSON files"
+        "--suites",
+        type=Path,
+        help="folder of suite JSON files (default: ./expectations; in a consumer project "
+        "without one, the installed package's, e.g. dbt_packages/output_kpis/expectations, "
+        "found through the manifest and dbt_project.yml's packages-install-path)",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("target/ge_results.json"), help="results JSON file"
+        "--out",
+        type=Path,
+        default=Path("target/ge_results.json"),
+        help="results JSON file (default: %(default)s)",
     )
     parser.add_argument(
         "--suite",
@@ -96,10 +129,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _summary(report: Report, out: Path) -> str:
+    if not report.suites:
+        return (
+            f"NOTHING VALIDATED: all {len(report.skipped)} suites skipped, their models are "
+            f"disabled in this project; results in {out}"
+        )
     total = sum(len(suite.expectations) for suite in report.suites)
     failed = sum(len(suite.failures()) for suite in report.suites)
     verdict = "PASS" if report.success else "FAIL"
     line = f"{verdict}: {total - failed}/{total} rules hold in {len(report.suites)} suites"
+    if report.skipped:
+        line += f" ({len(report.skipped)} skipped: {DOMAIN_DISABLED})"
     line += f"; results in {out}"
     if report.data_docs_index:
         line += f"; Data Docs at {report.data_docs_index}"
@@ -115,12 +155,15 @@ def main(argv: list[str] | None = None) -> int:
 
         db = PgSettings.from_env().sqlalchemy_url()
     try:
-        report = run_suites(
-            db, args.manifest, args.suites, args.out, args.suite_names, docs_dir, True
-        )
+        suites = args.suites or default_suites_dir(args.manifest)
+        if suites.resolve() != Path(DEFAULT_SUITES_DIR).resolve():
+            print(f"suites: {suites}")
+        report = run_suites(db, args.manifest, suites, args.out, args.suite_names, docs_dir, True)
     except SetupError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_SETUP
+    for item in report.skipped:
+        print(item.note())
     for message in report.failure_messages():
         print(message)
     print(_summary(report, args.out))

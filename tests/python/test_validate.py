@@ -2,7 +2,9 @@
 
 The five unit models are built in a non-main schema with exactly their documented columns
 (docs/DATA_MODEL.md), next to a fake dbt manifest. Clean data must pass every suite; one
-corrupted row per rule must be caught by that rule, which names the KPI and the key.
+corrupted row per rule must be caught by that rule, which names the KPI and the key. With a
+real `dbt parse` manifest (the package's own, and a consumer project's that installs it), the
+suites of disabled domains are skipped and the rest run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from conftest import BIN, ROOT, run_dbt
+from kpi_tooling.audit import audit_ge
 from kpi_tooling.ge_plan import SetupError
 from kpi_tooling.ge_results import Report
 from kpi_tooling.validate import EXIT_FAILED, EXIT_OK, EXIT_SETUP, main, run_suites
@@ -334,21 +338,27 @@ KEY_COLUMNS = {
 # --- warehouse and manifest builders ---------------------------------------------------------
 
 
-def build_warehouse(path: Path, corruptions: list[Corruption] | None = None) -> Path:
+def build_warehouse(
+    path: Path,
+    corruptions: list[Corruption] | None = None,
+    schema: str = SCHEMA,
+    models: list[str] | None = None,
+) -> Path:
     with duckdb.connect(str(path)) as conn:
-        conn.execute(f"create schema {SCHEMA}")
-        for model, columns in COLUMNS.items():
+        conn.execute(f"create schema if not exists {schema}")
+        for model in models if models is not None else list(COLUMNS):
+            columns = COLUMNS[model]
             ddl = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-            conn.execute(f"create table {SCHEMA}.{model} ({ddl})")
+            conn.execute(f"create table {schema}.{model} ({ddl})")
             names = list(columns)
-            insert = f"insert into {SCHEMA}.{model} values ({', '.join('?' * len(names))})"
+            insert = f"insert into {schema}.{model} values ({', '.join('?' * len(names))})"
             # source_fingerprint (incremental bookkeeping) and as_of_at: any value will do
             filler = {"source_fingerprint": "fp", "as_of_at": AS_OF}
             rows = [[row.get(name, filler.get(name)) for name in names] for row in ROWS[model]()]
             conn.executemany(insert, rows)
         for bad in corruptions or []:
             conn.execute(
-                f"update {SCHEMA}.{bad.model} set {bad.set_sql} where {KEY_COLUMNS[bad.model]} = ?",
+                f"update {schema}.{bad.model} set {bad.set_sql} where {KEY_COLUMNS[bad.model]} = ?",
                 [bad.where_key],
             )
     return path
@@ -524,3 +534,164 @@ def test_cli_broken_rule_exits_1_naming_kpi_rule_and_key(broken_cli_run: CliRun)
     results = json.loads((target / "ge_results.json").read_text(encoding="utf-8"))
     assert results["success"] is False
     assert (target / "ge_data_docs" / "index.html").is_file()
+
+
+# --- disabled domains, on manifests written by a real `dbt parse` ---------------------------
+
+MANUFACTURING = [CU, FP]
+
+
+def _unit_schema(manifest: Path) -> str:
+    """The schema the manifest puts the built unit models in (they share one)."""
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    schemas = {n["schema"] for n in nodes if n["resource_type"] == "model" and n["name"] in ROWS}
+    assert len(schemas) == 1, schemas
+    return schemas.pop()
+
+
+def _disabled_models(manifest: Path) -> set[str]:
+    disabled = json.loads(manifest.read_text(encoding="utf-8"))["disabled"].values()
+    return {n["name"] for ns in disabled for n in ns if n["resource_type"] == "model"}
+
+
+@pytest.fixture(scope="module")
+def no_manufacturing_manifest(tmp_path_factory: pytest.TempPathFactory, profiles_dir: Path) -> Path:
+    """The package's own manifest with the manufacturing domain switched off by its var."""
+    target = tmp_path_factory.mktemp("parse_no_manufacturing") / "target"
+    run_dbt(
+        ["parse"],
+        db_path=target.parent / "output_kpis.duckdb",
+        target_path=target,
+        profiles_dir=profiles_dir,
+        dbt_vars="{output_kpis_enable_manufacturing: false}",
+    )
+    manifest = target / "manifest.json"
+    assert set(MANUFACTURING) <= _disabled_models(manifest)
+    return manifest
+
+
+def test_disabled_domain_is_skipped_and_the_enabled_suites_run(
+    no_manufacturing_manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enabled = [model for model in ROWS if model not in MANUFACTURING]
+    # no manufacturing tables at all: a disabled domain is never built
+    schema = _unit_schema(no_manufacturing_manifest)
+    db = build_warehouse(tmp_path / "w.duckdb", schema=schema, models=enabled)
+    out = tmp_path / "ge_results.json"
+    args = ["--db", str(db), "--manifest", str(no_manufacturing_manifest), "--out", str(out)]
+    code = main([*args, "--suites", str(SUITES), "--no-data-docs"])
+    printed = capsys.readouterr().out
+    assert code == EXIT_OK, printed
+    for model in MANUFACTURING:
+        assert f"skipped: {model} (domain disabled)\n" in printed
+    assert "PASS: " in printed and "in 3 suites (2 skipped: domain disabled)" in printed
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["success"] is True
+    assert sorted(s["model"] for s in results["suites"]) == sorted(enabled)
+    assert {s["model"]: s["reason"] for s in results["skipped"]} == {
+        model: "domain disabled" for model in MANUFACTURING
+    }
+
+
+def test_a_model_the_manifest_does_not_know_is_still_a_setup_error(
+    no_manufacturing_manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    for path in SUITES.glob("*.json"):
+        (suites / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    typo = suites / f"{OL}.json"
+    typo.write_text(typo.read_text(encoding="utf-8").replace(f'"{OL}"', f'"{OL}z"'))
+    db = build_warehouse(tmp_path / "w.duckdb", schema=_unit_schema(no_manufacturing_manifest))
+    args = ["--db", str(db), "--manifest", str(no_manufacturing_manifest)]
+    code = main([*args, "--suites", str(suites), "--out", str(tmp_path / "r.json")])
+    err = capsys.readouterr().err
+    assert code == EXIT_SETUP
+    assert err.startswith("ERROR: model(s) not in the dbt manifest") and f"{OL}z" in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_every_suite_skipped_validates_nothing_says_so_and_exits_0(
+    no_manufacturing_manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = build_warehouse(tmp_path / "w.duckdb", models=[])
+    out = tmp_path / "ge_results.json"
+    args = ["--db", str(db), "--manifest", str(no_manufacturing_manifest), "--out", str(out)]
+    code = main([*args, "--suites", str(SUITES), *(f"--suite={m}" for m in MANUFACTURING)])
+    printed = capsys.readouterr().out
+    assert code == EXIT_OK, printed
+    assert "NOTHING VALIDATED: all 2 suites skipped" in printed
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["suites"] == [] and len(results["skipped"]) == 2
+    assert not (tmp_path / "ge_data_docs").exists()
+    # publishing accepts it (there was nothing to validate), but not an empty results file
+    assert audit_ge(results, ge_mtime=1.0, dbt_finished=0.0)[0] == []
+    empty = {"success": True, "suites": []}
+    assert audit_ge(empty, ge_mtime=1.0, dbt_finished=0.0)[0] == [
+        "GE: the results file holds no suites"
+    ]
+
+
+@pytest.fixture(scope="module")
+def consumer_project(tmp_path_factory: pytest.TempPathFactory, profiles_dir: Path) -> Path:
+    """A project that installs the package by local path (`dbt deps`) and disables two domains:
+    it has no expectations/ of its own."""
+    project = tmp_path_factory.mktemp("consumer")
+    (project / "dbt_project.yml").write_text(
+        "name: consumer\nversion: '1.0.0'\nconfig-version: 2\nprofile: output_kpis\n"
+        "vars:\n  output_kpis_enable_manufacturing: false\n  output_kpis_enable_sales: false\n",
+        encoding="utf-8",
+    )
+    (project / "packages.yml").write_text(f"packages:\n  - local: {ROOT}\n", encoding="utf-8")
+    common = {"db_path": project / "unused.duckdb", "profiles_dir": profiles_dir}
+    # dbt deps takes no --target-path nor --vars
+    deps = subprocess.run(
+        [str(BIN / "dbt"), "deps", "--project-dir", str(project)],
+        env={**os.environ, "DBT_PROFILES_DIR": str(profiles_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert deps.returncode == 0, deps.stdout[-3000:]
+    run_dbt(["parse"], **common, target_path=project / "target", project_dir=project, dbt_vars="{}")
+    return project
+
+
+def test_from_a_consumer_project_with_no_flags_the_package_suites_run(
+    consumer_project: Path, tmp_path: Path
+) -> None:
+    manifest = consumer_project / "target" / "manifest.json"
+    disabled = [model for model in ROWS if model in _disabled_models(manifest)]
+    assert sorted(disabled) == sorted([*MANUFACTURING, OPP])
+    enabled = [model for model in ROWS if model not in disabled]
+    db = build_warehouse(tmp_path / "w.duckdb", schema=_unit_schema(manifest), models=enabled)
+    # only --db: manifest, suites, results file and Data Docs all default
+    command = [sys.executable, "-m", "kpi_tooling.validate", "--db", str(db)]
+    run = subprocess.run(
+        command,
+        cwd=consumer_project,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == EXIT_OK, run.stdout + run.stderr
+    assert run.stdout.startswith(f"suites: {Path('dbt_packages', 'output_kpis', 'expectations')}\n")
+    for model in disabled:
+        assert f"skipped: {model} (domain disabled)" in run.stdout
+    results = json.loads((consumer_project / "target" / "ge_results.json").read_text())
+    assert sorted(s["model"] for s in results["suites"]) == sorted(enabled)
+    assert (consumer_project / "target" / "ge_data_docs" / "index.html").is_file()
+
+
+def test_no_suites_folder_and_no_package_that_ships_one_is_a_setup_error(
+    no_manufacturing_manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the package's own manifest seen from elsewhere: no ./expectations, no installed package
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        db = build_warehouse(tmp_path / "w.duckdb")
+        code = main(["--db", str(db), "--manifest", str(no_manufacturing_manifest)])
+    assert code == EXIT_SETUP
+    assert capsys.readouterr().err.startswith("ERROR: no suites folder")

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -67,6 +70,25 @@ def test_build_passes_every_test_including_the_bts_comparison(
     assert statuses[COMPARISON] == "pass" and statuses[ACCOUNTING] == "pass"
     unit_tests = [r for r in results if r["unique_id"].startswith("unit_test.")]
     assert unit_tests and all(r["status"] == "pass" for r in unit_tests)
+
+
+def test_ge_validates_the_enabled_domain_with_no_flags(flights_build: tuple[Path, Path]) -> None:
+    """The consumer's documented validation: only --db; the package's suites are found
+    through the manifest, the disabled domains' suites skipped, the order-line suite holds."""
+    project, db_path = flights_build
+    result = subprocess.run(
+        [sys.executable, "-m", "kpi_tooling.validate", "--db", str(db_path)],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "dbt_packages" / "output_kpis")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads((project / "target" / "ge_results.json").read_text())
+    validated = {suite["model"]: suite["success"] for suite in report["suites"]}
+    assert validated == {"int_fulfilment__order_lines": True}
+    assert len(report["skipped"]) == 4
 
 
 def _reported_figures() -> dict[tuple[str, str], tuple[int, int]]:

@@ -176,7 +176,7 @@
 
 {% macro validate_package_vars() -%}
     {#- Checks every package var that is not validated where it is used: source locations,
-        domain switches, calendar parameters. Returns an empty string. -#}
+        domain switches, calendar parameters, coded-column values. Returns an empty string. -#}
     {%- do output_kpis.identifier_var('output_kpis_raw_schema', 'raw') -%}
     {%- for source_name, tables in output_kpis.raw_tables().items() -%}
         {%- if var(source_name ~ '_database', none) is not none -%}
@@ -193,6 +193,7 @@
     {%- do output_kpis.week_start_offset_days() -%}
     {%- do output_kpis.fiscal_quarter_offset_months() -%}
     {%- do output_kpis.site_time_zone_overrides() -%}
+    {%- do output_kpis.validate_code_vars() -%}
 {%- endmacro %}
 
 

@@ -51,6 +51,7 @@ final as (
         as_of_state.qualified_at,
         as_of_state.closed_at,
         as_of_state.stage,
+        {{ output_kpis.code_role('as_of_state.stage', 'crm_stage_values') }} as stage_role,
         as_of_state.amount,
         as_of_state.qualified_at is not null as is_qualified,
         as_of_state.closed_at is not null

@@ -60,8 +60,11 @@ def test_own_stage_names_by_var_give_the_same_win_rate(
         dbt_vars=dbt_vars,
     )
     renamed = [
-        (*row[:4], "Key Accounts" if row[3] == "customer_segment" and row[4] == "enterprise"
-         else row[4], *row[5:])
+        (
+            *row[:4],
+            "Key Accounts" if row[3] == "customer_segment" and row[4] == "enterprise" else row[4],
+            *row[5:],
+        )
         for row in demo
     ]
     assert sales_components(warehouse_copy) == sorted(renamed)

@@ -248,7 +248,7 @@
 
 {% macro validate_package_vars() -%}
     {#- Checks every package var that is not validated where it is used: source locations,
-        domain switches, calendar parameters. Returns an empty string. -#}
+        domain switches, calendar parameters, coded-column values. Returns an empty string. -#}
     {%- do output_kpis.identifier_var('output_kpis_raw_schema', 'raw') -%}
     {%- for source_name, tables in output_kpis.raw_tables().items() -%}
         {%- if var(source_name ~ '_database', none) is not none -%}
@@ -267,6 +267,7 @@
     {%- do output_kpis.site_time_zone_overrides() -%}
     {%- do output_kpis.default_time_zone() -%}
     {%- do output_kpis.absent_raw_tables() -%}
+    {%- do output_kpis.validate_code_vars() -%}
 {%- endmacro %}
 
 

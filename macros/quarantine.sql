@@ -202,8 +202,8 @@
             'timestamp_without_time_zone', column)) -%}
     {%- endfor -%}
     {%- for column, values in spec.get('enums', {}).items() -%}
-        {%- do rules.append(('lower(trim(t_' ~ column ~ ")) not in ('" ~ values | join("', '")
-            ~ "')", 'unknown_value', column)) -%}
+        {%- do rules.append((output_kpis.normalized_code('t_' ~ column) ~ " not in ('"
+            ~ values | join("', '") ~ "')", 'unknown_value', column)) -%}
     {%- endfor -%}
     {%- do rules.append(('has_key_conflict', 'conflicting_duplicate_key', key | join(', '))) -%}
     {%- do rules.append(('copy_number > 1', 'duplicate_row', 'exact copy of an earlier row')) -%}

@@ -6,7 +6,9 @@
           key       the columns that identify a row
           ids       identifier columns that must be plain codes (letters, digits, _ . : -);
                     default: the key
-          enums     column -> allowed values (compared lower-cased)
+          enums     column -> allowed values (compared lower-cased and trimmed): only the
+                    coded columns whose values a rule reads, from their var (macros/codes.sql);
+                    dimensions (segment, priority, channel, shift_code, ...) take any value
           refs      column -> (source, table, column) it must exist in
           checks    [{reason, when, detail}]: table rules on the typed columns t_<col>
           future_ok timestamp columns allowed to lie in the future (planned shifts, work orders)
@@ -23,6 +25,10 @@
         Override in your project by copying this macro (dispatch) when your sources differ.
     -#}
     {%- set now = output_kpis.run_started_timestamp() -%}
+    {%- set code = output_kpis.code_values -%}
+    {%- set survey_type = output_kpis.normalized_code('t_survey_type') -%}
+    {%- set is_csat = output_kpis.code_in(survey_type, 'cx_survey_type_values', 'csat') -%}
+    {%- set is_nps = output_kpis.code_in(survey_type, 'cx_survey_type_values', 'nps') -%}
     {%- set specs = {
         'mes_sites': {
             'columns': {'site_id': 'string', 'site_name': 'string', 'time_zone': 'string',
@@ -62,7 +68,6 @@
                         'unplanned_downtime_minutes': 'integer'},
             'key': ['shift_id'],
             'ids': ['shift_id', 'line_id'],
-            'enums': {'shift_code': ['a', 'b']},
             'future_ok': ['shift_start_local', 'shift_end_local'],
             'refs': {'line_id': ('mes', 'mes_lines', 'line_id')},
             'checks': [
@@ -83,8 +88,8 @@
                         'event_local': 'timestamp', 'station_id': 'string'},
             'key': ['event_id'],
             'ids': ['event_id', 'serial_number', 'work_order_id', 'step_code'],
-            'enums': {'event_type': ['inspection', 'retest', 'rework', 'repair', 'scrap'],
-                      'result': ['pass', 'fail']},
+            'enums': {'event_type': code('mes_event_type_values'),
+                      'result': code('mes_result_values')},
             'refs': {'work_order_id': ('mes', 'mes_work_orders', 'work_order_id')},
             'optional': {'station_id': none},
             'checks': [{'reason': 'missing_value', 'when': 't_event_local is null',
@@ -100,7 +105,6 @@
             'columns': {'customer_id': 'string', 'customer_name': 'string', 'segment': 'string',
                         'region': 'string', 'time_zone': 'string', 'signed_up_date': 'date'},
             'key': ['customer_id'],
-            'enums': {'segment': ['enterprise', 'mid_market', 'smb']},
             'optional': {'customer_name': none, 'segment': none, 'region': none,
                          'time_zone': none, 'signed_up_date': none},
             'required_by_var': {'signed_up_date': ('output_kpis_enable_outcomes', true, true)},
@@ -191,9 +195,8 @@
                         'pause_on_pending': 'boolean', 'valid_from_date': 'date',
                         'valid_to_date': 'date'},
             'key': ['policy_id'],
-            'enums': {'priority': ['urgent', 'high', 'normal', 'low'],
-                      'metric': ['first_reply', 'resolution'],
-                      'clock': ['calendar', 'business']},
+            'enums': {'metric': code('sd_sla_metric_values'),
+                      'clock': code('sd_sla_clock_values')},
             'checks': [
                 {'reason': 'non_positive_value', 'when': 't_target_minutes <= 0',
                  'detail': 'target_minutes <= 0'},
@@ -207,8 +210,6 @@
                         'created_at': 'utc', 'first_replied_at': 'utc'},
             'key': ['ticket_id'],
             'ids': ['ticket_id', 'customer_id', 'team_id', 'agent_id'],
-            'enums': {'priority': ['urgent', 'high', 'normal', 'low'],
-                      'channel': ['email', 'web', 'chat', 'phone']},
             'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
                      'team_id': ('sd', 'sd_teams', 'team_id'),
                      'agent_id': ('sd', 'sd_agents', 'agent_id')},
@@ -225,7 +226,7 @@
                         'changed_at': 'utc'},
             'key': ['change_id'],
             'ids': ['change_id', 'ticket_id'],
-            'enums': {'status': ['new', 'open', 'pending', 'on_hold', 'solved', 'closed']},
+            'enums': {'status': code('sd_status_values')},
             'refs': {'ticket_id': ('sd', 'sd_tickets', 'ticket_id')},
             'checks': [
                 {'reason': 'missing_value', 'when': 't_changed_at is null',
@@ -244,7 +245,7 @@
                         'stage': 'string', 'amount': 'number'},
             'key': ['opportunity_id'],
             'ids': ['opportunity_id', 'customer_id', 'rep_id'],
-            'enums': {'stage': ['prospecting', 'qualified', 'proposal', 'won', 'lost']},
+            'enums': {'stage': code('crm_stage_values')},
             'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
                      'rep_id': ('crm', 'crm_reps', 'rep_id')},
             'optional': {'customer_id': none},
@@ -279,12 +280,12 @@
                         'customer_id': 'string', 'score': 'integer', 'responded_at': 'utc'},
             'key': ['response_id'],
             'ids': ['response_id', 'ticket_id', 'customer_id'],
-            'enums': {'survey_type': ['csat', 'nps']},
+            'enums': {'survey_type': code('cx_survey_type_values')},
             'refs': {'ticket_id': ('sd', 'sd_tickets', 'ticket_id'),
                      'customer_id': ('oms', 'oms_customers', 'customer_id')},
             'checks': [{'reason': 'out_of_range',
-                        'when': "(lower(t_survey_type) = 'csat' and t_score not between 1 and 5)"
-                                ~ " or (lower(t_survey_type) = 'nps' and t_score not between 0 and 10)",
+                        'when': '(' ~ is_csat ~ ' and t_score not between 1 and 5)'
+                                ~ ' or (' ~ is_nps ~ ' and t_score not between 0 and 10)',
                         'detail': 'score outside 1-5 (CSAT) or 0-10 (NPS)'}],
         },
         'qa_return_claims': {
@@ -293,7 +294,6 @@
                         'quantity': 'integer'},
             'key': ['claim_id'],
             'ids': ['claim_id', 'serial_number', 'customer_id', 'site_id'],
-            'enums': {'claim_type': ['return', 'warranty']},
             'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
                      'site_id': ('mes', 'mes_sites', 'site_id')},
             'checks': [{'reason': 'non_positive_quantity', 'when': 't_quantity <= 0',

@@ -145,3 +145,25 @@ def test_missing_column_fails_naming_table_and_column(
     )
     assert result.returncode != 0
     assert "(source oms.oms_shipments) is missing column(s): shipped_quantity" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("relation", "key_column", "key", "column", "expected"),
+    [
+        # Dimensions are the user's: any segment, priority or channel is data, kept as given.
+        ("stg_oms__customers", "customer_id", "OK-C-SEG", "customer_segment", "Key Accounts"),
+        ("stg_sd__tickets", "ticket_id", "OK-T-P1", "priority", "P1"),
+        ("stg_sd__tickets", "ticket_id", "OK-T-P1", "channel", "whatsapp"),
+        # Coded columns are compared lower-cased and trimmed, by the quarantine and the models.
+        ("stg_sd__ticket_status_changes", "change_id", "OK-SC-CASE", "status", "solved"),
+        ("stg_crm__opportunities", "opportunity_id", "OK-O-WON", "stage", "won"),
+    ],
+)
+def test_user_values_are_staged(
+    built: Path, relation: str, key_column: str, key: str, column: str, expected: str
+) -> None:
+    with duckdb.connect(str(built), read_only=True) as con:
+        staged = con.execute(
+            f"select {column} from staging.{relation} where {key_column} = ?", [key]
+        ).fetchall()
+    assert staged == [(expected,)]

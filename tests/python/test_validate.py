@@ -67,7 +67,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "int_sales__qualified_opportunities": {
         "opportunity_id": V, "customer_id": V, "customer_segment": V, "rep_id": V,
         "sales_team": V, "created_at": TS, "qualified_at": TS, "closed_at": TS, "stage": V,
-        "amount": "decimal(18, 2)", "is_qualified": B, "is_closed": B, "is_won": B,
+        "stage_role": V, "amount": "decimal(18, 2)", "is_qualified": B, "is_closed": B, "is_won": B,
     },
 }  # fmt: skip
 
@@ -194,7 +194,9 @@ def _opportunity(n: int, kind: str) -> Row:
         "opportunity_id": f"OP{n:04d}", "customer_id": "C1", "customer_segment": "smb",
         "rep_id": "REP1", "sales_team": "east", "created_at": created,
         "qualified_at": qualified_at, "closed_at": closed,
-        "stage": kind.removesuffix("_qualified"), "amount": 5000,
+        "stage": kind.removesuffix("_qualified"),
+        "stage_role": kind.removesuffix("_qualified") if kind.startswith(("won", "lost"))
+        else "open", "amount": 5000,
         "is_qualified": qualified_at is not None, "is_closed": closed is not None,
         "is_won": kind == "won",
     }  # fmt: skip
@@ -319,14 +321,14 @@ CORRUPTIONS = [
     _c(OPP, "every opportunity has an opportunity_id", "OP0001", "opportunity_id = null", "NULL"),
     _c(OPP, "one row per opportunity", "OP0003", "opportunity_id = 'OP0002'", "OP0002"),
     _c(OPP, "every opportunity has a rep", "OP0004", "rep_id = null"),
-    _c(OPP, "stage is prospecting", "OP0008", "stage = 'negotiation'"),
+    _c(OPP, "stage_role is open, won or lost", "OP0008", "stage_role = 'negotiation'"),
     _c(OPP, "an opportunity is qualified exactly", "OP0007", "is_qualified = true"),
     _c(OPP, "an opportunity qualifies no earlier", "OP0014",
        "qualified_at = created_at - interval 1 day"),
-    _c(OPP, "closed means won or lost", "OP0009",
+    _c(OPP, "closed means a won or lost stage", "OP0009",
        "is_closed = true, closed_at = created_at + interval 10 day"),
     _c(OPP, "a closed opportunity has a close time", "OP0012", "closed_at = null"),
-    _c(OPP, "won means stage won", "OP0011", "is_won = true"),
+    _c(OPP, "won means a won stage", "OP0011", "is_won = true"),
     _c(OPP, "a won opportunity is qualified", "OP0010", "amount = 0"),
 ]  # fmt: skip
 KEY_COLUMNS = {

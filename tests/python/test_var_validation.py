@@ -52,7 +52,13 @@ CASES = [
         "int_service__ticket_sla_measurements",
         {"sla_pause_statuses": ["pending", "lunch'); drop table x; --"]},
         "sla_pause_statuses",
-        "new, open, pending, on_hold, solved, closed",
+        "new, open, pending, on_hold",  # the open statuses of sd_status_values
+    ),
+    (
+        "int_service__ticket_sla_measurements",
+        {"sla_pause_statuses": ["solved"]},  # a solved status cannot pause an open clock
+        "sla_pause_statuses",
+        "(new, open, pending, on_hold); got 'solved'",
     ),
     (
         "int_calendar__days",
@@ -148,6 +154,43 @@ CASES = [
         "at least one must be true",
     ),
     ("int_calendar__days", {"kpi_week_start": "funday"}, "kpi_week_start", "monday, tuesday"),
+    # Coded columns (issue 15): role -> source values; checked while the project parses.
+    (
+        "int_calendar__days",
+        {"crm_stage_values": {"open": ["prospecting"], "won": [], "lost": ["lost"]}},
+        "crm_stage_values",
+        "role 'won' needs at least one value",
+    ),
+    (
+        "int_calendar__days",
+        {"crm_stage_values": {"open": ["prospecting"], "won": ["won"], "lost": ["Won", "lost"]}},
+        "crm_stage_values",
+        "value 'won' is listed under both won and lost",
+    ),
+    (
+        "int_calendar__days",
+        {"sd_status_values": ["new", "solved"]},
+        "sd_status_values",
+        "mapping of role to a list of values, roles open, solved",
+    ),
+    (
+        "int_calendar__days",
+        {"sd_status_values": {"open": ["new"], "solved": ["solved"], "escalated": ["esc"]}},
+        "sd_status_values",
+        "unknown role(s) escalated",
+    ),
+    (
+        "int_calendar__days",
+        {"mes_result_values": {"pass": ["pass'); drop table x; --"], "fail": ["fail"]}},
+        "mes_result_values",
+        "without quotes",
+    ),
+    (
+        "int_calendar__days",
+        {"cx_survey_type_values": {"csat": "csat", "nps": ["nps"]}},
+        "cx_survey_type_values",
+        "role 'csat' must be a list of values",
+    ),
     (
         "int_calendar__days",
         {"kpi_fiscal_year_start_month": 13},

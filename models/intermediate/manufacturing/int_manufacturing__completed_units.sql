@@ -1,5 +1,10 @@
 {#- The unit of throughput: a serial number that passed the final inspection step of its route
-    and was never scrapped. Duplicate scans and events after as_of are ignored. -#}
+    and was never scrapped. Duplicate scans and events after as_of are ignored. Event types and
+    results are read by role (vars mes_event_type_values, mes_result_values). -#}
+{%- set is_inspection_event = output_kpis.code_in(
+    'event_type', 'mes_event_type_values', ['inspection', 'retest']) -%}
+{%- set is_scrap = output_kpis.code_in('event_type', 'mes_event_type_values', 'scrap') -%}
+{%- set is_rework = output_kpis.code_in('event_type', 'mes_event_type_values', 'rework') -%}
 with events_as_of as (
     select * from {{ ref('int_manufacturing__unit_events') }}
 ),
@@ -68,13 +73,13 @@ units as (
             case
                 when
                     is_final_step
-                    and event_type in ('inspection', 'retest')
-                    and event_result = 'pass'
+                    and {{ is_inspection_event }}
+                    and {{ output_kpis.code_in('event_result', 'mes_result_values', 'pass') }}
                     then event_at
             end
         ) as completed_at,
-        max({{ bool_to_int("event_type = 'scrap'") }}) = 1 as is_scrapped,
-        max({{ bool_to_int("event_type in ('rework', 'repair')") }}) = 1 as has_rework
+        max({{ bool_to_int(is_scrap) }}) = 1 as is_scrapped,
+        max({{ bool_to_int(is_rework) }}) = 1 as has_rework
     from events_as_of
     group by serial_number
 ),

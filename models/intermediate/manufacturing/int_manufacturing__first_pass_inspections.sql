@@ -13,6 +13,11 @@
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}
 {%- set watermark = incremental_watermark() %}
+{#- Event types and results by role (var mes_event_type_values, mes_result_values). #}
+{%- set is_inspection_event = output_kpis.code_in(
+    'events_as_of.event_type', 'mes_event_type_values', ['inspection', 'retest']) %}
+{%- set is_retest = output_kpis.code_in('event_type', 'mes_event_type_values', 'retest') %}
+{%- set is_rework = output_kpis.code_in('event_type', 'mes_event_type_values', 'rework') %}
 
 with all_events_as_of as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('int_manufacturing__unit_events') }}
@@ -86,14 +91,15 @@ ranked_events as (
         events_as_of.event_type,
         events_as_of.event_at,
         events_as_of.event_local_date,
-        events_as_of.event_result,
+        {{ output_kpis.code_role('events_as_of.event_result', 'mes_result_values') }}
+            as event_result,
         event_defects.defect_count,
-        {{ bool_to_int("events_as_of.event_type in ('inspection', 'retest')") }} as is_inspection,
+        {{ bool_to_int(is_inspection_event) }} as is_inspection,
         row_number() over (
             partition by
                 events_as_of.serial_number,
                 events_as_of.step_code,
-                {{ bool_to_int("events_as_of.event_type in ('inspection', 'retest')") }}
+                {{ bool_to_int(is_inspection_event) }}
             order by events_as_of.event_at, events_as_of.event_id
         ) as event_rank
     from events_as_of
@@ -115,8 +121,8 @@ step_activity as (
         max(case when is_inspection = 1 and event_rank = 1 then event_result end)
             as first_result,
         sum(is_inspection) as inspection_count,
-        sum({{ bool_to_int("event_type = 'retest'") }}) as retest_count,
-        sum({{ bool_to_int("event_type in ('rework', 'repair')") }}) as rework_count,
+        sum({{ bool_to_int(is_retest) }}) as retest_count,
+        sum({{ bool_to_int(is_rework) }}) as rework_count,
         coalesce(sum(defect_count), 0) as defect_count
     from ranked_events
     group by serial_number, step_code

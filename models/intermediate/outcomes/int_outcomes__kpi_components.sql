@@ -71,7 +71,8 @@ revenue_events as (
         left join tickets on survey_responses.ticket_id = tickets.ticket_id
         left join customers on survey_responses.customer_id = customers.customer_id
         where
-            survey_responses.survey_type = 'csat'
+            {{ output_kpis.code_in(
+                'survey_responses.survey_type', 'cx_survey_type_values', 'csat') }}
             and cast(survey_responses.responded_at as date) <= as_of.as_of_date
     ),
 {%- endif %}
@@ -89,7 +90,7 @@ nps_events as (
     cross join as_of
     left join customers on survey_responses.customer_id = customers.customer_id
     where
-        survey_responses.survey_type = 'nps'
+        {{ output_kpis.code_in('survey_responses.survey_type', 'cx_survey_type_values', 'nps') }}
         and cast(survey_responses.responded_at as date) <= as_of.as_of_date
 ),
 

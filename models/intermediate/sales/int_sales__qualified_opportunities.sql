@@ -30,7 +30,9 @@ as_of_state as (
         end as closed_at,
         case
             when opportunities.qualified_at <= as_of.as_of_at then opportunities.qualified_at
-            when opportunities.stage = 'won' and opportunities.closed_at <= as_of.as_of_at
+            when
+                {{ output_kpis.code_in('opportunities.stage', 'crm_stage_values', 'won') }}
+                and opportunities.closed_at <= as_of.as_of_at
                 then opportunities.closed_at
         end as qualified_at,
         as_of.as_of_at
@@ -49,10 +51,14 @@ final as (
         as_of_state.qualified_at,
         as_of_state.closed_at,
         as_of_state.stage,
+        {{ output_kpis.code_role('as_of_state.stage', 'crm_stage_values') }} as stage_role,
         as_of_state.amount,
         as_of_state.qualified_at is not null as is_qualified,
-        as_of_state.closed_at is not null and as_of_state.stage in ('won', 'lost') as is_closed,
-        as_of_state.closed_at is not null and as_of_state.stage = 'won' as is_won,
+        as_of_state.closed_at is not null
+        and {{ output_kpis.code_in('as_of_state.stage', 'crm_stage_values', ['won', 'lost']) }}
+            as is_closed,
+        as_of_state.closed_at is not null
+        and {{ output_kpis.code_in('as_of_state.stage', 'crm_stage_values', 'won') }} as is_won,
         as_of_state.as_of_at
     from as_of_state
     left join reps on as_of_state.rep_id = reps.rep_id

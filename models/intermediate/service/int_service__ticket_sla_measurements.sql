@@ -1,8 +1,10 @@
-{%- set pause_statuses = choice_list_var(
-    'sla_pause_statuses',
-    ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'],
-    ['pending', 'on_hold'],
-) -%}
+{#- Statuses, SLA metrics and clocks are read by role (vars sd_status_values,
+    sd_sla_metric_values, sd_sla_clock_values); the pause statuses are open ones. -#}
+{%- set pause_statuses = output_kpis.code_subset_var(
+    'sla_pause_statuses', 'sd_status_values', 'open', ['pending', 'on_hold']) -%}
+{%- set is_solved = output_kpis.code_in('status', 'sd_status_values', 'solved') -%}
+{%- set was_solved = output_kpis.code_in("coalesce(previous_status, '')", 'sd_status_values',
+    'solved') -%}
 {%- set resolution_event = choice_var(
     'sla_resolution_event', ['final_solve', 'first_solve'], 'final_solve') -%}
 {%- set horizon_days = number_var('sla_clock_horizon_days', 60) -%}
@@ -40,8 +42,22 @@ all_status_changes as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__ticket_status_changes') }}
 ),
 
-sla_policies as {{ output_kpis.not_materialized() }} (
+policy_rows as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__sla_policies') }}
+),
+
+-- The policy's metric and clock by role (first_reply | resolution, calendar | business).
+sla_policies as {{ output_kpis.not_materialized() }} (
+    select
+        policy_id,
+        priority,
+        {{ output_kpis.code_role('metric', 'sd_sla_metric_values') }} as metric,
+        {{ output_kpis.code_role('clock', 'sd_sla_clock_values') }} as clock,
+        target_minutes,
+        is_paused_on_pending,
+        valid_from_date,
+        valid_to_date
+    from policy_rows
 ),
 
 teams as {{ output_kpis.not_materialized() }} (
@@ -186,10 +202,8 @@ sequenced_changes as (
 flagged_changes as {{ output_kpis.not_materialized() }} (
     select
         *,
-        status in ('solved', 'closed')
-        and coalesce(previous_status, '') not in ('solved', 'closed') as is_solve,
-        previous_status in ('solved', 'closed')
-        and status not in ('solved', 'closed') as is_reopen
+        {{ is_solved }} and not {{ was_solved }} as is_solve,
+        {{ was_solved }} and not {{ is_solved }} as is_reopen
     from sequenced_changes
 ),
 
@@ -200,7 +214,7 @@ ticket_solves as (
         max(case when is_solve then changed_at end) as last_solved_at,
         max(
             case
-                when is_latest_change = 1 and status in ('solved', 'closed') then 1 else 0
+                when is_latest_change = 1 and {{ is_solved }} then 1 else 0
             end
         ) as is_currently_solved,
         sum({{ bool_to_int('is_reopen') }}) as reopen_count,

@@ -10,7 +10,7 @@ final as (
         {{ parse_utc_timestamp('created_at') }} as created_at,
         {{ parse_utc_timestamp('qualified_at') }} as qualified_at,
         {{ parse_utc_timestamp('closed_at') }} as closed_at,
-        lower(cast(stage as {{ output_kpis.type_text() }})) as stage,
+        {{ output_kpis.normalized_code('stage') }} as stage,
         cast(amount as decimal(18, 2)) as amount
     from source
 )

@@ -34,9 +34,8 @@ typed as (
         lines.site_id,
         lines.route_id,
         cast(source.step_code as {{ output_kpis.type_text() }}) as step_code,
-        lower(cast(source.event_type as {{ output_kpis.type_text() }})) as event_type,
-        nullif(lower(cast(source.result as {{ output_kpis.type_text() }})), '')
-            as event_result,
+        {{ output_kpis.normalized_code('source.event_type') }} as event_type,
+        nullif({{ output_kpis.normalized_code('source.result') }}, '') as event_result,
         {{ output_kpis.local_to_utc_via(
             'site_offsets', 'source.event_local', 'sites.site_time_zone'
         ) }} as event_at,

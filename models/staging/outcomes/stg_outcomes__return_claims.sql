@@ -5,7 +5,7 @@ with source as (
 final as (
     select
         cast(claim_id as {{ output_kpis.type_text() }}) as claim_id,
-        lower(cast(claim_type as {{ output_kpis.type_text() }})) as claim_type,
+        cast(claim_type as {{ output_kpis.type_text() }}) as claim_type,
         nullif(cast(serial_number as {{ output_kpis.type_text() }}), '') as serial_number,
         cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
         cast(site_id as {{ output_kpis.type_text() }}) as site_id,

@@ -5,7 +5,7 @@ with source as (
 final as (
     select
         cast(response_id as {{ output_kpis.type_text() }}) as response_id,
-        lower(cast(survey_type as {{ output_kpis.type_text() }})) as survey_type,
+        {{ output_kpis.normalized_code('survey_type') }} as survey_type,
         nullif(cast(ticket_id as {{ output_kpis.type_text() }}), '') as ticket_id,
         cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
         cast(score as integer) as score,

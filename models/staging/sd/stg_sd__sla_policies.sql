@@ -6,9 +6,9 @@ final as (
     select
         cast(policy_id as {{ output_kpis.type_text() }}) as policy_id,
         cast(priority as {{ output_kpis.type_text() }}) as priority,
-        cast(metric as {{ output_kpis.type_text() }}) as metric,
+        {{ output_kpis.normalized_code('metric') }} as metric,
         cast(target_minutes as integer) as target_minutes,
-        cast(clock as {{ output_kpis.type_text() }}) as clock,
+        {{ output_kpis.normalized_code('clock') }} as clock,
         cast(pause_on_pending as boolean) as is_paused_on_pending,
         cast(valid_from_date as date) as valid_from_date,
         cast(valid_to_date as date) as valid_to_date

@@ -9,7 +9,7 @@ final as (
     select
         cast(change_id as {{ output_kpis.type_text() }}) as change_id,
         cast(ticket_id as {{ output_kpis.type_text() }}) as ticket_id,
-        cast(status as {{ output_kpis.type_text() }}) as status,
+        {{ output_kpis.normalized_code('status') }} as status,
         {{ parse_utc_timestamp('changed_at') }} as changed_at
     from source
 )

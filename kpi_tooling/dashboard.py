@@ -25,7 +25,8 @@ PERIOD_LENGTH = {
     "week": pd.DateOffset(weeks=1),
     "month": pd.DateOffset(months=1),
     "quarter": pd.DateOffset(months=3),
-}
+    "year": pd.DateOffset(years=1),
+}  # one per grain of kpi_tooling.grains.known_grains() (tests/python/test_grains.py)
 STATUS_COLOURS = {"on_track": "#1a7f37", "at_risk": "#bf8700", "off_track": "#cf222e"}
 DEFAULT_DB = Path("warehouse/serve/output_kpis.duckdb")
 

@@ -18,6 +18,13 @@ numerator / (the period's first-day stock + the period's inflow), the stock a se
 measure (MetricFlow ``non_additive_dimension``, the first day). A ``product`` (rolled
 throughput yield, a product of step yields) gets no metric: no aggregate of day rows rebuilds
 it. ``--check`` exits 1 when a generated file is stale.
+
+The package's own periods (weeks from var kpi_week_start, fiscal quarters and years from var
+kpi_fiscal_year_start_month) are the time spine's custom granularities, declared with the
+spine (models/intermediate/calendar/_calendar__models.yml): ``metric_time__reporting_week``,
+``metric_time__fiscal_quarter``, ``metric_time__fiscal_year`` equal the marts' week, quarter
+and year rows; MetricFlow's own ``metric_time__year`` is always the calendar year. A query
+with no time group-by gives the all-time figure.
 """
 
 from __future__ import annotations

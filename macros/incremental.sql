@@ -171,7 +171,7 @@
         rebuild_from of the one-row relation `rebuild_from` (no rows when it is null), plus one
         marker row per grain. Columns follow the existing table (this), which `relation`
         matches. -#}
-    {%- set grains = var('kpi_grains', ['day', 'week', 'month', 'quarter']) -%}
+    {%- set grains = output_kpis.reporting_grains() -%}
     {%- set columns = adapter.get_columns_in_relation(this) -%}
     select {{ relation }}.*
     from {{ relation }}
@@ -209,7 +209,7 @@
         (a changed numerator or denominator, a new or a vanished row) is the rebuild point,
         and every period of every grain that ends on or after it is replaced. With no 'day'
         in var kpi_grains nothing can be compared and every period is replaced. -#}
-    {%- set grains = var('kpi_grains', ['day', 'week', 'month', 'quarter']) -%}
+    {%- set grains = output_kpis.reporting_grains() -%}
     {%- set keys = ['kpi_id', 'period_start', 'dimension_name', 'dimension_value'] + partition_by -%}
     kpi_periods__stamped as (
         select

@@ -39,7 +39,7 @@
         Returns kpi_id, grain, period_start, dimension_name, dimension_value, <partition_by>,
         numerator, denominator.
     -#}
-    {%- set grains = var('kpi_grains', ['day', 'week', 'month', 'quarter']) -%}
+    {%- set grains = output_kpis.reporting_grains() -%}
     {%- set part_cols = partition_by | join(', ') -%}
     {%- set all_dims = [{'name': 'overall', 'column': "'all'"}] + dimensions -%}
     {{ name }}__daily as (

@@ -118,8 +118,8 @@
 {%- endmacro %}
 
 
-{% macro fiscal_quarter_offset_months() -%}
-    {#- Months from a calendar quarter start to the fiscal quarter start
+{% macro fiscal_year_offset_months() -%}
+    {#- Months from January to the first month of the fiscal year
         (var kpi_fiscal_year_start_month, 1..12). -#}
     {%- set month = var('kpi_fiscal_year_start_month', 1) -%}
     {%- if month is not number or month is sameas true or month is sameas false
@@ -128,7 +128,22 @@
             "var 'kpi_fiscal_year_start_month' must be a whole month number 1..12; got '"
             ~ month ~ "'") }}
     {%- endif -%}
-    {{ return((month | int - 1) % 3) }}
+    {{ return(month | int - 1) }}
+{%- endmacro %}
+
+
+{% macro fiscal_quarter_offset_months() -%}
+    {#- Months from a calendar quarter start to the fiscal quarter start. -#}
+    {{ return(output_kpis.fiscal_year_offset_months() % 3) }}
+{%- endmacro %}
+
+
+{% macro calendar_start_date() -%}
+    {#- var kpi_calendar_start_date ('YYYY-MM-DD' or null, the default): a day the calendar
+        must reach back to even when no data is that old. The calendar always covers the data
+        (int_calendar__days); the var only widens it. -#}
+    {%- if var('kpi_calendar_start_date', none) is none -%}{{ return(none) }}{%- endif -%}
+    {{ return(output_kpis.date_var('kpi_calendar_start_date', none)) }}
 {%- endmacro %}
 
 
@@ -263,7 +278,9 @@
     {%- do output_kpis.enabled_domains() -%}
     {%- do output_kpis.domain_enabled('outcomes') -%}
     {%- do output_kpis.week_start_offset_days() -%}
-    {%- do output_kpis.fiscal_quarter_offset_months() -%}
+    {%- do output_kpis.fiscal_year_offset_months() -%}
+    {%- do output_kpis.reporting_grains() -%}
+    {%- do output_kpis.calendar_start_date() -%}
     {%- do output_kpis.site_time_zone_overrides() -%}
     {%- do output_kpis.default_time_zone() -%}
     {%- do output_kpis.absent_raw_tables() -%}

@@ -112,20 +112,35 @@
         - unix_millis(cast({{ start_expr }} as timestamp)) as double) / 60000.0)
 {%- endmacro %}
 
+{% macro known_grains() -%}
+    {#- Every reporting grain the package knows, finest first: the one list of them (the
+        default of var kpi_grains; kpi_tooling.grains and the yml tests derive from it). -#}
+    {{ return(['day', 'week', 'month', 'quarter', 'year']) }}
+{%- endmacro %}
+
+{% macro reporting_grains() -%}
+    {#- var kpi_grains (default: every known grain), each one a known grain. -#}
+    {{ return(output_kpis.choice_list_var(
+        'kpi_grains', output_kpis.known_grains(), output_kpis.known_grains())) }}
+{%- endmacro %}
+
 {% macro period_start(grain, date_expr) -%}
     {{ return(adapter.dispatch('period_start', 'output_kpis')(grain, date_expr)) }}
 {%- endmacro %}
 
 {% macro default__period_start(grain, date_expr) -%}
-    {%- if grain not in ['day', 'week', 'month', 'quarter', 'year'] -%}
+    {%- if grain not in output_kpis.known_grains() -%}
         {{ exceptions.raise_compiler_error(
-            "period grain must be one of day, week, month, quarter, year; got '" ~ grain ~ "'") }}
+            "period grain must be one of " ~ output_kpis.known_grains() | join(', ')
+            ~ "; got '" ~ grain ~ "'") }}
     {%- endif -%}
-    {#- Weeks start on var kpi_week_start, quarters on the fiscal quarters of var
+    {#- Weeks start on var kpi_week_start, quarters and years on the fiscal year of var
         kpi_fiscal_year_start_month: shift the date back by the offset, truncate, shift forward
-        (date_trunc weeks start on Monday on every supported engine). -#}
+        (date_trunc weeks start on Monday on every supported engine). A fiscal year is labelled
+        by its first day: with April, 2025-03-15 is in the year starting 2024-04-01. -#}
     {%- set offset = {'week': output_kpis.week_start_offset_days(),
-                      'quarter': output_kpis.fiscal_quarter_offset_months()}.get(grain, 0) -%}
+                      'quarter': output_kpis.fiscal_quarter_offset_months(),
+                      'year': output_kpis.fiscal_year_offset_months()}.get(grain, 0) -%}
     {%- set unit = 'day' if grain == 'week' else 'month' -%}
     {%- if grain == 'day' -%}
         cast({{ date_expr }} as date)
@@ -135,6 +150,41 @@
         cast({{ dbt.dateadd(unit, offset, "date_trunc('" ~ grain ~ "', "
             ~ dbt.dateadd(unit, -offset, 'cast(' ~ date_expr ~ ' as date)') ~ ')') }} as date)
     {%- endif -%}
+{%- endmacro %}
+
+{% macro days_between(bounds, start_column, end_column) -%}
+    {{ return(adapter.dispatch('days_between', 'output_kpis')(bounds, start_column, end_column)) }}
+{%- endmacro %}
+
+{% macro default__days_between(bounds, start_column, end_column) -%}
+    {#- One row (calendar_date) per day from start to end (inclusive) of each row of `bounds`,
+        bounds read from data: no row count to know at compile time (dbt.date_spine's
+        get_intervals_between queries the warehouse while compiling). -#}
+    select
+        cast(generate_series(
+            cast({{ start_column }} as timestamp),
+            cast({{ end_column }} as timestamp),
+            interval '1 day'
+        ) as date) as calendar_date
+    from {{ bounds }}
+{%- endmacro %}
+
+{% macro duckdb__days_between(bounds, start_column, end_column) -%}
+    select
+        cast(unnest(generate_series(
+            cast({{ start_column }} as timestamp),
+            cast({{ end_column }} as timestamp),
+            interval 1 day
+        )) as date) as calendar_date
+    from {{ bounds }}
+{%- endmacro %}
+
+{% macro spark__days_between(bounds, start_column, end_column) -%}
+    select
+        explode(sequence(
+            cast({{ start_column }} as date), cast({{ end_column }} as date), interval 1 day
+        )) as calendar_date
+    from {{ bounds }}
 {%- endmacro %}
 
 {% macro dbt_date_part(part, date_expr) -%}
@@ -155,9 +205,11 @@
 {%- endmacro %}
 
 {% macro default__add_periods(grain, periods, date_expr) -%}
-    {#- A quarter is 3 months: Postgres has no 'quarter' interval unit. -#}
-    {%- if grain == 'quarter' -%}
-        {{ dbt.dateadd('month', '3 * (' ~ periods ~ ')', date_expr) }}
+    {#- A quarter is 3 months (Postgres has no 'quarter' interval unit), a year 12 months (the
+        same month arithmetic on every engine). -#}
+    {%- if grain in ('quarter', 'year') -%}
+        {{ dbt.dateadd('month', ('3' if grain == 'quarter' else '12') ~ ' * (' ~ periods ~ ')',
+            date_expr) }}
     {%- else -%}
         {{ dbt.dateadd(grain, periods, date_expr) }}
     {%- endif -%}
@@ -214,11 +266,16 @@
 {% macro duckdb__time_zone_offsets(zones_relation, zone_column, direction) -%}
     {#- direction 'local': days are local wall-clock days (offset = local - UTC for any local
         time of the day); 'utc': days are UTC days (offset for any instant of the UTC day).
-        Days from kpi_calendar_start_date to two years after as_of; others convert row by row. -#}
+        Days from ten years before as_of (or var kpi_calendar_start_date, when earlier) to two
+        years after it; others convert row by row (the same result, slower). -#}
     {%- if direction not in ('local', 'utc') -%}
         {{ exceptions.raise_compiler_error("time_zone_offsets: direction must be 'local' or 'utc'") }}
     {%- endif -%}
-    {%- set first = "cast('" ~ date_var('kpi_calendar_start_date', '2020-01-01') ~ "' as timestamp)" -%}
+    {%- set first = "cast(cast(" ~ as_of_timestamp() ~ " as date) - interval 3653 day as timestamp)" -%}
+    {%- if output_kpis.calendar_start_date() is not none -%}
+        {%- set first = "least(" ~ first ~ ", cast('" ~ output_kpis.calendar_start_date()
+            ~ "' as timestamp))" -%}
+    {%- endif -%}
     {%- set last = "cast(cast(" ~ as_of_timestamp() ~ " as date) + interval 731 day as timestamp)" -%}
     {%- if direction == 'local' -%}
         {%- set offset_at = "epoch_us(@) - epoch_us(timezone('UTC', timezone(zones.time_zone, @)))" -%}

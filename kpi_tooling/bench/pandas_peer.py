@@ -8,8 +8,8 @@ and ``tz_localize``/``tz_convert``, no SQL and no Python loops over rows.
 
 It follows the package's SQL with its default vars, hard-coded here:
 
-- ``kpi_grains`` day, week, month, quarter; ``kpi_week_start`` monday;
-  ``kpi_fiscal_year_start_month`` 1 (quarters are calendar quarters);
+- ``kpi_grains`` every known grain (``kpi_tooling.grains``); ``kpi_week_start`` monday;
+  ``kpi_fiscal_year_start_month`` 1 (quarters and years are calendar ones);
 - ``output_kpis_site_time_zones`` {} (every site's zone is ``mes_sites.time_zone``);
 - ``on_time_promise_basis`` first, ``on_time_event`` delivered,
   ``on_time_tolerance_minutes`` 0, ``on_time_early_window_days`` null (early is on time);
@@ -48,8 +48,9 @@ import numpy as np
 import pandas as pd
 
 from kpi_tooling.bench.compare import KEY_COLUMNS, VALUE_COLUMNS
+from kpi_tooling.grains import known_grains
 
-GRAINS = ("day", "week", "month", "quarter")
+GRAINS = known_grains()
 # kpi_id -> (aggregation, multiplier), as in seeds/reference/kpi_registry.csv.
 REGISTRY = {
     "good_units": ("count", 1.0),
@@ -148,12 +149,12 @@ def lookup(keys: pd.Series, mapping: pd.Series) -> pd.Series:
 
 
 def period_starts(days: pd.Series, grain: str) -> pd.Series:
-    """First day of the day/week (Monday)/month/quarter period holding each date."""
+    """First day of the day/week (Monday)/month/quarter/year period holding each date."""
     if grain == "day":
         return days
     if grain == "week":
         return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
-    freq = {"month": "M", "quarter": "Q"}[grain]
+    freq = {"month": "M", "quarter": "Q", "year": "Y"}[grain]
     return days.dt.to_period(freq).dt.start_time.astype(days.dtype)
 
 

@@ -1,55 +1,60 @@
--- Every week, month and quarter row equals the sum of its day rows (sum/sum roll-up, nothing
--- averaged, nothing lost between grains). Returns the slices where they differ.
+-- Every coarser period row (week, month, quarter, year: var kpi_grains) equals the sum of its
+-- day rows (sum/sum roll-up, nothing averaged, nothing lost between grains). Returns the slices
+-- where they differ. Periods are computed from each day with period_start, not looked up in the
+-- calendar, so this checks the roll-up alone (assert_calendar_covers_reported_days checks the
+-- calendar). Without 'day' in kpi_grains there is nothing to compare.
+{%- set grains = output_kpis.reporting_grains() %}
+{%- set coarser = [] %}
+{%- for grain in grains if grain != 'day' and 'day' in grains %}
+    {%- do coarser.append(grain) %}
+{%- endfor %}
 with kpi_values as (
     select * from {{ ref('fct_kpi_values') }}
     where numerator is not null
 ),
 
-calendar as (
-    select * from {{ ref('int_calendar__days') }}
-),
-
 days as (
-    select
-        kpi_values.kpi_id,
-        kpi_values.dimension_name,
-        kpi_values.dimension_value,
-        kpi_values.numerator,
-        kpi_values.denominator,
-        calendar.week_start,
-        calendar.month_start,
-        calendar.quarter_start
-    from kpi_values
-    inner join calendar on kpi_values.period_start = calendar.calendar_date
-    where kpi_values.grain = 'day'
+    select * from kpi_values
+    where grain = 'day'
 ),
 
-{%- for grain in ['week', 'month', 'quarter'] %}
-    {{ grain }}_from_days as (
+rolled_from_days as (
+    {%- for grain in coarser %}
         select
             '{{ grain }}' as grain,
             kpi_id,
             dimension_name,
             dimension_value,
-            {{ grain }}_start as period_start,
+            {{ output_kpis.period_start(grain, 'period_start') }} as period_start,
             sum(numerator) as numerator,
             sum(denominator) as denominator
         from days
-        group by kpi_id, dimension_name, dimension_value, {{ grain }}_start
-    ),
-{%- endfor %}
-
-rolled_from_days as (
-    select * from week_from_days
-    union all
-    select * from month_from_days
-    union all
-    select * from quarter_from_days
+        group by
+            kpi_id,
+            dimension_name,
+            dimension_value,
+            {{ output_kpis.period_start(grain, 'period_start') }}
+        union all
+    {%- endfor %}
+    select
+        cast(null as {{ dbt.type_string() }}) as grain,
+        cast(null as {{ dbt.type_string() }}) as kpi_id,
+        cast(null as {{ dbt.type_string() }}) as dimension_name,
+        cast(null as {{ dbt.type_string() }}) as dimension_value,
+        cast(null as date) as period_start,
+        cast(null as {{ output_kpis.type_double() }}) as numerator,
+        cast(null as {{ output_kpis.type_double() }}) as denominator
+    where 1 = 0
 ),
 
 reported as (
     select * from kpi_values
-    where grain in ('week', 'month', 'quarter')
+    where
+        {%- for grain in coarser %}
+            grain = '{{ grain }}'{% if not loop.last %} or{% endif %}
+        {%- else %}
+            1 = 0
+        {%- endfor %}
 )
 
 select

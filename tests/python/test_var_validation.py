@@ -69,11 +69,16 @@ CASES = [
     (
         "int_manufacturing__kpi_components",
         {"kpi_grains": ["day", "fortnight"]},
-        "grain",
-        "day, week, month, quarter",
+        "kpi_grains",
+        "day, week, month, quarter, year",
     ),
     # Governance, status, lag analysis, output trap and anomalies (issue 4).
-    ("fct_output_outcome_lags", {"lag_analysis_grains": ["year"]}, "lag_analysis_grains", "day"),
+    (
+        "fct_output_outcome_lags",
+        {"lag_analysis_grains": ["fortnight"]},
+        "lag_analysis_grains",
+        "day",
+    ),
     (
         "fct_output_outcome_lags",
         {"lag_analysis_min_periods": 3},

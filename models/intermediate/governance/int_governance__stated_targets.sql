@@ -1,16 +1,14 @@
 {#- Targets as stated in the seeds (outcome_targets, output_targets), one row per period they
-    apply to: a row covers every period of its grain whose start lies in valid_from..valid_to
-    (open-ended when valid_to is empty), up to the period holding as_of. -#}
+    apply to: a row covers every period of its grain (var kpi_grains) whose start lies in
+    valid_from..valid_to (open-ended when valid_to is empty), up to the period holding as_of.
+    The periods are generated from the targets' own dates, not read from the data calendar
+    (int_calendar__days), so the governance checks build from the reference seeds alone. -#}
 with outcome_targets as (
     select * from {{ ref('outcome_targets') }}
 ),
 
 output_targets as (
     select * from {{ ref('output_targets') }}
-),
-
-periods as (
-    select * from {{ ref('int_calendar__periods') }}
 ),
 
 stated as (
@@ -23,6 +21,27 @@ stated as (
         *,
         'explicit' as target_source
     from output_targets
+),
+
+bounds as (
+    select
+        min(valid_from) as first_date,
+        cast({{ as_of_timestamp() }} as date) as last_date
+    from stated
+),
+
+days as (
+    {{ output_kpis.days_between('bounds', 'first_date', 'last_date') }}
+),
+
+periods as (
+    {%- for grain in output_kpis.reporting_grains() %}
+        select distinct
+            '{{ grain }}' as grain,
+            {{ output_kpis.period_start(grain, 'calendar_date') }} as period_start
+        from days
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 final as (

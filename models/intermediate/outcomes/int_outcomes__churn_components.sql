@@ -25,7 +25,7 @@ customer_lifetimes as (
 ),
 
 periods as (
-    {%- for grain in var('kpi_grains', ['day', 'week', 'month', 'quarter']) %}
+    {%- for grain in output_kpis.reporting_grains() %}
         select
             '{{ grain }}' as grain,
             {{ grain }}_start as period_start,

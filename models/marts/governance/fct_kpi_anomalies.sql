@@ -3,7 +3,7 @@
     as joins on period_index (never as window functions: Postgres has no ordered-set window
     aggregates), so "the previous 12 months" means the same thing on every engine. -#}
 {%- set grains = choice_list_var(
-    'anomaly_grains', var('kpi_grains', ['day', 'week', 'month', 'quarter']), ['week', 'month']
+    'anomaly_grains', output_kpis.reporting_grains(), ['week', 'month']
 ) -%}
 {%- set window_size = number_var('anomaly_window_periods', 12) -%}
 {%- set min_periods = number_var('anomaly_min_periods', 8) -%}

@@ -4,7 +4,7 @@
     period_index (never by date arithmetic) and only complete periods count, so a half-finished
     month cannot pose as a drop. A short series gets no correlation at all. -#}
 {%- set grains = choice_list_var(
-    'lag_analysis_grains', var('kpi_grains', ['day', 'week', 'month', 'quarter']),
+    'lag_analysis_grains', output_kpis.reporting_grains(),
     ['month', 'quarter']) -%}
 {%- set grain_list = "'" ~ grains | join("', '") ~ "'" -%}
 {%- set max_lag = number_var('lag_analysis_max_lag', 4) | int -%}

@@ -10,7 +10,7 @@
     var output_trap_min_window_units units (denominator, or the count of a count KPI), else
     the period is 'thin_sample', not judged. -#}
 {%- set grains = choice_list_var(
-    'output_trap_grains', var('kpi_grains', ['day', 'week', 'month', 'quarter']),
+    'output_trap_grains', output_kpis.reporting_grains(),
     ['month', 'quarter']) -%}
 {%- set grain_list = "'" ~ grains | join("', '") ~ "'" -%}
 {%- set kinds = choice_list_var(

@@ -1,6 +1,7 @@
 {#- One row per calendar day from var kpi_calendar_start_date to the as_of date, with the start
-    of each reporting period it falls in. Stock-type denominators (customers active at period
-    start, agent-days) are built on it. -#}
+    of each period it falls in. Stock-type denominators (customers active at period start,
+    agent-days) are built on it. Every grain's column is there whatever var kpi_grains reports:
+    the columns do not move with a consumer's vars (unit-test fixtures and tests name them). -#}
 {#- Every project that installs the package parses this model: the package vars that are not
     checked where they are used (source locations, domain switches, calendar) are checked here,
     so a bad value fails the parse naming the var. -#}
@@ -16,7 +17,7 @@ with spine as (
 final as (
     select
         cast(date_day as date) as calendar_date,
-        {%- for grain in var('kpi_grains', ['day', 'week', 'month', 'quarter']) %}
+        {%- for grain in ['day', 'week', 'month', 'quarter'] %}
             {{ period_start(grain, 'date_day') }} as {{ grain }}_start,
         {%- endfor %}
         cast({{ dbt_date_part('isodow', 'date_day') }} as integer) as iso_weekday

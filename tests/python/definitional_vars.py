@@ -24,7 +24,7 @@ CONSUMER_VALUES: dict[str, Any] = {
     "on_time_early_window_days": 3,
     "on_time_event": "shipped",
     "on_time_promise_basis": "revised",
-    "sla_pause_statuses": ["pending"],
+    "sla_pause_statuses": ["On Hold"],  # an open value of sd_status_values
     "sla_resolution_event": "first_solve",
     "sla_clock_horizon_days": 90,
     "incremental_lookback_days": 2,
@@ -47,6 +47,15 @@ CONSUMER_VALUES: dict[str, Any] = {
     "anomaly_window_periods": 6,
     "anomaly_min_periods": 4,
     "anomaly_z_threshold": 3.0,
+    # Coded columns: a source's own vocabulary (the unit tests' fixtures speak the package's).
+    # The service desk's is ACME's (integration_tests/), whose data is written in it.
+    "crm_stage_values": {"open": ["Discovery"], "won": ["Closed Won"], "lost": ["Closed Lost"]},
+    "sd_status_values": {"open": ["New", "In Progress", "On Hold"], "solved": ["Resolved"]},
+    "sd_sla_metric_values": {"first_reply": ["First Response"], "resolution": ["Resolution"]},
+    "sd_sla_clock_values": {"calendar": ["24x7"]},
+    "mes_event_type_values": {"inspection": ["QC"], "retest": ["QC Retest"], "rework": ["Fix"]},
+    "mes_result_values": {"pass": ["OK"], "fail": ["NOK"]},
+    "cx_survey_type_values": {"csat": ["CSAT"], "nps": ["NPS"]},
 }
 
 # Where the package reads and writes and which domains it builds: they change no definition

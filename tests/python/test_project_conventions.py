@@ -144,7 +144,8 @@ def test_every_project_var_is_definitional_or_deployment() -> None:
 def vars_read(node: dict, manifest: dict) -> set[str]:
     """Definitional vars a model reads, itself or through the macros it calls (transitively,
     with every adapter's implementation of a dispatched macro): each var's name is a quoted
-    literal in that code, whether read by var() or a checking helper such as number_var()."""
+    literal in that code, whether read by var() or a checking helper such as number_var(); a
+    name used as a mapping key (a registry such as code_vars()) is not a read."""
     macros = manifest["macros"]
     seen: set[str] = set()
     stack = list(node["depends_on"]["macros"])
@@ -162,7 +163,7 @@ def vars_read(node: dict, manifest: dict) -> set[str]:
             and other["name"].endswith("__" + macro["name"])
         ]
     code = node["raw_code"] + "".join(macros[m]["macro_sql"] for m in seen)
-    return {name for name in CONSUMER_VALUES if re.search(rf"['\"]{name}['\"]", code)}
+    return {name for name in CONSUMER_VALUES if re.search(rf"['\"]{name}['\"](?!\s*:)", code)}
 
 
 def test_unit_tests_pin_the_definitional_vars_their_model_reads(manifest: dict) -> None:

@@ -23,8 +23,9 @@
 
 {% macro choice_list_var(name, allowed, default) -%}
     {#- A list var whose every item must be one of `allowed` (values are interpolated into SQL,
-        so nothing else may pass). -#}
+        so nothing else may pass); null stands for the default. -#}
     {%- set value = var(name, default) -%}
+    {%- if value is none -%}{%- set value = default -%}{%- endif -%}
     {%- if value is string or value is not iterable or value | length == 0 -%}
         {{ exceptions.raise_compiler_error(
             "var '" ~ name ~ "' must be a non-empty list drawn from " ~ (allowed | join(', '))

@@ -1,7 +1,8 @@
 """The package installed by another project: integration_tests/ maps a differently named raw
 dataset onto it by vars alone (other schemas and table names, manufacturing and sales
 disabled, Sunday weeks, a December fiscal year), builds it and compares the KPIs with
-hand-computed values (integration_tests/seeds/expected_kpi_values.csv)."""
+hand-computed values (integration_tests/seeds/expected_kpi_values.csv). The package's own unit
+tests run in it too: they pin the definition they assume, whatever the consumer's vars."""
 
 from __future__ import annotations
 
@@ -32,15 +33,19 @@ def test_integration_project_builds_and_matches_expected_values(tmp_path: Path) 
     # Seeds first (sources have no edge to the seeds); then select by type, like `make build`:
     # excluding seeds would also drop the comparison test, which reads a seed.
     run_dbt(["seed"], **common)
-    # the package's own unit tests are fixtures of its definitions, run by its own suite
-    exclude = ["--exclude", "package:output_kpis,resource_type:unit_test"]
-    result = run_dbt(["build", *BUILD_SELECT, *exclude], **common, check=False)
+    # the package's unit tests included: its vars (Sunday weeks, a December fiscal year) are
+    # project vars, which each unit test's pinned definition overrides
+    result = run_dbt(["build", *BUILD_SELECT], **common, check=False)
     assert result.returncode == 0, result.stdout[-6000:]
 
     run_results = json.loads((project / "target" / "run_results.json").read_text())
     statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run_results["results"]}
     assert statuses.get(COMPARISON) == "pass", statuses.get(COMPARISON)
     assert "fct_kpi_values" in statuses
+    unit_tests = [
+        r["status"] for r in run_results["results"] if r["unique_id"].startswith("unit_test.")
+    ]
+    assert len(unit_tests) >= 10 and set(unit_tests) == {"pass"}
 
     con = duckdb.connect(str(db_path), read_only=True)
     try:

@@ -1,6 +1,7 @@
 """The project's own rules, checked on the real manifest and warehouse: every model and every
 column a user reads is documented, public marts are contracted, every KPI of the registry is
-published and catalogued, only staging reads sources, every macro is documented."""
+published and catalogued, only staging reads sources, every macro is documented, every unit test
+pins the definitional vars its model reads (a consumer's vars never reach it)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, Warehouse
+from definitional_vars import CONSUMER_VALUES, DEPLOYMENT_VARS
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +129,94 @@ def test_readme_vars_table_lists_every_project_var() -> None:
     declared = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
     readme = (ROOT / "README.md").read_text()
     assert [name for name in declared if f"| `{name}` |" not in readme] == []
+
+
+def test_every_project_var_is_definitional_or_deployment() -> None:
+    """dbt_project.yml holds every default; each var is classified once (definitional_vars.py),
+    and each consumer value really differs from the default it stands in for."""
+    declared = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+    assert set(CONSUMER_VALUES).isdisjoint(DEPLOYMENT_VARS)
+    assert set(declared) - set(CONSUMER_VALUES) - DEPLOYMENT_VARS == set(), "unclassified"
+    assert set(CONSUMER_VALUES) | DEPLOYMENT_VARS <= set(declared), "no default"
+    assert [n for n, value in CONSUMER_VALUES.items() if value == declared[n]] == []
+
+
+def vars_read(node: dict, manifest: dict) -> set[str]:
+    """Definitional vars a model reads, itself or through the macros it calls (transitively,
+    with every adapter's implementation of a dispatched macro): each var's name is a quoted
+    literal in that code, whether read by var() or a checking helper such as number_var(); a
+    name used as a mapping key (a registry such as code_vars()) is not a read."""
+    macros = manifest["macros"]
+    seen: set[str] = set()
+    stack = list(node["depends_on"]["macros"])
+    while stack:
+        macro_id = stack.pop()
+        if macro_id in seen or macro_id not in macros:
+            continue
+        seen.add(macro_id)
+        macro = macros[macro_id]
+        stack += macro["depends_on"]["macros"]
+        stack += [
+            other_id
+            for other_id, other in macros.items()
+            if other["package_name"] == macro["package_name"]
+            and other["name"].endswith("__" + macro["name"])
+        ]
+    code = node["raw_code"] + "".join(macros[m]["macro_sql"] for m in seen)
+    return {name for name in CONSUMER_VALUES if re.search(rf"['\"]{name}['\"](?!\s*:)", code)}
+
+
+def test_unit_tests_pin_the_definitional_vars_their_model_reads(manifest: dict) -> None:
+    """A consumer's vars (project vars or --vars) would otherwise change the definition a unit
+    test's expected rows assume: `overrides: vars:` beats both (tests/python/test_consumer_vars.py
+    builds with every one changed)."""
+    models = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["package_name"] == "output_kpis"
+    }
+    unit_tests = [u for u in manifest["unit_tests"].values() if u["package_name"] == "output_kpis"]
+    assert len(unit_tests) >= 30
+    unpinned = {
+        f"{u['name']} ({u['model']})": sorted(
+            vars_read(models[u["model"]], manifest) - set((u["overrides"] or {}).get("vars") or {})
+        )
+        for u in unit_tests
+    }
+    assert {name: missing for name, missing in unpinned.items() if missing} == {}
+
+
+class _AnchorKeepingLoader(yaml.SafeLoader):
+    """PyYAML (which dbt uses) forgets anchors once a document is composed; keep them."""
+
+    def compose_document(self) -> yaml.Node:
+        self.get_event()
+        node = self.compose_node(None, None)  # type: ignore[arg-type]
+        self.get_event()
+        self.kept_anchors, self.anchors = self.anchors, {}
+        return node
+
+
+def test_unit_test_definition_anchors_restate_the_project_defaults() -> None:
+    """Each unit-test yml restates the package's definition once, as the anchor `&definition`
+    its tests merge (`<<: *definition`); a test varying a var writes it beside the merge. The
+    restatement must equal dbt_project.yml, so a changed default cannot leave it stale."""
+    declared = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+    stale: dict[str, dict] = {}
+    anchored = 0
+    for path in sorted((ROOT / "models").rglob("*.yml")):
+        loader = _AnchorKeepingLoader(path.read_text())
+        try:
+            loader.get_single_node()
+            node = loader.kept_anchors.get("definition")
+            if node is None:
+                continue
+            definition = loader.construct_object(node, deep=True)
+        finally:
+            loader.dispose()
+        anchored += 1
+        wrong = {k: v for k, v in definition.items() if k not in declared or declared[k] != v}
+        if wrong:
+            stale[str(path.relative_to(ROOT))] = wrong
+    assert anchored >= 5
+    assert stale == {}

@@ -27,6 +27,16 @@ with as_of as (
     sla_measurements as (
         select * from {{ ref('int_service__ticket_sla_measurements') }}
     ),
+
+    tickets as (
+        select * from {{ ref('stg_sd__tickets') }}
+    ),
+
+    sla_metrics as (
+        select 'first_reply' as sla_metric
+        union all
+        select 'resolution' as sla_metric
+    ),
 {%- endif %}
 {%- if 'sales' in domains %}
 
@@ -72,6 +82,15 @@ dispositions as (
             'sd_tickets (x 2 SLA metrics)' as source_table,
             case when sla_status = 'in_progress' then 'in_progress' else 'counted' end as reason
         from sla_measurements
+        union all
+        -- a ticket created after as_of has no measurement of either metric yet
+        select
+            'sd_tickets (x 2 SLA metrics)' as source_table,
+            'after_as_of' as reason
+        from tickets
+        cross join sla_metrics
+        cross join as_of
+        where tickets.created_at > as_of.as_of_at
     {%- endif %}
     {%- if 'sales' in domains %}
         {%- if domains.index('sales') > 0 %}

@@ -29,7 +29,7 @@ CONSUMER_VALUES: dict[str, Any] = {
     "sla_resolution_event": "first_solve",
     "sla_clock_horizon_days": 90,
     "incremental_lookback_days": 2,
-    "kpi_grains": ["day", "week", "month"],
+    "kpi_grains": ["month", "week", "day"],
     "kpi_max_per_owner": 4,
     "driver_tree_max_depth": 3,
     "kpi_status_on_track_tolerance": 0.02,

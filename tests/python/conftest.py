@@ -45,15 +45,20 @@ def install_consumer_project(source: Path, directory: Path) -> Path:
         source, project, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs")
     )
     (project / "packages.yml").write_text(f"packages:\n  - local: {ROOT}\n")
+    dbt_deps(project, STARTER)
+    return project
+
+
+def dbt_deps(project: Path, profiles_dir: Path) -> None:
+    """`dbt deps` of a consumer project (it takes no --target-path nor --vars)."""
     deps = subprocess.run(
         [str(BIN / "dbt"), "deps", "--project-dir", str(project)],
-        env={**os.environ, "DBT_PROFILES_DIR": str(STARTER)},
+        env={**os.environ, "DBT_PROFILES_DIR": str(profiles_dir)},
         capture_output=True,
         text=True,
         check=False,
     )
     assert deps.returncode == 0, deps.stdout[-3000:] + deps.stderr[-3000:]
-    return project
 
 
 @dataclass(frozen=True)

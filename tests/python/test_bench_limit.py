@@ -11,6 +11,7 @@ import pytest
 from conftest import Warehouse
 from kpi_tooling.bench.compare import PEER_KPIS, Comparison, compare
 from kpi_tooling.bench.limit import RESULT_TABLE, run_limit
+from kpi_tooling.grains import known_grains
 
 
 def build_as_of(warehouse: Warehouse) -> str:
@@ -56,7 +57,8 @@ def test_limit_covers_every_peer_kpi_grain_and_dimension(limit_db: Path) -> None
     finally:
         con.close()
     assert kpis == set(PEER_KPIS)
-    assert slices == len(PEER_KPIS) * 4 * 3  # 4 grains x (overall, site, line | segment)
+    # every known grain x (overall, site, line | segment)
+    assert slices == len(PEER_KPIS) * len(known_grains()) * 3
 
 
 def test_a_wrong_value_is_detected(limit_db: Path, warehouse: Warehouse, tmp_path: Path) -> None:

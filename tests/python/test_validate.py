@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import BIN, ROOT, run_dbt
+from conftest import ROOT, dbt_deps, run_dbt
 from kpi_tooling.audit import audit_ge
 from kpi_tooling.ge_plan import SetupError
 from kpi_tooling.ge_results import Report
@@ -646,15 +646,7 @@ def consumer_project(tmp_path_factory: pytest.TempPathFactory, profiles_dir: Pat
     )
     (project / "packages.yml").write_text(f"packages:\n  - local: {ROOT}\n", encoding="utf-8")
     common = {"db_path": project / "unused.duckdb", "profiles_dir": profiles_dir}
-    # dbt deps takes no --target-path nor --vars
-    deps = subprocess.run(
-        [str(BIN / "dbt"), "deps", "--project-dir", str(project)],
-        env={**os.environ, "DBT_PROFILES_DIR": str(profiles_dir)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert deps.returncode == 0, deps.stdout[-3000:]
+    dbt_deps(project, profiles_dir)
     run_dbt(["parse"], **common, target_path=project / "target", project_dir=project, dbt_vars="{}")
     return project
 

@@ -49,6 +49,18 @@ def install_consumer_project(source: Path, directory: Path) -> Path:
     return project
 
 
+def consumer_dbt_args(project: Path, db_path: Path, dbt_vars: str = "{}") -> dict:
+    """run_dbt's keyword arguments for a consumer project installed by
+    install_consumer_project: its own target folder, the starter's profile."""
+    return {
+        "db_path": db_path,
+        "target_path": project / "target",
+        "profiles_dir": STARTER,
+        "project_dir": project,
+        "dbt_vars": dbt_vars,
+    }
+
+
 def dbt_deps(project: Path, profiles_dir: Path) -> None:
     """`dbt deps` of a consumer project (it takes no --target-path nor --vars)."""
     deps = subprocess.run(

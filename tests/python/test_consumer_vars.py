@@ -18,7 +18,13 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from conftest import BUILD_SELECT, ROOT, STARTER, install_consumer_project, run_dbt
+from conftest import (
+    BUILD_SELECT,
+    ROOT,
+    consumer_dbt_args,
+    install_consumer_project,
+    run_dbt,
+)
 from definitional_vars import CONSUMER_VALUES
 
 COMPARISON = "assert_kpi_values_match_expected"
@@ -41,13 +47,7 @@ def enabled_package_unit_tests(target: Path) -> set[str]:
 def test_consumer_definitions_leave_the_package_unit_tests_passing(tmp_path: Path) -> None:
     project = install_consumer_project(ROOT / "integration_tests", tmp_path)
     db_path = tmp_path / "output_kpis.duckdb"
-    common = {
-        "db_path": db_path,
-        "target_path": project / "target",
-        "profiles_dir": STARTER,
-        "project_dir": project,
-        "dbt_vars": json.dumps(CONSUMER_VALUES),
-    }
+    common = consumer_dbt_args(project, db_path, json.dumps(CONSUMER_VALUES))
     run_dbt(["seed"], **common)
     result = run_dbt(["build", *BUILD_SELECT, "--exclude", COMPARISON], **common, check=False)
     assert result.returncode == 0, result.stdout[-6000:]

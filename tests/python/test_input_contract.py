@@ -52,6 +52,18 @@ def test_documented_columns_are_the_rules(tmp_path: Path, profiles_dir: Path) ->
     assert _documented() == expected
 
 
+def _altered_copy(warehouse: Warehouse, tmp_path: Path, *statements: str) -> Path:
+    """A copy of the demo warehouse with its raw tables altered by the statements."""
+    db = copy_warehouse(warehouse, tmp_path)
+    con = duckdb.connect(str(db))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+    return db
+
+
 def _build_staging(db: Path, tmp_path: Path, profiles_dir: Path, dbt_vars: str = "{}") -> str:
     result = run_dbt(
         ["run", "--select", "stg_oms__order_lines", "stg_oms__shipments"],
@@ -67,14 +79,13 @@ def _build_staging(db: Path, tmp_path: Path, profiles_dir: Path, dbt_vars: str =
 def test_missing_required_column_names_table_and_column(
     warehouse: Warehouse, tmp_path: Path, profiles_dir: Path
 ) -> None:
-    db = copy_warehouse(warehouse, tmp_path)
-    con = duckdb.connect(str(db))
-    try:
-        con.execute("alter table raw.oms_shipments drop column order_line_id")
+    db = _altered_copy(
+        warehouse,
+        tmp_path,
+        "alter table raw.oms_shipments drop column order_line_id",
         # an optional column left out is fine: read as its default
-        con.execute("alter table raw.oms_order_lines drop column product_code")
-    finally:
-        con.close()
+        "alter table raw.oms_order_lines drop column product_code",
+    )
     out = _build_staging(db, tmp_path, profiles_dir)
     assert "oms_shipments) is missing required column(s): order_line_id" in out
     assert "OK created sql table model staging.stg_oms__order_lines" in out
@@ -93,25 +104,16 @@ def test_missing_required_column_names_table_and_column(
 def test_column_groups_are_enforced(
     warehouse: Warehouse, tmp_path: Path, profiles_dir: Path, dropped: list[str], message: str
 ) -> None:
-    db = copy_warehouse(warehouse, tmp_path)
-    con = duckdb.connect(str(db))
-    try:
-        for column in dropped:
-            con.execute(f"alter table raw.oms_order_lines drop column {column}")
-    finally:
-        con.close()
+    db = _altered_copy(
+        warehouse, tmp_path, *(f"alter table raw.oms_order_lines drop column {c}" for c in dropped)
+    )
     assert message in _build_staging(db, tmp_path, profiles_dir)
 
 
 def test_missing_optional_table_says_how_to_declare_it_absent(
     warehouse: Warehouse, tmp_path: Path, profiles_dir: Path
 ) -> None:
-    db = copy_warehouse(warehouse, tmp_path)
-    con = duckdb.connect(str(db))
-    try:
-        con.execute("drop table raw.oms_orders")
-    finally:
-        con.close()
+    db = _altered_copy(warehouse, tmp_path, "drop table raw.oms_orders")
     result = run_dbt(
         ["run", "--select", "stg_oms__orders"],
         db_path=db,

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import duckdb
 
-from conftest import BUILD_SELECT, ROOT, STARTER, install_consumer_project, run_dbt
+from conftest import (
+    BUILD_SELECT,
+    ROOT,
+    consumer_dbt_args,
+    install_consumer_project,
+    run_dbt,
+)
 
 PROJECT = ROOT / "integration_tests"
 COMPARISON = "assert_kpi_values_match_expected"
@@ -23,13 +29,7 @@ def test_integration_project_builds_and_matches_expected_values(tmp_path: Path) 
     # consumer starter's profile (starter/profiles.yml), as a user would.
     project = install_consumer_project(PROJECT, tmp_path)
     db_path = tmp_path / "output_kpis.duckdb"
-    common = {
-        "db_path": db_path,
-        "target_path": project / "target",
-        "profiles_dir": STARTER,
-        "project_dir": project,
-        "dbt_vars": "{}",
-    }
+    common = consumer_dbt_args(project, db_path)
     # Seeds first (sources have no edge to the seeds); then select by type, like `make build`:
     # excluding seeds would also drop the comparison test, which reads a seed.
     run_dbt(["seed"], **common)

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import ROOT, STARTER, install_consumer_project, run_dbt
+from conftest import ROOT, consumer_dbt_args, install_consumer_project, run_dbt
 
 SOURCE = ROOT / "integration_tests" / "nycflights13"
 COMPARISON = "assert_fulfilment_kpis_match_bts_definition"
@@ -48,15 +48,7 @@ def flights_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
         "flight_ops.flight_arrivals": 327_346,
     }
     # the documented consumer build (starter/README.md): every package unit test included
-    result = run_dbt(
-        ["build"],
-        db_path=db_path,
-        target_path=project / "target",
-        profiles_dir=STARTER,
-        project_dir=project,
-        dbt_vars="{}",
-        check=False,
-    )
+    result = run_dbt(["build"], **consumer_dbt_args(project, db_path), check=False)
     assert result.returncode == 0, result.stdout[-6000:]
     return project, db_path
 

@@ -323,6 +323,13 @@
     {%- if output_kpis.domain_enabled(domain) -%}
         {{ return(ref(model_name)) }}
     {%- endif -%}
+    {{ return(output_kpis.empty_relation(columns)) }}
+{%- endmacro %}
+
+
+{% macro empty_relation(columns) -%}
+    {#- `(select cast(null as <type>) as <column>, ... where 1 = 0)`: no rows, the given
+        columns (column -> SQL type), for a reader whose input is switched off or absent. -#}
     {%- set casts = [] -%}
     {%- for column, type in columns.items() -%}
         {%- do casts.append('cast(null as ' ~ type ~ ') as ' ~ column) -%}

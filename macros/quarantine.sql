@@ -5,11 +5,11 @@
     {%- if not output_kpis.raw_table_present(table_name) -%}
         {#- A table the project declared absent (var output_kpis_absent_tables): no rows, the
             same columns, so the models reading it fall back to their stated defaults. -#}
-        {%- set nulls = [] -%}
+        {%- set columns = {} -%}
         {%- for column in spec.columns -%}
-            {%- do nulls.append('cast(null as ' ~ dbt.type_string() ~ ') as ' ~ column) -%}
+            {%- do columns.update({column: dbt.type_string()}) -%}
         {%- endfor -%}
-        (select {{ nulls | join(', ') }} where 1 = 0) as clean_rows
+        {{ output_kpis.empty_relation(columns) }} as clean_rows
     {%- else -%}
     {{ check_source_columns(source_name, table_name) }}
     (

@@ -1,6 +1,8 @@
 {% macro clean_source(source_name, table_name) -%}
-    {#- The rows of a raw table that pass every quarantine rule, with the raw columns only:
-        what its staging model reads instead of source(). -#}
+    {#- The rows of a raw table that pass every quarantine rule, one column per raw column
+        holding the value the quarantine read (quarantine_clean_value: typed, blank text as
+        null): what its staging model reads instead of source(), so staging never parses the
+        raw text a second time, differently. -#}
     {%- set spec = quarantine_spec(table_name) -%}
     {%- if not output_kpis.raw_table_present(table_name) -%}
         {#- A table the project declared absent (var output_kpis_absent_tables): no rows, the
@@ -14,7 +16,11 @@
     {{ check_source_columns(source_name, table_name) }}
     (
         {{ checked_source_sql(source_name, table_name) }}
-        select {{ spec.columns.keys() | join(', ') }}
+        select
+            {%- for column, type in spec.columns.items() %}
+            {{ output_kpis.quarantine_clean_value(column, type) }} as {{ column }}
+            {%- if not loop.last %},{% endif %}
+            {%- endfor %}
         from checked
         where quarantine_rule is null
     ) as clean_rows
@@ -76,7 +82,7 @@
     {%- endfor -%}
     {%- set payload -%}
         {% for column in columns -%}
-        '{{ column }}=' || {{ quarantine_text(column) }}{% if not loop.last %} || '; ' || {% endif %}
+        '{{ column }}=' || {{ quarantine_payload_value(column) }}{% if not loop.last %} || '; ' || {% endif %}
         {%- endfor %}
     {%- endset -%}
     {#- The raw table, with every optional column it lacks added as its stated default. #}
@@ -101,9 +107,9 @@
     ),
 
     {#-
-        may_repeat = 0: the row's key is held by no other row, and no value contains '; ' (the
-        payload separator), so no other row has the same payload either (equal payloads whose
-        values hold no '; ' have equal values, hence the same key; a null or blank key is
+        may_repeat = 0: the row's key is held by no other row, so no other row has the same
+        payload either (the payload escapes the separator in values, quarantine_payload_value,
+        so equal payloads have equal values, hence the same key; a null or blank key is
         quarantined as null_key before the duplicate rules). Such a row has no key conflict
         and is the first copy of its payload, so the windows below run only on the others.
     #}
@@ -111,12 +117,7 @@
         select
             raw_rows.*,
             case
-                when
-                    repeated_keys.repeated_{{ key[0] }} is not null
-                    {%- for column in columns %}
-                    or cast({{ column }} as {{ string }}) like '%; %'
-                    {%- endfor %}
-                    then 1
+                when repeated_keys.repeated_{{ key[0] }} is not null then 1
                 else 0
             end as may_repeat
         from raw_rows
@@ -188,17 +189,27 @@
     {%- for column in key -%}
         {%- do rules.append((is_blank.format(column), 'null_key', column)) -%}
     {%- endfor -%}
+    {#- An empty or blank value is a null (t_<col> is null): never an invalid identifier. #}
     {%- for column in spec.get('ids', key) -%}
-        {%- do rules.append(('not ' ~ regex_matches('cast(' ~ column ~ ' as ' ~ string ~ ')',
-            '^[A-Za-z0-9_.:-]+$'), 'invalid_identifier', column)) -%}
+        {%- do rules.append(('not ' ~ regex_matches(
+            'cast(t_' ~ column ~ ' as ' ~ string ~ ')', '^[A-Za-z0-9_.:-]+$'),
+            'invalid_identifier', column)) -%}
     {%- endfor -%}
+    {#- A utc column's t_ is null both for text that is no ISO-8601 timestamp (uncastable) and
+        for a wall time without a zone (timestamp_without_time_zone): the first reads the wall
+        time alone. #}
     {%- for column, type in spec.columns.items() if type != 'string' -%}
-        {%- do rules.append(('not (' ~ is_blank.format(column) ~ ') and t_' ~ column ~ ' is null',
+        {%- if type == 'utc' -%}
+            {%- set unreadable = output_kpis.iso_wall_time(output_kpis.timestamp_text(column))
+                ~ ' is null' -%}
+        {%- else -%}
+            {%- set unreadable = 't_' ~ column ~ ' is null' -%}
+        {%- endif -%}
+        {%- do rules.append(('not (' ~ is_blank.format(column) ~ ') and ' ~ unreadable,
             'uncastable_value', column ~ ': not a ' ~ type)) -%}
     {%- endfor -%}
     {%- for column, type in spec.columns.items() if type == 'utc' -%}
-        {%- set text = 'cast(' ~ column ~ ' as ' ~ string ~ ')' -%}
-        {%- do rules.append((regex_matches(text, 'T') ~ ' and not ' ~ regex_matches(text, 'Z$'),
+        {%- do rules.append(('not (' ~ is_blank.format(column) ~ ') and t_' ~ column ~ ' is null',
             'timestamp_without_time_zone', column)) -%}
     {%- endfor -%}
     {%- for column, values in spec.get('enums', {}).items() -%}
@@ -264,44 +275,98 @@
 {%- endmacro %}
 
 
+{% macro quarantine_payload_value(column) -%}
+    {#- A raw value as payload text, escaped so that the payload is unambiguous: '%' -> '%25'
+        and ';' -> '%3B' (URL style), so '; ' occurs only between values and two rows have
+        equal payloads only when every value is equal (null and empty both ''). -#}
+    replace(replace({{ quarantine_text(column) }}, '%', '%25'), ';', '%3B')
+{%- endmacro %}
+
+
 {% macro quarantine_typed(column, type) -%}
-    {#- The typed value of a raw column, or null when it cannot be read as that type. -#}
+    {#- The typed value of a raw column, or null when it is empty, blank or cannot be read as
+        that type (cast_patterns: the same shapes on every engine). utc: ISO-8601 with Z or a
+        UTC offset -> the UTC instant (a wall time without a zone is null unless var
+        output_kpis_naive_timestamps_are_utc); timestamp (site-local): the wall time as
+        written, an offset dropped (staging converts it, site_local_to_utc). -#}
+    {%- set text = output_kpis.timestamp_text(column) -%}
     {%- if type == 'string' -%}
-        cast({{ column }} as {{ dbt.type_string() }})
+        {{ output_kpis.blank_as_null(column) }}
     {%- elif type == 'utc' -%}
-        {{ cast_or_null("replace(replace(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), 'T', ' '), 'Z', '')", 'timestamp') }}
-    {%- elif type in ('integer', 'date', 'timestamp', 'boolean') -%}
-        {{ cast_or_null('nullif(trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ")), '')", type) }}
+        {{ output_kpis.parse_utc_timestamp(column) }}
+    {%- elif type == 'timestamp' -%}
+        {{ output_kpis.iso_wall_time(text) }}
+    {%- elif type in ('integer', 'date', 'boolean') -%}
+        {{ cast_or_null(text, type) }}
     {%- elif type == 'number' -%}
-        {{ cast_or_null('nullif(trim(cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ")), '')", 'double precision') }}
+        {{ cast_or_null(text, 'double precision') }}
     {%- else -%}
         {{ exceptions.raise_compiler_error("quarantine type must be string, integer, number, date, timestamp, utc or boolean; got '" ~ type ~ "' for " ~ column) }}
     {%- endif -%}
 {%- endmacro %}
 
 
-{% macro cast_or_null(expr, type) -%}
-    {{ return(adapter.dispatch('cast_or_null', 'output_kpis')(expr, type)) }}
+{% macro blank_as_null(column) -%}
+    {#- A raw value as text, as written, or null when it is empty or blank. -#}
+    case
+        when trim(cast({{ column }} as {{ dbt.type_string() }})) <> ''
+            then cast({{ column }} as {{ dbt.type_string() }})
+    end
 {%- endmacro %}
 
-{% macro default__cast_or_null(expr, type) -%}
-    try_cast({{ expr }} as {{ type }})
+
+{% macro quarantine_clean_value(column, type) -%}
+    {#- What clean_source hands to staging for a clean row: the typed value t_<col>, except a
+        site-local timestamp, whose text (blank as null) keeps an offset for staging to honour
+        (site_local_to_utc needs the site's zone, which the quarantine does not know). -#}
+    {%- if type == 'timestamp' -%}
+        {{ output_kpis.timestamp_text(column) }}
+    {%- else -%}
+        t_{{ column }}
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro spark__cast_or_null(expr, type) -%}
-    try_cast({{ expr }} as {{ output_kpis.engine_type(type) }})
-{%- endmacro %}
 
-{% macro postgres__cast_or_null(expr, type) -%}
-    {#- Postgres has no try_cast: read the text only when it has the type's shape. -#}
-    {%- set patterns = {
+{% macro cast_patterns() -%}
+    {#- The one list of shapes a text value must have to be cast, on every engine (DuckDB's
+        try_cast alone rounds '3.5' to 4 and reads '0x10' as 16; Postgres' cast raises):
+        integer = optional sign and 1 to 9 digits; double precision = decimal digits with an
+        optional exponent (no hex, inf or nan); date = YYYY-MM-DD; timestamp = YYYY-MM-DD,
+        T or a blank, HH:MM, optional :SS and fraction; boolean (read lower-cased) = true,
+        false, t, f, 0 or 1; utc_offset = the zone suffix of an ISO-8601 timestamp (Z, +HH,
+        +HHMM or +HH:MM, or -). -#}
+    {{ return({
         'integer': '^[+-]?[0-9]{1,9}$',
         'double precision': '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$',
         'date': '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
         'timestamp': '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$',
         'boolean': '^(true|false|t|f|0|1)$',
-    } -%}
-    case when ({{ expr }}) ~* '{{ patterns[type] }}' then cast({{ expr }} as {{ type }}) end
+        'utc_offset': '(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$',
+    }) }}
+{%- endmacro %}
+
+
+{% macro cast_or_null(expr, type) -%}
+    {#- expr (text, trimmed) as type when it has the type's shape (cast_patterns), else null. -#}
+    {%- set subject = 'lower(' ~ expr ~ ')' if type == 'boolean' else expr -%}
+    case
+        when {{ output_kpis.regex_matches(subject, output_kpis.cast_patterns()[type]) }}
+            then {{ adapter.dispatch('cast_shaped', 'output_kpis')(subject, type) }}
+    end
+{%- endmacro %}
+
+{% macro default__cast_shaped(expr, type) -%}
+    {#- try_cast still: a well-shaped value out of range (2025-02-30) is null, not an error. -#}
+    try_cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+{% macro spark__cast_shaped(expr, type) -%}
+    try_cast({{ expr }} as {{ output_kpis.engine_type(type) }})
+{%- endmacro %}
+
+{% macro postgres__cast_shaped(expr, type) -%}
+    {#- Postgres has no try_cast: the shape check before it is what keeps the cast safe. -#}
+    cast({{ expr }} as {{ type }})
 {%- endmacro %}
 
 

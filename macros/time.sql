@@ -23,16 +23,105 @@
     cast('{{ run_started_at.strftime('%Y-%m-%d %H:%M:%S') }}' as timestamp)
 {%- endmacro %}
 
+{#- Timestamp text, one rule on every engine (docs/YOUR_DATA.md "Timestamps"): ISO-8601
+    YYYY-MM-DD, T or a blank, HH:MM[:SS[.fraction]], then optionally a zone: Z or a UTC offset
+    (+HH, +HHMM, +HH:MM, or -). A zone names an instant, converted exactly; a value without
+    one is a wall time. The shapes are in cast_patterns (macros/quarantine.sql). -#}
+
+{% macro timestamp_text(column) -%}
+    {#- A raw value as trimmed text, null when empty or blank. -#}
+    nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
+{%- endmacro %}
+
+{% macro iso_wall_time(text) -%}
+    {#- The wall time of ISO-8601 text (its zone dropped) as a timestamp; null when the text is
+        no ISO-8601 timestamp. -#}
+    {{ output_kpis.cast_or_null("replace(regexp_replace(" ~ text ~ ", '"
+        ~ output_kpis.cast_patterns()['utc_offset'] ~ "', ''), 'T', ' ')", 'timestamp') }}
+{%- endmacro %}
+
+{% macro has_utc_offset(text) -%}
+    {#- Whether ISO-8601 text carries a zone (Z or an offset); false for null. -#}
+    ({{ text }} is not null and {{ output_kpis.regex_matches(text,
+        output_kpis.cast_patterns()['utc_offset']) }})
+{%- endmacro %}
+
+{% macro iso_instant(text) -%}
+    {#- ISO-8601 text with a zone -> the naive UTC timestamp of the instant it names (wall time
+        minus the offset, exact to the fraction); null without a zone or when unreadable. -#}
+    {%- set zone = 'substring(' ~ text ~ ', length(regexp_replace(' ~ text ~ ", '"
+        ~ output_kpis.cast_patterns()['utc_offset'] ~ "', '')) + 1)" -%}
+    {%- set digits = "replace(" ~ zone ~ ", ':', '')" -%}
+    case
+        when {{ output_kpis.has_utc_offset(text) }} then
+            {{ output_kpis.add_minutes(output_kpis.iso_wall_time(text),
+                "case when upper(" ~ zone ~ ") = 'Z' then 0 else"
+                ~ " (case when substring(" ~ zone ~ ", 1, 1) = '-' then 1 else -1 end)"
+                ~ " * (cast(substring(" ~ digits ~ ", 2, 2) as integer) * 60"
+                ~ " + coalesce(cast(nullif(substring(" ~ digits ~ ", 4, 2), '') as integer), 0))"
+                ~ " end") }}
+    end
+{%- endmacro %}
+
 {% macro parse_utc_timestamp(column) -%}
     {{ return(adapter.dispatch('parse_utc_timestamp', 'output_kpis')(column)) }}
 {%- endmacro %}
 
 {% macro default__parse_utc_timestamp(column) -%}
-    {#- ISO-8601 text with a trailing Z (or already a timestamp) -> naive UTC timestamp. -#}
-    cast(replace(replace(cast({{ column }} as {{ dbt.type_string() }}), 'T', ' '), 'Z', '') as timestamp)
+    {#- A utc column (quarantine type utc) -> naive UTC timestamp: text with Z or an offset is
+        the instant it names; a column the warehouse types TIMESTAMP WITH TIME ZONE reads as
+        text with its offset, so the same. A wall time without a zone (text, or a naive
+        TIMESTAMP column) is null, quarantined as timestamp_without_time_zone, unless var
+        output_kpis_naive_timestamps_are_utc says the sources write UTC. -#}
+    {%- set text = output_kpis.timestamp_text(column) -%}
+    {%- if output_kpis.naive_timestamps_are_utc() -%}
+        coalesce({{ output_kpis.iso_instant(text) }}, {{ output_kpis.iso_wall_time(text) }})
+    {%- else -%}
+        {{ output_kpis.iso_instant(text) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro naive_timestamps_are_utc() -%}
+    {%- set value = var('output_kpis_naive_timestamps_are_utc', false) -%}
+    {%- if value not in (true, false) -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'output_kpis_naive_timestamps_are_utc' must be true or false; got '"
+            ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{% macro site_local_to_utc(text, time_zone, offsets=none) -%}
+    {#- A site-local timestamp (quarantine type timestamp, as text) -> naive UTC: a value with
+        Z or an offset is the instant it names; a naive wall time is read in the site's zone
+        (local_to_utc: a DST gap or fold follows its rule). offsets: the zone-offset CTE of
+        the fast DuckDB path (local_to_utc_via, joined on site_local_wall_date). -#}
+    {%- set wall = output_kpis.iso_wall_time(text) -%}
+    case
+        when {{ output_kpis.has_utc_offset(text) }} then {{ output_kpis.iso_instant(text) }}
+        {%- if offsets %}
+        else {{ output_kpis.local_to_utc_via(offsets, wall, time_zone) }}
+        {%- else %}
+        else {{ output_kpis.local_to_utc(wall, time_zone) }}
+        {%- endif %}
+    end
+{%- endmacro %}
+
+{% macro site_local_wall_time(text, time_zone) -%}
+    {#- The site's wall time of a site-local timestamp: as written when naive, the instant
+        read in the site's zone when it carries Z or an offset. -#}
+    case
+        when {{ output_kpis.has_utc_offset(text) }}
+            then {{ output_kpis.utc_to_local(output_kpis.iso_instant(text), time_zone) }}
+        else {{ output_kpis.iso_wall_time(text) }}
+    end
 {%- endmacro %}
 
 {% macro local_to_utc(column, time_zone) -%}
+    {#- Local wall time in a zone -> naive UTC. DST rule (docs/YOUR_DATA.md "Timestamps"), the
+        same on every engine: a wall time in the spring-forward gap is read with the offset in
+        force before the gap (02:30 in a 02:00-03:00 gap is 03:30 after it); a wall time in
+        the autumn fold is its later occurrence (after the clocks went back). -#}
     {{ return(adapter.dispatch('local_to_utc', 'output_kpis')(column, time_zone)) }}
 {%- endmacro %}
 
@@ -46,8 +135,20 @@
 
 {% macro spark__local_to_utc(column, time_zone) -%}
     {#- Spark timestamps are instants shown in the session zone, which the spark target sets
-        to UTC: to_utc_timestamp reads the value as wall-clock time in the zone. -#}
-    to_utc_timestamp(cast({{ column }} as timestamp), {{ time_zone }})
+        to UTC: to_utc_timestamp reads the value as wall-clock time in the zone. In a fold it
+        picks the earlier instant; the rule (as DuckDB and Postgres) is the later one: the
+        wall time less the offset in force a day later, when that names the same wall time. -#}
+    {%- set wall = 'cast(' ~ column ~ ' as timestamp)' -%}
+    {%- set first = 'to_utc_timestamp(' ~ wall ~ ', ' ~ time_zone ~ ')' -%}
+    {%- set day_after = first ~ ' + interval 1 day' -%}
+    {%- set later = 'timestamp_micros(unix_micros(' ~ wall ~ ') - (unix_micros(from_utc_timestamp('
+        ~ day_after ~ ', ' ~ time_zone ~ ')) - unix_micros(' ~ day_after ~ ')))' -%}
+    case
+        when {{ later }} > {{ first }}
+            and from_utc_timestamp({{ later }}, {{ time_zone }}) = {{ wall }}
+            then {{ later }}
+        else {{ first }}
+    end
 {%- endmacro %}
 
 {% macro utc_to_local(column, time_zone) -%}

@@ -64,6 +64,7 @@ CONSUMER_VALUES: dict[str, Any] = {
 DEPLOYMENT_VARS = frozenset(
     {
         "output_kpis_absent_tables",
+        "output_kpis_naive_timestamps_are_utc",
         "serving_reader_role",
         "serving_reader_role_create",
         "output_kpis_raw_schema",

@@ -24,9 +24,16 @@ STAGING += ["--indirect-selection", "cautious"]  # leave out tests reading later
 
 
 def corpus() -> list[dict]:
+    """The corpus rows; expect_staged (optional JSON {"<staging model>.<column>": value}): the
+    typed value a valid odd row must be staged with, found by the raw table's first column."""
     with CORPUS.open(newline="") as handle:
         return [
-            {**row, "overrides": json.loads(row["overrides"])} for row in csv.DictReader(handle)
+            {
+                **row,
+                "overrides": json.loads(row["overrides"]),
+                "expect_staged": json.loads(row.get("expect_staged") or "{}"),
+            }
+            for row in csv.DictReader(handle)
         ]
 
 
@@ -171,3 +178,21 @@ def test_user_values_are_staged(
             f"select {column} from staging.{relation} where {key_column} = ?", [key]
         ).fetchall()
     assert staged == [(expected,)]
+
+
+STAGED = [r for r in corpus() if r["expect_staged"]]
+
+
+@pytest.mark.parametrize("row", STAGED, ids=[r["fault_id"] for r in STAGED])
+def test_valid_odd_rows_are_staged_with_their_typed_value(built: Path, row: dict) -> None:
+    """An ISO-8601 offset is the instant it names, a blank optional reference is null, a
+    site-local time with an offset is that instant read in the site's zone (compared as
+    Python renders the fetched value, the same from any engine's driver)."""
+    with duckdb.connect(str(built), read_only=True) as con:
+        key = con.execute(f"describe raw.{row['table_name']}").fetchone()[0]
+        for target, expected in row["expect_staged"].items():
+            relation, column = target.split(".")
+            staged = con.execute(
+                f"select {column} from staging.{relation} where {key} = ?", [row["match"]]
+            ).fetchall()
+            assert [None if v is None else str(v) for (v,) in staged] == [expected], target

@@ -17,9 +17,10 @@ final as (
         lines.site_id,
         cast(source.shift_date as date) as shift_date,
         cast(source.shift_code as {{ output_kpis.type_text() }}) as shift_code,
-        {{ local_to_utc('source.shift_start_local', 'sites.site_time_zone') }}
+        {{ output_kpis.site_local_to_utc('source.shift_start_local', 'sites.site_time_zone') }}
             as shift_start_at,
-        {{ local_to_utc('source.shift_end_local', 'sites.site_time_zone') }} as shift_end_at,
+        {{ output_kpis.site_local_to_utc('source.shift_end_local', 'sites.site_time_zone') }}
+            as shift_end_at,
         cast(source.planned_downtime_minutes as integer) as planned_downtime_minutes,
         cast(source.unplanned_downtime_minutes as integer) as unplanned_downtime_minutes
     from source

@@ -36,10 +36,13 @@ typed as (
         cast(source.step_code as {{ output_kpis.type_text() }}) as step_code,
         {{ output_kpis.normalized_code('source.event_type') }} as event_type,
         nullif({{ output_kpis.normalized_code('source.result') }}, '') as event_result,
-        {{ output_kpis.local_to_utc_via(
-            'site_offsets', 'source.event_local', 'sites.site_time_zone'
+        {{ output_kpis.site_local_to_utc(
+            'source.event_local', 'sites.site_time_zone', 'site_offsets'
         ) }} as event_at,
-        cast(source.event_local as date) as event_local_date,
+        cast(
+            {{ output_kpis.site_local_wall_time('source.event_local', 'sites.site_time_zone') }}
+            as date
+        ) as event_local_date,
         cast(source.station_id as {{ output_kpis.type_text() }}) as station_id
     from source
     left join work_orders
@@ -49,7 +52,8 @@ typed as (
     left join lines on work_orders.line_id = lines.line_id
     left join sites on lines.site_id = sites.site_id
     {{ output_kpis.time_zone_offset_join(
-        'site_offsets', 'sites.site_time_zone', 'source.event_local'
+        'site_offsets', 'sites.site_time_zone',
+        output_kpis.iso_wall_time('source.event_local')
     ) }}
 ),
 

@@ -17,7 +17,8 @@ final as (
         lines.site_id,
         cast(source.product_code as {{ output_kpis.type_text() }}) as product_code,
         cast(source.planned_quantity as integer) as planned_quantity,
-        {{ local_to_utc('source.released_local', 'sites.site_time_zone') }} as released_at
+        {{ output_kpis.site_local_to_utc('source.released_local', 'sites.site_time_zone') }}
+            as released_at
     from source
     left join lines on cast(source.line_id as {{ output_kpis.type_text() }}) = lines.line_id
     left join sites on lines.site_id = sites.site_id

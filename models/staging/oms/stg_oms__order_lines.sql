@@ -11,10 +11,10 @@ final as (
         cast(product_code as {{ output_kpis.type_text() }}) as product_code,
         cast(ordered_quantity as integer) as ordered_quantity,
         cast(first_promised_date as date) as first_promised_date,
-        {{ parse_utc_timestamp('first_promised_at') }} as first_promised_at,
+        cast(first_promised_at as timestamp) as first_promised_at,
         cast(revised_promised_date as date) as revised_promised_date,
-        {{ parse_utc_timestamp('revised_promised_at') }} as revised_promised_at,
-        {{ parse_utc_timestamp('cancelled_at') }} as cancelled_at
+        cast(revised_promised_at as timestamp) as revised_promised_at,
+        cast(cancelled_at as timestamp) as cancelled_at
     from source
 )
 

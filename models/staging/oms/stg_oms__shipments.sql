@@ -7,8 +7,8 @@ final as (
         cast(shipment_id as {{ output_kpis.type_text() }}) as shipment_id,
         cast(order_line_id as {{ output_kpis.type_text() }}) as order_line_id,
         cast(shipped_quantity as integer) as shipped_quantity,
-        {{ parse_utc_timestamp('shipped_at') }} as shipped_at,
-        {{ parse_utc_timestamp('delivered_at') }} as delivered_at
+        cast(shipped_at as timestamp) as shipped_at,
+        cast(delivered_at as timestamp) as delivered_at
     from source
 )
 

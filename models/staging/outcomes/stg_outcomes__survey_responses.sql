@@ -9,7 +9,7 @@ final as (
         nullif(cast(ticket_id as {{ output_kpis.type_text() }}), '') as ticket_id,
         cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
         cast(score as integer) as score,
-        {{ parse_utc_timestamp('responded_at') }} as responded_at
+        cast(responded_at as timestamp) as responded_at
     from source
 )
 

@@ -10,7 +10,7 @@ final as (
         cast(change_id as {{ output_kpis.type_text() }}) as change_id,
         cast(ticket_id as {{ output_kpis.type_text() }}) as ticket_id,
         {{ output_kpis.normalized_code('status') }} as status,
-        {{ parse_utc_timestamp('changed_at') }} as changed_at
+        cast(changed_at as timestamp) as changed_at
     from source
 )
 

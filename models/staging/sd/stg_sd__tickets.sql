@@ -10,8 +10,8 @@ final as (
         cast(agent_id as {{ output_kpis.type_text() }}) as agent_id,
         cast(priority as {{ output_kpis.type_text() }}) as priority,
         cast(channel as {{ output_kpis.type_text() }}) as channel,
-        {{ parse_utc_timestamp('created_at') }} as created_at,
-        {{ parse_utc_timestamp('first_replied_at') }} as first_replied_at
+        cast(created_at as timestamp) as created_at,
+        cast(first_replied_at as timestamp) as first_replied_at
     from source
 )
 

@@ -11,7 +11,13 @@ build to a temporary file in the serving directory, fsyncs it, checks it opens, 
 beside it. Readers that opened the previous file keep reading it until they reconnect; new
 connections get the new file. BI should connect read-only
 (``duckdb.connect(path, read_only=True)``): a read-write connection would hold the file and
-leave a ``.wal`` that does not belong to the next published file.
+leave a ``.wal`` that does not belong to the next published file. One catch: DuckDB caches the
+database of a path per process, so ``duckdb.connect(path)`` in a process that still holds a
+connection to the serve file returns the previous file again; a long-lived process (a BI
+server) should open each new connection with ``connect_served`` (a fresh in-memory database
+attaching the file read-only), which always reads the file as it is now. A publish killed
+before its rename leaves its temporary copy (``.<serve name>.<random>.tmp``) behind; the next
+publish removes it.
 
 Exit codes: 0 published, 1 the audit refused the build (served file untouched), 2 an input is
 missing or unreadable.
@@ -93,6 +99,18 @@ def read_quarantine(build_db: Path, manifest_path: Path) -> list[QuarantinedTabl
         return []
     finally:
         con.close()
+
+
+def connect_served(serve_db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the serve file as it is now, even in a process that still
+    holds a connection to a previous one (``duckdb.connect`` would return that cached one).
+    The file is attached under its own name, which the serving views name as their catalog."""
+    con = duckdb.connect()
+    catalog = serve_db.stem.replace('"', '""')
+    path = str(serve_db).replace("'", "''")
+    con.execute(f"attach '{path}' as \"{catalog}\" (read_only)")
+    con.execute(f'use "{catalog}"')
+    return con
 
 
 @dataclass(frozen=True)

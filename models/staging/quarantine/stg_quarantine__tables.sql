@@ -36,8 +36,10 @@ shares as (
         case
             when raw_counts.raw_rows > 0
                 then
-                    cast(coalesce(quarantined_counts.quarantined_rows, 0)
-                        as {{ output_kpis.type_double() }})
+                    cast(
+                        coalesce(quarantined_counts.quarantined_rows, 0)
+                        as {{ output_kpis.type_double() }}
+                    )
                     / raw_counts.raw_rows
             else 0
         end as quarantined_share

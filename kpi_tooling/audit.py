@@ -158,3 +158,70 @@ def audit_artifacts(manifest_path: Path, run_results_path: Path, ge_results_path
     except TypeError as exc:
         raise SetupError(f"GE results {ge_results_path} are not a validate results file") from exc
     return Audit(dbt_reasons + ge_reasons, dbt_summary, ge_summary)
+
+
+QUARANTINE_MODEL = "stg_quarantine__tables"
+QUARANTINE_COLUMNS = (
+    "source_table, raw_rows, quarantined_rows, quarantined_share, max_quarantined_share, is_flood"
+)
+
+
+@dataclass(frozen=True)
+class QuarantinedTable:
+    """One row of stg_quarantine__tables: what a raw table lost to the quarantine."""
+
+    source_table: str
+    raw_rows: int
+    quarantined_rows: int
+    quarantined_share: float
+    max_quarantined_share: float
+    is_flood: bool
+
+
+def quarantine_relation(manifest_path: Path) -> tuple[str | None, str, str] | None:
+    """(database, schema, table) of stg_quarantine__tables in the build, from the manifest;
+    None when the project has no such model (nothing to report)."""
+    nodes = read_json(manifest_path, "dbt manifest").get("nodes", {})
+    for node in nodes.values():
+        if node.get("resource_type") == "model" and node.get("name") == QUARANTINE_MODEL:
+            return node.get("database"), node["schema"], node.get("alias") or node["name"]
+    return None
+
+
+def quarantine_query(schema: str, table: str) -> str:
+    """The one query both publishers run (schema and table come from the manifest)."""
+    return f'select {QUARANTINE_COLUMNS} from "{schema}"."{table}" order by source_table'
+
+
+def quarantine_report(rows: list[QuarantinedTable]) -> tuple[list[str], list[str]]:
+    """(report lines, refusal reasons). Quarantined rows never block publishing; a flood (the
+    dbt model's is_flood, which also fails assert_quarantine_below_flood_limit) is a refusal
+    naming the table, its share and the var."""
+    lines = [
+        f"quarantine: {row.source_table}: {row.quarantined_rows:,} of {row.raw_rows:,} rows "
+        f"({row.quarantined_share:.3%})"
+        for row in rows
+        if row.quarantined_rows
+    ] or ["quarantine: no row quarantined"]
+    reasons = [
+        f"quarantine flood: {row.source_table} has {row.quarantined_share:.1%} of its rows "
+        f"quarantined ({row.quarantined_rows:,} of {row.raw_rows:,}), above var "
+        f"output_kpis_max_quarantine_share = {row.max_quarantined_share:g}: a broken feed; fix "
+        f"it (stg_quarantine__rows says why each row was refused) or raise the var"
+        for row in rows
+        if row.is_flood
+    ]
+    return lines, reasons
+
+
+def quarantine_summary(rows: list[QuarantinedTable]) -> dict[str, dict[str, Any]]:
+    """What the publish record keeps: rows and share quarantined per table that lost any."""
+    return {
+        row.source_table: {
+            "quarantined_rows": row.quarantined_rows,
+            "raw_rows": row.raw_rows,
+            "share": round(row.quarantined_share, 6),
+        }
+        for row in rows
+        if row.quarantined_rows
+    }

@@ -11,7 +11,13 @@ build to a temporary file in the serving directory, fsyncs it, checks it opens, 
 beside it. Readers that opened the previous file keep reading it until they reconnect; new
 connections get the new file. BI should connect read-only
 (``duckdb.connect(path, read_only=True)``): a read-write connection would hold the file and
-leave a ``.wal`` that does not belong to the next published file.
+leave a ``.wal`` that does not belong to the next published file. One catch: DuckDB caches the
+database of a path per process, so ``duckdb.connect(path)`` in a process that still holds a
+connection to the serve file returns the previous file again; a long-lived process (a BI
+server) should open each new connection with ``connect_served`` (a fresh in-memory database
+attaching the file read-only), which always reads the file as it is now. A publish killed
+before its rename leaves its temporary copy (``.<serve name>.<random>.tmp``) behind; the next
+publish removes it.
 
 Exit codes: 0 published, 1 the audit refused the build (served file untouched), 2 an input is
 missing or unreadable.
@@ -37,11 +43,21 @@ from typing import Any
 
 import duckdb
 
-from kpi_tooling.audit import Audit, SetupError, audit_artifacts
+from kpi_tooling.audit import (
+    Audit,
+    QuarantinedTable,
+    SetupError,
+    audit_artifacts,
+    quarantine_query,
+    quarantine_relation,
+    quarantine_report,
+    quarantine_summary,
+)
 
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2
 MART_SCHEMA = "marts"
 PUBLISHED_MANIFEST = "published.json"
+TEMP_SUFFIX = ".tmp"
 _LIST_MARTS_SQL = (
     "select table_name from information_schema.tables "
     "where table_schema = ? and table_type = 'BASE TABLE' order by table_name"
@@ -64,6 +80,37 @@ def audit_build(
     if build_db.stat().st_mtime > ge_results_path.stat().st_mtime:
         audit.reasons.append("build: the database changed after the GE audit: validate again")
     return audit
+
+
+def read_quarantine(build_db: Path, manifest_path: Path) -> list[QuarantinedTable]:
+    """stg_quarantine__tables of the build (empty when the build has none: the audit says
+    why such a build is refused)."""
+    relation = quarantine_relation(manifest_path)
+    if relation is None:
+        return []
+    _, schema, table = relation
+    con = duckdb.connect(str(build_db), read_only=True)
+    try:
+        return [
+            QuarantinedTable(*row)
+            for row in con.execute(quarantine_query(schema, table)).fetchall()
+        ]
+    except duckdb.CatalogException:
+        return []
+    finally:
+        con.close()
+
+
+def connect_served(serve_db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the serve file as it is now, even in a process that still
+    holds a connection to a previous one (``duckdb.connect`` would return that cached one).
+    The file is attached under its own name, which the serving views name as their catalog."""
+    con = duckdb.connect()
+    catalog = serve_db.stem.replace('"', '""')
+    path = str(serve_db).replace("'", "''")
+    con.execute(f"attach '{path}' as \"{catalog}\" (read_only)")
+    con.execute(f'use "{catalog}"')
+    return con
 
 
 @dataclass(frozen=True)
@@ -126,8 +173,26 @@ def _publish_lock(serve_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _temp_file(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path``, named ``.<name>.<random>.tmp``."""
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+
+
+def remove_stale_temp_files(serve_db: Path) -> list[Path]:
+    """Delete the temporary files of earlier publishes killed before their rename (each is a
+    full copy of a build). Called under the publish lock: no other publisher is writing one."""
+    stale = [
+        path
+        for target in (serve_db, serve_db.parent / PUBLISHED_MANIFEST)
+        for path in serve_db.parent.glob(f".{target.name}.*{TEMP_SUFFIX}")
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_file(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -142,7 +207,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 def copy_into_place(build_db: Path, serve_db: Path) -> Contents:
     """Copy, fsync, inspect and atomically rename; return what was published."""
-    fd, tmp_name = tempfile.mkstemp(dir=serve_db.parent, prefix=f".{serve_db.name}.", suffix=".tmp")
+    fd, tmp_name = _temp_file(serve_db)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -159,7 +224,12 @@ def copy_into_place(build_db: Path, serve_db: Path) -> Contents:
     return contents
 
 
-def publish(build_db: Path, serve_db: Path, audit: Audit) -> dict[str, Any]:
+def publish(
+    build_db: Path,
+    serve_db: Path,
+    audit: Audit,
+    quarantine: list[QuarantinedTable] | None = None,
+) -> dict[str, Any]:
     """Publish an audited build; return what was written to ``published.json``."""
     if not audit.passed:
         raise ValueError("refusing to publish a build whose audit failed")
@@ -170,6 +240,7 @@ def publish(build_db: Path, serve_db: Path, audit: Audit) -> dict[str, Any]:
             # DuckDB would replay this log into the new file on the next read-write open.
             raise SetupError(f"{wal} exists: something opened the served file read-write")
         started = time.perf_counter()
+        stale = remove_stale_temp_files(serve_db)
         contents = copy_into_place(build_db, serve_db)
         record = {
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -181,6 +252,8 @@ def publish(build_db: Path, serve_db: Path, audit: Audit) -> dict[str, Any]:
             "mart_row_counts": contents.mart_row_counts,
             "dbt": audit.dbt_summary,
             "ge": audit.ge_summary,
+            "quarantine": quarantine_summary(quarantine or []),
+            "stale_temp_files_removed": [path.name for path in stale],
             "publish_seconds": round(time.perf_counter() - started, 3),
         }
         _atomic_write_text(serve_db.parent / PUBLISHED_MANIFEST, json.dumps(record, indent=2))
@@ -232,16 +305,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_SETUP
     try:
         audit = audit_build(args.build_db, args.manifest, args.run_results, args.ge_results)
+        quarantine = read_quarantine(args.build_db, args.manifest)
+        lines, floods = quarantine_report(quarantine)
+        audit.reasons += floods
+        print("\n".join(lines))
         if not audit.passed:
             print(f"REFUSED: not publishing {args.build_db}; {args.serve_db} is unchanged.")
             for reason in audit.reasons:
                 print(f"  {reason}")
             return EXIT_REFUSED
-        record = publish(args.build_db, args.serve_db, audit)
+        record = publish(args.build_db, args.serve_db, audit, quarantine)
     except SetupError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_SETUP
     marts, rows = len(record["mart_row_counts"]), sum(record["mart_row_counts"].values())
+    for name in record["stale_temp_files_removed"]:
+        print(f"removed {name}: the temporary file of an earlier publish that was killed")
     print(
         f"PUBLISHED: {args.serve_db} ({marts} marts, {rows:,} rows, as_of {record['as_of']}) "
         f"in {record['publish_seconds']} s; manifest {args.serve_db.parent / PUBLISHED_MANIFEST}"

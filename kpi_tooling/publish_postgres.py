@@ -32,7 +32,16 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from kpi_tooling.audit import Audit, SetupError, audit_artifacts, read_json
+from kpi_tooling.audit import (
+    Audit,
+    QuarantinedTable,
+    SetupError,
+    audit_artifacts,
+    quarantine_query,
+    quarantine_relation,
+    quarantine_report,
+    read_json,
+)
 from kpi_tooling.pg import PgSettings
 
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2
@@ -148,6 +157,21 @@ def audit_postgres_build(
     for schema in sorted(missing):
         audit.reasons.append(f"build: schema {schema} does not exist in {database}")
     return audit
+
+
+def read_quarantine(con: Any, manifest_path: Path) -> list[QuarantinedTable]:
+    """stg_quarantine__tables of the build (its schema is not swapped: read where dbt built
+    it); empty when the build has none (the audit says why such a build is refused)."""
+    relation = quarantine_relation(manifest_path)
+    if relation is None:
+        return []
+    _, schema, table = relation
+    with con.cursor() as cur:
+        cur.execute("select to_regclass(%s)", [f'"{schema}"."{table}"'])
+        if cur.fetchone()[0] is None:
+            return []
+        cur.execute(quarantine_query(schema, table))
+        return [QuarantinedTable(*row) for row in cur.fetchall()]
 
 
 def _row_counts(cur: Any, schemas: list[str]) -> dict[str, int]:
@@ -352,6 +376,9 @@ def main(argv: list[str] | None = None, settings: PgSettings | None = None) -> i
         audit = audit_postgres_build(
             con, plan, args.manifest, args.run_results, args.ge_results, settings.database
         )
+        lines, floods = quarantine_report(read_quarantine(con, args.manifest))
+        audit.reasons += floods
+        print("\n".join(lines))
         con.rollback()  # end the audit's read transaction before the swap takes its locks
         if not audit.passed:
             print(f"REFUSED: not publishing {', '.join(plan.build_schemas)}; {names} unchanged.")

@@ -59,8 +59,9 @@ CONSUMER_VALUES: dict[str, Any] = {
     "cx_survey_type_values": {"csat": ["CSAT"], "nps": ["NPS"]},
 }
 
-# Where the package reads and writes and which domains it builds: they change no definition
-# (per-source <source>_schema / <table>_identifier vars are of this kind too, undeclared).
+# Where the package reads and writes, which domains it builds and when it refuses to publish:
+# they change no definition (per-source <source>_schema / <table>_identifier vars are of this
+# kind too, undeclared).
 DEPLOYMENT_VARS = frozenset(
     {
         "output_kpis_absent_tables",
@@ -74,5 +75,8 @@ DEPLOYMENT_VARS = frozenset(
         "output_kpis_enable_service",
         "output_kpis_enable_sales",
         "output_kpis_enable_outcomes",
+        # when a build is refused as a flood of quarantined rows: no KPI changes meaning
+        "output_kpis_max_quarantine_share",
+        "output_kpis_quarantine_flood_min_rows",
     }
 )

@@ -29,6 +29,7 @@ from kpi_tooling.publish import (
     EXIT_SETUP,
     PUBLISHED_MANIFEST,
     audit_build,
+    connect_served,
     main,
     publish,
 )
@@ -342,6 +343,53 @@ def test_open_reader_keeps_old_data_and_new_readers_get_the_new_file(
         assert int(_read_in_new_process(served, query)) > 0
     finally:
         reader.close()
+
+
+def test_a_killed_publish_leaves_a_temp_file_the_next_publish_removes(
+    good_build: Build, served: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A publish killed between copy and rename leaves its full-size copy; the next publish
+    (holding the publish lock, so no other publisher is writing one) deletes its own kind only."""
+    stale = served.parent / f".{served.name}.k1ll3d.tmp"
+    stale_record = served.parent / f".{PUBLISHED_MANIFEST}.k1ll3d.tmp"
+    not_ours = served.parent / ".other.duckdb.k1ll3d.tmp"
+    for path in (stale, stale_record, not_ours):
+        path.write_bytes(b"half a copy")
+    assert main(good_build.cli_args(served)) == EXIT_OK
+    assert f"removed {stale.name}" in capsys.readouterr().out
+    assert not stale.exists() and not stale_record.exists()
+    assert not_ours.exists()
+    record = json.loads((served.parent / PUBLISHED_MANIFEST).read_text())
+    assert sorted(record["stale_temp_files_removed"]) == sorted([stale.name, stale_record.name])
+
+
+def test_a_process_holding_the_serve_file_reads_a_new_publish_through_connect_served(
+    good_build: Build, served: Path, tmp_path: Path
+) -> None:
+    """DuckDB caches a path's database per process: while this process holds a connection,
+    duckdb.connect(serve path) returns the previous file again (documented in publish.py and
+    docs/DECISIONS.md); connect_served reads the file as it is now."""
+    new = copy_build(good_build, tmp_path / "next")
+    with duckdb.connect(str(new.db)) as con:
+        con.execute("update marts.fct_kpi_scorecard set kpi_id = 'next_' || kpi_id")
+    new.ge_results.touch()
+    query = "select count(*) from marts.fct_kpi_scorecard where kpi_id like 'next_%'"
+    held = duckdb.connect(str(served), read_only=True)
+    try:
+        assert held.execute(query).fetchone()[0] == 0
+        publish(new.db, served, audit_build(new.db, new.manifest, new.run_results, new.ge_results))
+        second = duckdb.connect(str(served), read_only=True)
+        assert second.execute(query).fetchone()[0] == 0  # the cached, previous file
+        second.close()
+        fresh = connect_served(served)
+        try:
+            assert fresh.execute(query).fetchone()[0] > 0
+            # the serving views name the file's catalog: they resolve in the attached file
+            assert fresh.execute("select count(*) from serving.kpi_scorecard").fetchone()[0] > 0
+        finally:
+            fresh.close()
+    finally:
+        held.close()
 
 
 def test_serve_file_must_keep_the_build_file_name(

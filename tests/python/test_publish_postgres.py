@@ -24,6 +24,7 @@ import pytest
 from psycopg2 import sql
 
 from conftest import ROOT, PgBuild, pg_publish_args
+from kpi_tooling.audit import quarantine_relation
 from kpi_tooling.pg import PgSettings
 from kpi_tooling.publish_postgres import EXIT_OK, EXIT_REFUSED, LOG_SCHEMA, LOG_TABLE, main
 from kpi_tooling.validate import run_suites
@@ -243,3 +244,43 @@ def test_schema_rename_alone_does_not_wait_for_readers(postgres: PgSettings) -> 
         reader.close()
         writer.close()
         query(postgres, "drop schema if exists probe_renamed cascade")
+
+
+def test_quarantined_rows_are_reported_and_a_flood_is_refused(
+    next_build: PgBuild, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The publisher reports stg_quarantine__tables of the build (the dbt model decides what a
+    flood is, for every engine): half a table quarantined is refused naming the table, its share
+    and the var; one quarantined row is reported and published."""
+    settings = next_build.settings
+    _, schema, table = quarantine_relation(next_build.manifest)
+    shares = f'"{schema}"."{table}"'
+    lines = "source_table = 'oms.oms_order_lines'"
+    before = published_checksum(settings)
+    try:
+        query(
+            settings,
+            f"update {shares} set quarantined_rows = raw_rows / 2, quarantined_share = 0.5, "
+            f"is_flood = true where {lines}",
+        )
+        assert publish(next_build) == EXIT_REFUSED
+        out = capsys.readouterr().out
+        assert (
+            "quarantine flood: oms.oms_order_lines has 50.0% of its rows quarantined "
+            "(13,398 of 26,796), above var output_kpis_max_quarantine_share = 0.05"
+        ) in out
+        assert published_checksum(settings) == before
+        query(
+            settings,
+            f"update {shares} set quarantined_rows = 1, quarantined_share = 1.0 / raw_rows, "
+            f"is_flood = false where {lines}",
+        )
+        assert publish(next_build) == EXIT_OK
+        assert "quarantine: oms.oms_order_lines: 1 of 26,796 rows (0.004%)" in (
+            capsys.readouterr().out
+        )
+    finally:
+        query(
+            settings,
+            f"update {shares} set quarantined_rows = 0, quarantined_share = 0, is_flood = false",
+        )

@@ -3,7 +3,8 @@
     registry); vars kpi_status_on_track_tolerance and kpi_status_at_risk_tolerance cut it into
     on_track / at_risk / off_track. A count KPI in a period still running is compared with
     the target pro-rated to the days elapsed, so a half month is not "off track" for being
-    half done. -#}
+    half done. A KPI whose source table is empty (no row staged) is no_data, never graded:
+    an empty claims table makes the return rate 0, which would read as on track. -#}
 {%- set on_track = number_var('kpi_status_on_track_tolerance', 0.0) %}
 {%- set at_risk = number_var('kpi_status_at_risk_tolerance', 0.05) %}
 {%- if at_risk < on_track %}
@@ -20,6 +21,17 @@ targets as (
 
 periods as (
     select * from {{ ref('int_calendar__periods') }}
+),
+
+source_rows as (
+    select * from {{ ref('int_governance__kpi_source_rows') }}
+),
+
+-- KPIs counted from a raw table with no staged row
+kpis_without_data as (
+    select distinct kpi_id
+    from source_rows
+    where staged_rows = 0
 ),
 
 kpi_values as (
@@ -47,11 +59,13 @@ compared as (
         end as comparable_target_value,
         targets.target_source,
         registry.direction,
+        kpis_without_data.kpi_id is not null as has_empty_source,
         kpi_values.as_of_at
     from kpi_values
     inner join targets
         on {{ same_keys('kpi_values', 'targets', kpi_point_keys()) }}
     inner join registry on kpi_values.kpi_id = registry.kpi_id
+    left join kpis_without_data on kpi_values.kpi_id = kpis_without_data.kpi_id
     inner join periods
         on
             kpi_values.grain = periods.grain
@@ -89,7 +103,7 @@ final as (
         gap,
         shortfall_ratio,
         case
-            when value is null then 'no_data'
+            when value is null or has_empty_source then 'no_data'
             {#- A zero target: any step to the bad side is off track. #}
             when comparable_target_value = 0
                 then

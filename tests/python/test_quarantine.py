@@ -1,6 +1,8 @@
 """Bad inputs never crash the build and never vanish: each faulty raw row lands in the
 quarantine with the expected reason code, valid-but-odd rows are staged, and raw rows =
 staged + quarantined for every table. A missing column stops the build naming table and column.
+With the corpus injected, the whole build (marts, dbt tests, GE) passes and is published: what
+a later step would reject is caught by the quarantine.
 
 The corpus (tests/fixtures/bad_inputs.csv) describes each fault as a copy of a real demo row
 with some columns overridden, so everything but the fault is valid.
@@ -16,7 +18,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import ROOT, run_dbt
+from conftest import BUILD_SELECT, ROOT, Warehouse, copy_warehouse, run_dbt
+from kpi_tooling.publish import EXIT_OK
+from kpi_tooling.publish import main as publish_main
+from kpi_tooling.validate import run_suites
 
 CORPUS = ROOT / "tests" / "fixtures" / "bad_inputs.csv"
 STAGING = ["build", "--select", "path:models/staging", "path:tests/staging"]
@@ -35,9 +40,15 @@ def source_of(table: str) -> str:
     return {"mes": "mes", "oms": "oms", "sd": "sd", "crm": "crm"}.get(prefix, "outcomes")
 
 
-def load_corpus(db_path: Path) -> None:
+# The raw tables of one row per unit. Until fct_unit_accounting counts quarantined rows (issue
+# 16), a quarantined row of these fails assert_raw_rows_accounted_for, so the full build below
+# injects the corpus rows of every other table; drop this filter once it does.
+UNIT_TABLES = {"mes_unit_events", "oms_order_lines", "sd_tickets", "crm_opportunities"}
+
+
+def load_corpus(db_path: Path, rows: list[dict] | None = None) -> None:
     """Raw tables become all-text (as landed files are) and get the corpus rows appended."""
-    rows = corpus()
+    rows = corpus() if rows is None else rows
     with duckdb.connect(str(db_path)) as con:
         for table in sorted({row["table_name"] for row in rows}):
             columns = [c[0] for c in con.execute(f"describe raw.{table}").fetchall()]
@@ -156,6 +167,10 @@ def test_missing_column_fails_naming_table_and_column(
     [
         # Dimensions are the user's: any segment, priority or channel is data, kept as given.
         ("stg_oms__customers", "customer_id", "OK-C-SEG", "customer_segment", "Key Accounts"),
+        # ... trimmed: 'smb ' would be a second, invisibly different slice beside 'smb'.
+        ("stg_oms__customers", "customer_id", "OK-C-SMB", "customer_segment", "smb"),
+        # No zone: the customer is in var output_kpis_default_time_zone (read downstream).
+        ("stg_oms__customers", "customer_id", "OK-C-NOTZ", "customer_time_zone", None),
         ("stg_sd__tickets", "ticket_id", "OK-T-P1", "priority", "P1"),
         ("stg_sd__tickets", "ticket_id", "OK-T-P1", "channel", "whatsapp"),
         # Coded columns are compared lower-cased and trimmed, by the quarantine and the models.
@@ -171,3 +186,50 @@ def test_user_values_are_staged(
             f"select {column} from staging.{relation} where {key_column} = ?", [key]
         ).fetchall()
     assert staged == [(expected,)]
+
+
+@pytest.fixture(scope="module")
+def published(
+    warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory, profiles_dir: Path
+) -> tuple[Path, list[dict]]:
+    """A copy of the demo build with the corpus rows injected (UNIT_TABLES aside) and built as
+    `make build` does: dbt build (every model, data test and unit test), GE, publish."""
+    directory = tmp_path_factory.mktemp("corpus_build")
+    db = copy_warehouse(warehouse, directory)
+    rows = [r for r in corpus() if r["table_name"] not in UNIT_TABLES]
+    load_corpus(db, rows)
+    target = directory / "target"
+    result = run_dbt(
+        ["build", "--full-refresh", *BUILD_SELECT],
+        db_path=db,
+        target_path=target,
+        profiles_dir=profiles_dir,
+        check=False,
+    )
+    failed = [line for line in result.stdout.splitlines() if " ERROR " in line or " FAIL " in line]
+    assert result.returncode == 0, "\n".join(failed) or result.stdout[-4000:]
+    ge_results = target / "ge_results.json"
+    report = run_suites(db, target / "manifest.json", ROOT / "expectations", ge_results)
+    assert report.success, "\n".join(report.failure_messages())
+    serve_db = directory / "serve" / db.name
+    args = ["--build-db", str(db), "--serve-db", str(serve_db)]
+    args += ["--manifest", str(target / "manifest.json")]
+    args += ["--run-results", str(target / "run_results.json"), "--ge-results", str(ge_results)]
+    assert publish_main(args) == EXIT_OK
+    return serve_db, rows
+
+
+def test_with_the_corpus_injected_the_whole_build_is_published(
+    published: tuple[Path, list[dict]],
+) -> None:
+    serve_db, rows = published
+    with duckdb.connect(str(serve_db), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_kpi_values").fetchone()[0] > 0
+        for row in rows:
+            reasons = quarantined(con, row["table_name"], row["match"])
+            if row["expected_reason"] in ("", "duplicate_row"):
+                assert len(reasons) == (row["expected_reason"] == "duplicate_row"), row
+            elif row["expected_reason"] == "conflicting_duplicate_key":
+                assert reasons == ["conflicting_duplicate_key"] * 2, row
+            else:
+                assert reasons == [row["expected_reason"]], row

@@ -31,6 +31,14 @@
 {%- endmacro %}
 
 
+{% macro dimension_text(expression) -%}
+    {#- How a dimension value (segment, priority, sales team, region, channel) is staged: as
+        text, trimmed, its case kept. A trailing blank is invisible in a report but would split
+        a slice in two ('smb' and 'smb ') or miss the SLA policy of a priority. -#}
+    trim(cast({{ expression }} as {{ output_kpis.type_text() }}))
+{%- endmacro %}
+
+
 {% macro code_map(var_name) -%}
     {#- The validated var: role -> list of lower-cased, trimmed source values (every role
         present, optional ones possibly empty). Fails naming the var when it is not a mapping

@@ -143,7 +143,21 @@
         must reach back to even when no data is that old. The calendar always covers the data
         (int_calendar__days); the var only widens it. -#}
     {%- if var('kpi_calendar_start_date', none) is none -%}{{ return(none) }}{%- endif -%}
-    {{ return(output_kpis.date_var('kpi_calendar_start_date', none)) }}
+    {%- set value = output_kpis.date_var('kpi_calendar_start_date', none) -%}
+    {%- if value < output_kpis.min_plausible_date() -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'kpi_calendar_start_date' (" ~ value ~ ") is before var "
+            ~ "'output_kpis_min_plausible_date' (" ~ output_kpis.min_plausible_date()
+            ~ "): no data that old is read") }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+
+{% macro min_plausible_date() -%}
+    {#- var output_kpis_min_plausible_date ('YYYY-MM-DD'): a raw date or timestamp before it is
+        quarantined as implausible_date, and the calendar never starts before it. -#}
+    {{ return(output_kpis.date_var('output_kpis_min_plausible_date', '1970-01-01')) }}
 {%- endmacro %}
 
 
@@ -173,7 +187,8 @@
 
 
 {% macro is_time_zone_name(zone) -%}
-    {#- Whether a value has the shape of an IANA time zone name (Europe/Berlin, UTC). -#}
+    {#- Whether a value has the shape of an IANA time zone name (Europe/Berlin, UTC). Whether
+        the engine knows it is asked of the engine (check_time_zone_vars). -#}
     {{ return(zone is string
         and modules.re.fullmatch('[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}', zone) is not none) }}
 {%- endmacro %}
@@ -281,8 +296,10 @@
     {%- do output_kpis.fiscal_year_offset_months() -%}
     {%- do output_kpis.reporting_grains() -%}
     {%- do output_kpis.calendar_start_date() -%}
+    {%- do output_kpis.min_plausible_date() -%}
     {%- do output_kpis.site_time_zone_overrides() -%}
     {%- do output_kpis.default_time_zone() -%}
+    {%- do output_kpis.check_time_zone_vars() -%}
     {%- do output_kpis.absent_raw_tables() -%}
     {%- do output_kpis.validate_code_vars() -%}
 {%- endmacro %}

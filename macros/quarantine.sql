@@ -54,7 +54,7 @@
         text. Rules, in order: null_key, invalid_identifier, uncastable_value,
         timestamp_without_time_zone, unknown_value, conflicting_duplicate_key, duplicate_row
         (exact copies after the first), the table's own checks, unknown_reference,
-        future_timestamp. The rules for each table are in quarantine_spec.
+        future_timestamp, implausible_date. The rules for each table are in quarantine_spec.
     -#}
     {%- set spec = quarantine_spec(table_name) -%}
     {%- set string = dbt.type_string() -%}
@@ -148,12 +148,19 @@
             row on engines that do not decorrelate it (Postgres). #}
         {%- for lookup in spec.get('lookups', []) %}
         left join ({{ lookup.sql }}) as {{ lookup.name }}
+        {%- if lookup.on is string %}
             on cast(raw_rows.{{ lookup.on }} as {{ string }}) = {{ lookup.name }}.lookup_key
+        {%- else %}
+            on
+            {%- for column in lookup.on %}
+                {% if not loop.first %}and {% endif %}cast(raw_rows.{{ column }} as {{ string }}) = {{ lookup.name }}.lookup_key_{{ column }}
+            {%- endfor %}
+        {%- endif %}
         {%- endfor %}
         {%- for column, parent in refs_joined %}
         left join (
             select distinct cast({{ parent[2] }} as {{ string }}) as ref_key
-            from {{ source(parent[0], parent[1]) }}
+            from {{ output_kpis.staged_relation(parent[1]) }}
             where {{ parent[2] }} is not null
         ) as known_{{ column }}
             on cast(raw_rows.{{ column }} as {{ string }}) = known_{{ column }}.ref_key
@@ -221,13 +228,15 @@
     {%- for check in spec.get('checks', []) -%}
         {%- do rules.append((check.when, check.reason, check.detail | default(check.reason))) -%}
     {%- endfor -%}
-    {#- A reference into a disabled domain's table is not checked (the table is not read). -#}
+    {#- A reference into a disabled domain's table is not checked (the table is not read). A
+        reference is checked against the parent's staged rows, so the rows of a quarantined
+        parent are quarantined with it instead of failing a relationships test later. -#}
     {%- for column, parent in refs -%}
         {%- if refs_joined -%}
             {%- set unknown = 'known_' ~ column ~ ' is null' -%}
         {%- else -%}
             {%- set unknown = 't_' ~ column ~ ' not in (select cast(' ~ parent[2] ~ ' as '
-                ~ string ~ ') from ' ~ source(parent[0], parent[1]) ~ ' where ' ~ parent[2]
+                ~ string ~ ') from ' ~ output_kpis.staged_relation(parent[1]) ~ ' where ' ~ parent[2]
                 ~ ' is not null)' -%}
         {%- endif -%}
         {%- do rules.append(('t_' ~ column ~ ' is not null and ' ~ unknown, 'unknown_reference',
@@ -236,6 +245,14 @@
     {%- for column, type in spec.columns.items()
         if type in ('utc', 'timestamp') and column not in spec.get('future_ok', []) -%}
         {%- do rules.append(('t_' ~ column ~ ' > ' ~ future_limit, 'future_timestamp', column)) -%}
+    {%- endfor -%}
+    {#- Dates before var output_kpis_min_plausible_date: placeholders for "no date" (1900-01-01,
+        0001-01-01) and typos; the calendar spans the data, so one such row would stretch it. -#}
+    {%- set min_date = output_kpis.min_plausible_date() -%}
+    {%- for column, type in spec.columns.items() if type in ('utc', 'timestamp', 'date') -%}
+        {%- do rules.append(('t_' ~ column ~ " < cast('" ~ min_date ~ "' as "
+            ~ ('date' if type == 'date' else 'timestamp') ~ ')', 'implausible_date',
+            column ~ ' before ' ~ min_date)) -%}
     {%- endfor %}
 
     {#- Each condition is evaluated once per row: the reason and detail read the rule number. #}

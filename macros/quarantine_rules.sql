@@ -9,12 +9,14 @@
           enums     column -> allowed values (compared lower-cased and trimmed): only the
                     coded columns whose values a rule reads, from their var (macros/codes.sql);
                     dimensions (segment, priority, channel, shift_code, ...) take any value
-          refs      column -> (source, table, column) it must exist in
+          refs      column -> (source, table, column) it must exist in, among the rows the
+                    quarantine kept (staged_relation)
           checks    [{reason, when, detail}]: table rules on the typed columns t_<col>
           future_ok timestamp columns allowed to lie in the future (planned shifts, work orders)
           lookups   [{name, on, sql}]: a value from another raw table, joined on column `on`
                     (sql returns lookup_key, lookup_value, one row per key); checks read it
-                    as <name>
+                    as <name>. `on` may be a list of columns: sql then returns
+                    lookup_key_<column> for each
           optional  column -> default (SQL over the raw columns, none = null): a column the
                     raw table may leave out; docs/YOUR_DATA.md says what each default means
           required_by_var  column -> (var, default, value): an optional column that becomes
@@ -29,12 +31,17 @@
     {%- set survey_type = output_kpis.normalized_code('t_survey_type') -%}
     {%- set is_csat = output_kpis.code_in(survey_type, 'cx_survey_type_values', 'csat') -%}
     {%- set is_nps = output_kpis.code_in(survey_type, 'cx_survey_type_values', 'nps') -%}
+    {%- set overridden = output_kpis.site_time_zone_overrides().keys() | list -%}
+    {%- set overridden_site = "t_site_id in ('" ~ overridden | join("', '") ~ "')"
+        if overridden else none -%}
     {%- set specs = {
         'mes_sites': {
             'columns': {'site_id': 'string', 'site_name': 'string', 'time_zone': 'string',
                         'country': 'string'},
             'key': ['site_id'],
             'optional': {'site_name': none, 'country': none},
+            'lookups': [output_kpis.time_zone_lookup('time_zone')],
+            'checks': output_kpis.time_zone_checks('time_zone', exempt_when=overridden_site),
         },
         'mes_lines': {
             'columns': {'line_id': 'string', 'site_id': 'string', 'line_name': 'string',
@@ -42,7 +49,8 @@
             'key': ['line_id'],
             'ids': ['line_id', 'site_id', 'route_id'],
             'optional': {'line_name': none},
-            'refs': {'site_id': ('mes', 'mes_sites', 'site_id')},
+            'refs': {'site_id': ('mes', 'mes_sites', 'site_id'),
+                     'route_id': ('mes', 'mes_route_steps', 'route_id')},
         },
         'mes_route_steps': {
             'columns': {'route_id': 'string', 'step_code': 'string', 'step_sequence': 'integer',
@@ -108,6 +116,8 @@
             'optional': {'customer_name': none, 'segment': none, 'region': none,
                          'time_zone': none, 'signed_up_date': none},
             'required_by_var': {'signed_up_date': ('output_kpis_enable_outcomes', true, true)},
+            'lookups': [output_kpis.time_zone_lookup('time_zone')],
+            'checks': output_kpis.time_zone_checks('time_zone', required=false),
         },
         'oms_orders': {
             'columns': {'order_id': 'string', 'customer_id': 'string', 'site_id': 'string',
@@ -166,7 +176,8 @@
             'columns': {'schedule_id': 'string', 'time_zone': 'string', 'iso_weekday': 'integer',
                         'open_time': 'string', 'close_time': 'string'},
             'key': ['schedule_id', 'iso_weekday'],
-            'checks': [
+            'lookups': [output_kpis.time_zone_lookup('time_zone')],
+            'checks': output_kpis.time_zone_checks('time_zone') + [
                 {'reason': 'out_of_range', 'when': 't_iso_weekday not between 1 and 7',
                  'detail': 'iso_weekday outside 1..7'},
                 {'reason': 'end_before_start', 'when': 't_close_time <= t_open_time',
@@ -176,7 +187,9 @@
         'sd_teams': {
             'columns': {'team_id': 'string', 'team_name': 'string', 'schedule_id': 'string'},
             'key': ['team_id'],
+            'ids': ['team_id', 'schedule_id'],
             'optional': {'team_name': none},
+            'refs': {'schedule_id': ('sd', 'sd_business_hours', 'schedule_id')},
         },
         'sd_agents': {
             'columns': {'agent_id': 'string', 'agent_name': 'string', 'team_id': 'string',
@@ -342,8 +355,63 @@
                  'when': 't_changed_at < ticket_created_at',
                  'detail': 'changed_at < created_at of the ticket'}
         ) -%}
+    {%- elif table_name == 'mes_unit_events' -%}
+        {#- The unit models place an event on its route by (route of the work order's line,
+            step_code): a step that is not on that route has no sequence and no final-step
+            flag. An unknown work order is left to unknown_reference. #}
+        {%- set string = dbt.type_string() -%}
+        {%- set route_steps -%}
+            select distinct
+                cast(w.work_order_id as {{ string }}) as work_order_id,
+                cast(l.route_id as {{ string }}) as route_id,
+                cast(s.step_code as {{ string }}) as step_code
+            from {{ source('mes', 'mes_work_orders') }} as w
+            inner join {{ source('mes', 'mes_lines') }} as l
+                on cast(w.line_id as {{ string }}) = cast(l.line_id as {{ string }})
+            left join {{ source('mes', 'mes_route_steps') }} as s
+                on cast(l.route_id as {{ string }}) = cast(s.route_id as {{ string }})
+        {%- endset -%}
+        {%- do spec.update({'lookups': [
+            {'name': 'work_order_route', 'on': 'work_order_id',
+             'sql': 'select work_order_id as lookup_key, min(route_id) as lookup_value from ('
+                    ~ route_steps ~ ') as route_steps group by work_order_id'},
+            {'name': 'route_step', 'on': ['work_order_id', 'step_code'],
+             'sql': 'select work_order_id as lookup_key_work_order_id, step_code as'
+                    ~ ' lookup_key_step_code, min(route_id) as lookup_value from ('
+                    ~ route_steps ~ ') as route_steps where step_code is not null'
+                    ~ ' group by work_order_id, step_code'},
+        ]}) -%}
+        {%- do spec.checks.append(
+{'reason': 'unknown_step',
+                 'when': 'work_order_route is not null and route_step is null',
+                 'detail': 'step_code is not a step of the route of its work order'}
+        ) -%}
+    {%- elif table_name == 'cs_churn_events' and output_kpis.raw_table_present('oms_customers')
+        and 'signed_up_date' in (output_kpis.source_column_names('oms', 'oms_customers')
+                                 or ['signed_up_date']) -%}
+        {%- do spec.update({'lookups': [{
+            'name': 'customer_signed_up_date', 'on': 'customer_id',
+            'sql': 'select cast(c.customer_id as ' ~ dbt.type_string() ~ ') as lookup_key, min('
+                   ~ quarantine_typed('c.signed_up_date', 'date') ~ ') as lookup_value from '
+                   ~ source('oms', 'oms_customers') ~ ' as c'
+                   ~ ' group by cast(c.customer_id as ' ~ dbt.type_string() ~ ')'}]}) -%}
+        {%- do spec.checks.append(
+{'reason': 'event_before_creation',
+                 'when': 't_churned_date < customer_signed_up_date',
+                 'detail': 'churned_date < signed_up_date of the customer'}
+        ) -%}
     {%- endif -%}
     {{ return(spec) }}
+{%- endmacro %}
+
+
+{% macro staged_relation(table_name) -%}
+    {#- ref() of the staging model of a raw table: the rows of it no quarantine rule took. -#}
+    {%- for source_name, name, staging_model in output_kpis.quarantine_tables()
+        if name == table_name -%}
+        {{ return(ref(staging_model)) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("no staging model for raw table '" ~ table_name ~ "'") }}
 {%- endmacro %}
 
 

@@ -9,9 +9,9 @@
     {%- else -%}
         {%- set value = raw_value | string | trim | replace('T', ' ') | replace('Z', '') -%}
         {%- if value | length == 10 -%}{%- set value = value ~ ' 00:00:00' -%}{%- endif -%}
-        {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}', value) -%}
+        {%- if not output_kpis.is_calendar_timestamp(value) -%}
             {{ exceptions.raise_compiler_error(
-                "var 'as_of' must be 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS' (UTC); got '"
+                "var 'as_of' must be 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS' (UTC) of the calendar; got '"
                 ~ raw_value ~ "'") }}
         {%- endif -%}
     {%- endif -%}

@@ -21,10 +21,29 @@ CORPUS = ROOT / "tests" / "fixtures" / "bad_inputs.csv"
 
 
 def corpus() -> list[dict]:
+    """The corpus rows; expect_staged (optional JSON {"<staging model>.<column>": value}): the
+    typed value a valid odd row must be staged with, found by the raw table's first column."""
     with CORPUS.open(newline="") as handle:
         return [
-            {**row, "overrides": json.loads(row["overrides"])} for row in csv.DictReader(handle)
+            {
+                **row,
+                "overrides": json.loads(row["overrides"]),
+                "expect_staged": json.loads(row.get("expect_staged") or "{}"),
+            }
+            for row in csv.DictReader(handle)
         ]
+
+
+def expected_reasons(row: dict) -> list[str]:
+    """The reason codes the quarantine must hold for a corpus row's key."""
+    expected = row["expected_reason"]
+    if not expected:  # odd but valid: staged, not quarantined
+        return []
+    if expected == "duplicate_row":  # the first copy is staged, the others quarantined
+        return ["duplicate_row"]
+    if expected == "conflicting_duplicate_key":  # every copy: nobody can tell which is right
+        return ["conflicting_duplicate_key"] * 2
+    return [expected]
 
 
 def source_of(table: str) -> str:

@@ -21,6 +21,7 @@ CONSUMER_VALUES: dict[str, Any] = {
     "kpi_calendar_start_date": "2024-07-01",
     "output_kpis_site_time_zones": {"S1": "America/Chicago"},
     "output_kpis_default_time_zone": "America/New_York",
+    "output_kpis_min_plausible_date": "2015-01-01",
     "on_time_tolerance_minutes": 90,
     "on_time_early_window_days": 3,
     "on_time_event": "shipped",

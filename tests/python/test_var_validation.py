@@ -220,6 +220,46 @@ CASES = [
         "output_kpis_site_time_zones",
         "IANA time zone",
     ),
+    # Valid in form, meaningless in fact (issue 16): a zone no engine knows, a number that is
+    # not one, a day not in the calendar. Zones are asked of the engine (pg_timezone_names).
+    (
+        "int_calendar__days",
+        {"output_kpis_default_time_zone": "Mars/Olympus"},
+        "output_kpis_default_time_zone",
+        "engine does not know",
+    ),
+    (
+        "int_calendar__days",
+        {"output_kpis_site_time_zones": {"S1": "Europe/Berlinn"}},
+        "output_kpis_site_time_zones",
+        "'Europe/Berlinn' for site S1, which the duckdb engine does not know",
+    ),
+    (
+        "fct_kpi_status",
+        {"kpi_status_at_risk_tolerance": True},
+        "kpi_status_at_risk_tolerance",
+        ">= 0",
+    ),
+    ("int_fulfilment__order_lines", {"as_of": "2026-02-30"}, "as_of", "of the calendar"),
+    ("int_fulfilment__order_lines", {"as_of": "2026-01-01 24:00:00"}, "as_of", "of the calendar"),
+    (
+        "int_calendar__days",
+        {"kpi_calendar_start_date": "2025-02-29"},
+        "kpi_calendar_start_date",
+        "of the calendar",
+    ),
+    (
+        "int_calendar__days",
+        {"output_kpis_min_plausible_date": "1900-00-01"},
+        "output_kpis_min_plausible_date",
+        "YYYY-MM-DD",
+    ),
+    (
+        "int_calendar__days",
+        {"kpi_calendar_start_date": "1969-12-31"},
+        "kpi_calendar_start_date",
+        "output_kpis_min_plausible_date",
+    ),
     (
         "dim_kpis",
         {"output_kpis_build_schema_prefix": "Build-"},
@@ -259,6 +299,44 @@ def test_bad_var_fails_naming_it(
     assert result.returncode != 0
     assert var_name in result.stdout
     assert allowed in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("var_name", "yaml_value"),
+    [("anomaly_z_threshold", ".nan"), ("lag_analysis_z_critical", ".inf")],
+)
+def test_number_var_that_is_no_number_fails_naming_it(
+    var_name: str, yaml_value: str, tmp_path: Path, profiles_dir: Path
+) -> None:
+    """YAML reads .nan and .inf as floats, which compare as no finite number does (.nan < 0 is
+    false): they must still fail, naming the var."""
+    result = run_dbt(
+        ["compile", "--select", "fct_kpi_anomalies", "fct_output_outcome_lags"],
+        db_path=tmp_path / "output_kpis.duckdb",
+        target_path=tmp_path / "target",
+        profiles_dir=profiles_dir,
+        dbt_vars='{as_of: "2026-01-01 00:00:00", ' + var_name + ": " + yaml_value + "}",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"var '{var_name}' must be a number >= 0" in result.stdout
+
+
+def test_unknown_zone_var_stops_the_run_before_any_model(
+    tmp_path: Path, profiles_dir: Path
+) -> None:
+    """The engine is asked at the start of every run (on-run-start), whatever is selected."""
+    result = run_dbt(
+        ["run", "--select", "stg_mes__sites"],
+        db_path=tmp_path / "output_kpis.duckdb",
+        target_path=tmp_path / "target",
+        profiles_dir=profiles_dir,
+        dbt_vars=json.dumps({"output_kpis_default_time_zone": "Mars/Olympus"}),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "var 'output_kpis_default_time_zone' names the time zone 'Mars/Olympus'" in result.stdout
+    assert "OK created" not in result.stdout
 
 
 def test_good_vars_compile(tmp_path: Path, profiles_dir: Path) -> None:

@@ -6,8 +6,8 @@ final as (
     select
         cast(rep_id as {{ output_kpis.type_text() }}) as rep_id,
         cast(rep_name as {{ output_kpis.type_text() }}) as rep_name,
-        cast(sales_team as {{ output_kpis.type_text() }}) as sales_team,
-        cast(region as {{ output_kpis.type_text() }}) as region
+        {{ output_kpis.dimension_text('sales_team') }} as sales_team,
+        {{ output_kpis.dimension_text('region') }} as region
     from source
 )
 

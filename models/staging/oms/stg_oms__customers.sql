@@ -6,8 +6,8 @@ final as (
     select
         cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
         cast(customer_name as {{ output_kpis.type_text() }}) as customer_name,
-        cast(segment as {{ output_kpis.type_text() }}) as customer_segment,
-        cast(region as {{ output_kpis.type_text() }}) as region,
+        {{ output_kpis.dimension_text('segment') }} as customer_segment,
+        {{ output_kpis.dimension_text('region') }} as region,
         cast(time_zone as {{ output_kpis.type_text() }}) as customer_time_zone,
         cast(signed_up_date as date) as signed_up_date
     from source

@@ -5,7 +5,7 @@ with source as (
 final as (
     select
         cast(policy_id as {{ output_kpis.type_text() }}) as policy_id,
-        cast(priority as {{ output_kpis.type_text() }}) as priority,
+        {{ output_kpis.dimension_text('priority') }} as priority,
         {{ output_kpis.normalized_code('metric') }} as metric,
         cast(target_minutes as integer) as target_minutes,
         {{ output_kpis.normalized_code('clock') }} as clock,

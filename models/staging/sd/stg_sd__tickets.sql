@@ -8,8 +8,8 @@ final as (
         cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
         cast(team_id as {{ output_kpis.type_text() }}) as team_id,
         cast(agent_id as {{ output_kpis.type_text() }}) as agent_id,
-        cast(priority as {{ output_kpis.type_text() }}) as priority,
-        cast(channel as {{ output_kpis.type_text() }}) as channel,
+        {{ output_kpis.dimension_text('priority') }} as priority,
+        {{ output_kpis.dimension_text('channel') }} as channel,
         cast(created_at as timestamp) as created_at,
         cast(first_replied_at as timestamp) as first_replied_at
     from source

@@ -348,15 +348,19 @@
     {#- The one list of shapes a text value must have to be cast, on every engine (DuckDB's
         try_cast alone rounds '3.5' to 4 and reads '0x10' as 16; Postgres' cast raises):
         integer = optional sign and 1 to 9 digits; double precision = decimal digits with an
-        optional exponent (no hex, inf or nan); date = YYYY-MM-DD; timestamp = YYYY-MM-DD,
-        T or a blank, HH:MM, optional :SS and fraction; boolean (read lower-cased) = true,
+        optional exponent of up to 3 digits (no hex, inf or nan); date = YYYY-MM-DD; timestamp
+        = YYYY-MM-DD, T or a blank, HH:MM, optional :SS and fraction; boolean (read lower-cased) = true,
         false, t, f, 0 or 1; utc_offset = the zone suffix of an ISO-8601 timestamp (Z, +HH,
         +HHMM or +HH:MM, or -). -#}
+    {#- A year other than 0000, a month 01-12, a day 01-31 (the calendar check of each engine
+        rejects 02-30), an hour 00-23 (DuckDB would read 24:00 as the next midnight). -#}
+    {%- set day = '([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' -%}
+    {%- set clock = '([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?' -%}
     {{ return({
         'integer': '^[+-]?[0-9]{1,9}$',
-        'double precision': '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$',
-        'date': '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
-        'timestamp': '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$',
+        'double precision': '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,3})?$',
+        'date': '^' ~ day ~ '$',
+        'timestamp': '^' ~ day ~ '[ T]' ~ clock ~ '$',
         'boolean': '^(true|false|t|f|0|1)$',
         'utc_offset': '(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$',
     }) }}
@@ -373,17 +377,42 @@
 {%- endmacro %}
 
 {% macro default__cast_shaped(expr, type) -%}
-    {#- try_cast still: a well-shaped value out of range (2025-02-30) is null, not an error. -#}
-    try_cast({{ expr }} as {{ type }})
-{%- endmacro %}
-
-{% macro spark__cast_shaped(expr, type) -%}
-    try_cast({{ expr }} as {{ output_kpis.engine_type(type) }})
+    {#- try_cast still: a well-shaped value out of range (2025-02-30) is null, not an error;
+        a double beyond the largest one (1e999 reads as infinity) is null too. -#}
+    {%- set cast = 'try_cast(' ~ expr ~ ' as ' ~ output_kpis.engine_type(type) ~ ')' -%}
+    {%- if type == 'double precision' -%}
+        case when abs({{ cast }}) <= 1.7976931348623157e308 then {{ cast }} end
+    {%- else -%}
+        {{ cast }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro postgres__cast_shaped(expr, type) -%}
-    {#- Postgres has no try_cast: the shape check before it is what keeps the cast safe. -#}
-    cast({{ expr }} as {{ type }})
+    {#- Postgres has no try_cast: the shape check before it keeps the cast safe, and for a date
+        or timestamp the calendar check below (a well-shaped 2025-02-30, 0000-01-01 or 24:00
+        would raise). Each step is a nested case: Postgres evaluates an `and` in any order, a
+        case in order. A double goes through numeric, which reads any exponent the shape allows,
+        so 1e999 is null instead of an overflow. -#}
+    {%- if type in ('date', 'timestamp') -%}
+        {#- (replace, not format: expr may hold a regex with braces) -#}
+        {%- set part = "cast(nullif(substr(" ~ expr ~ ", @, 2), '') as integer)" -%}
+        case when cast(substr({{ expr }}, 1, 4) as integer) >= 1
+            and {{ part | replace('@', '6') }} between 1 and 12 then
+            case when {{ part | replace('@', '9') }} between 1 and extract(day from
+                make_date(cast(substr({{ expr }}, 1, 4) as integer), {{ part | replace('@', '6') }}, 1)
+                + interval '1 month - 1 day')
+                and coalesce({{ part | replace('@', '12') }}, 0) < 24
+                and coalesce({{ part | replace('@', '15') }}, 0) < 60
+                and coalesce({{ part | replace('@', '18') }}, 0) < 60
+                then cast({{ expr }} as {{ type }})
+            end
+        end
+    {%- elif type == 'double precision' -%}
+        case when abs(cast({{ expr }} as numeric)) <= 1e308
+            then cast({{ expr }} as double precision) end
+    {%- else -%}
+        cast({{ expr }} as {{ type }})
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -47,6 +47,11 @@ CASES: list[tuple[str, str, Any]] = [
     ("as_boolean", "yes", None),
     ("as_date", "2025-06-10", date(2025, 6, 10)),
     ("as_date", "10/06/2025", None),
+    ("as_date", "2024-02-29", date(2024, 2, 29)),
+    ("as_date", "2025-02-29", None),  # well shaped, not in the calendar: null, not an error
+    ("as_date", "2025-13-01", None),
+    ("as_date", "0000-01-01", None),
+    ("as_number", "1e999", None),  # beyond a double: null, not an overflow
     ("as_utc", "2025-06-10 23:30:00+02:00", datetime(2025, 6, 10, 21, 30)),
     ("as_utc", "2025-06-10T23:30:00+0200", datetime(2025, 6, 10, 21, 30)),
     ("as_utc", "2025-06-10T16:30:00-05", datetime(2025, 6, 10, 21, 30)),
@@ -57,6 +62,8 @@ CASES: list[tuple[str, str, Any]] = [
     ("as_utc", "2025-06-10T21:30:00", None),
     ("as_utc", "2025-06-10", None),
     ("as_utc", "yesterday", None),
+    ("as_utc", "2025-06-10T24:00:00Z", None),
+    ("as_utc", "2025-06-31T10:00:00Z", None),
     ("site_local", "2025-06-10 23:30:00", datetime(2025, 6, 10, 21, 30)),  # CEST
     ("site_local", "2025-06-10T23:30:00Z", datetime(2025, 6, 10, 23, 30)),
     ("site_local", "2025-06-10 23:30:00-04:00", datetime(2025, 6, 11, 3, 30)),
@@ -114,7 +121,7 @@ def assert_cases(values: dict) -> None:
         for kind, text, expected in CASES
         if typed(expected, values[(kind, text)]) != expected
     ]
-    assert wrong == []
+    assert wrong == [], "\n".join(map(str, wrong))
 
 
 def test_parse_rule_on_duckdb(tmp_path: Path, profiles_dir: Path) -> None:

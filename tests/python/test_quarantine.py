@@ -239,8 +239,13 @@ def test_quarantine_holds_exactly_the_corpus_faults(corpus_build: CorpusBuild) -
             )
         )
     )
-    expected = Counter(reason for row in corpus() for reason in expected_reasons(row))
-    assert counts == expected
+    rows = [row for row in corpus() if row["expected_reason"]]
+    expected = Counter(row["expected_reason"] for row in rows)  # a corpus row is a raw row
+    # of the copies of a row, the first is staged
+    expected["duplicate_row"] -= len(
+        {r["match"] for r in rows if r["expected_reason"] == "duplicate_row"}
+    )
+    assert counts == +expected
 
 
 def test_both_engines_quarantine_the_same_rows_for_the_same_reasons(

@@ -234,7 +234,12 @@ CASES = [
         "output_kpis_site_time_zones",
         "'Europe/Berlinn' for site S1, which the duckdb engine does not know",
     ),
-    ("fct_kpi_status", {"kpi_status_at_risk_tolerance": True}, "kpi_status_at_risk_tolerance", ">= 0"),
+    (
+        "fct_kpi_status",
+        {"kpi_status_at_risk_tolerance": True},
+        "kpi_status_at_risk_tolerance",
+        ">= 0",
+    ),
     ("int_fulfilment__order_lines", {"as_of": "2026-02-30"}, "as_of", "of the calendar"),
     ("int_fulfilment__order_lines", {"as_of": "2026-01-01 24:00:00"}, "as_of", "of the calendar"),
     (
@@ -297,7 +302,8 @@ def test_bad_var_fails_naming_it(
 
 
 @pytest.mark.parametrize(
-    ("var_name", "yaml_value"), [("anomaly_z_threshold", ".nan"), ("lag_analysis_z_critical", ".inf")]
+    ("var_name", "yaml_value"),
+    [("anomaly_z_threshold", ".nan"), ("lag_analysis_z_critical", ".inf")],
 )
 def test_number_var_that_is_no_number_fails_naming_it(
     var_name: str, yaml_value: str, tmp_path: Path, profiles_dir: Path

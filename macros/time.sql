@@ -35,9 +35,12 @@
 
 {% macro iso_wall_time(text) -%}
     {#- The wall time of ISO-8601 text (its zone dropped) as a timestamp; null when the text is
-        no ISO-8601 timestamp. -#}
-    {{ output_kpis.cast_or_null("replace(regexp_replace(" ~ text ~ ", '"
-        ~ output_kpis.cast_patterns()['utc_offset'] ~ "', ''), 'T', ' ')", 'timestamp') }}
+        no ISO-8601 timestamp (cast_patterns iso_timestamp; every engine casts a T). -#}
+    case
+        when {{ output_kpis.regex_matches(text, output_kpis.cast_patterns()['iso_timestamp']) }}
+            then {{ adapter.dispatch('cast_shaped', 'output_kpis')("regexp_replace(" ~ text
+                ~ ", '" ~ output_kpis.cast_patterns()['utc_offset'] ~ "', '')", 'timestamp') }}
+    end
 {%- endmacro %}
 
 {% macro has_utc_offset(text) -%}
@@ -83,7 +86,11 @@
         text with its offset, so the same. A wall time without a zone (text, or a naive
         TIMESTAMP column) is null, quarantined as timestamp_without_time_zone, unless var
         output_kpis_naive_timestamps_are_utc says the sources write UTC. -#}
-    {%- set text = output_kpis.timestamp_text(column) -%}
+    {{ output_kpis.utc_text_to_timestamp(output_kpis.timestamp_text(column)) }}
+{%- endmacro %}
+
+{% macro utc_text_to_timestamp(text) -%}
+    {#- parse_utc_timestamp of trimmed text (blank as null). -#}
     {%- if output_kpis.naive_timestamps_are_utc() -%}
         coalesce({{ output_kpis.iso_instant(text) }}, {{ output_kpis.iso_wall_time(text) }})
     {%- else -%}

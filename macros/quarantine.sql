@@ -71,8 +71,9 @@
     {%- set refs_joined = refs if output_kpis.references_by_join() else [] -%}
     {#- The columns carried from `typed` to `checked`. -#}
     {%- set carried = [] -%}
-    {%- for column in columns -%}
+    {%- for column, type in spec.columns.items() -%}
         {%- do carried.extend([column, 't_' ~ column]) -%}
+        {%- if type != 'string' -%}{%- do carried.append('x_' ~ column) -%}{%- endif -%}
     {%- endfor -%}
     {%- for lookup in spec.get('lookups', []) -%}
         {%- do carried.append(lookup.name) -%}
@@ -82,7 +83,7 @@
     {%- endfor -%}
     {%- set payload -%}
         {% for column in columns -%}
-        '{{ column }}=' || {{ quarantine_payload_value(column) }}{% if not loop.last %} || '; ' || {% endif %}
+        '{{ column }}=' || {{ quarantine_payload_value(column, spec.columns[column]) }}{% if not loop.last %} || '; ' || {% endif %}
         {%- endfor %}
     {%- endset -%}
     {#- The raw table, with every optional column it lacks added as its stated default. #}
@@ -116,6 +117,10 @@
     flagged as (
         select
             raw_rows.*,
+            {#- x_<col>: a typed column's raw value as trimmed text, null when blank #}
+            {%- for column, type in spec.columns.items() if type != 'string' %}
+            {{ output_kpis.timestamp_text(column) }} as x_{{ column }},
+            {%- endfor %}
             case
                 when repeated_keys.repeated_{{ key[0] }} is not null then 1
                 else 0
@@ -134,7 +139,12 @@
         select
             {%- for column, type in spec.columns.items() %}
             {{ column }},
+            {%- if type != 'string' %}
+            x_{{ column }},
+            {{ quarantine_typed(column, type, 'x_' ~ column) }} as t_{{ column }},
+            {%- else %}
             {{ quarantine_typed(column, type) }} as t_{{ column }},
+            {%- endif %}
             {%- endfor %}
             {%- for lookup in spec.get('lookups', []) %}
             {{ lookup.name }}.lookup_value as {{ lookup.name }},
@@ -192,14 +202,16 @@
 
     {#- The rules in the order they are tried: (condition, reason code, detail). -#}
     {%- set rules = [] -%}
-    {%- set is_blank = '{0} is null or trim(cast({0} as ' ~ string ~ ")) = ''" -%}
+    {#- t_<col> of a string column and x_<col> of a typed one are null when blank. #}
     {%- for column in key -%}
-        {%- do rules.append((is_blank.format(column), 'null_key', column)) -%}
+        {%- do rules.append((('t_' if spec.columns[column] == 'string' else 'x_') ~ column
+            ~ ' is null', 'null_key', column)) -%}
     {%- endfor -%}
     {#- An empty or blank value is a null (t_<col> is null): never an invalid identifier. #}
     {%- for column in spec.get('ids', key) -%}
-        {%- do rules.append(('not ' ~ regex_matches(
-            'cast(t_' ~ column ~ ' as ' ~ string ~ ')', '^[A-Za-z0-9_.:-]+$'),
+        {%- set text = 't_' ~ column if spec.columns[column] == 'string'
+            else 'x_' ~ column -%}
+        {%- do rules.append(('not ' ~ regex_matches(text, '^[A-Za-z0-9_.:-]+$'),
             'invalid_identifier', column)) -%}
     {%- endfor -%}
     {#- A utc column's t_ is null both for text that is no ISO-8601 timestamp (uncastable) and
@@ -207,16 +219,15 @@
         time alone. #}
     {%- for column, type in spec.columns.items() if type != 'string' -%}
         {%- if type == 'utc' -%}
-            {%- set unreadable = output_kpis.iso_wall_time(output_kpis.timestamp_text(column))
-                ~ ' is null' -%}
+            {%- set unreadable = output_kpis.iso_wall_time('x_' ~ column) ~ ' is null' -%}
         {%- else -%}
             {%- set unreadable = 't_' ~ column ~ ' is null' -%}
         {%- endif -%}
-        {%- do rules.append(('not (' ~ is_blank.format(column) ~ ') and ' ~ unreadable,
+        {%- do rules.append(('x_' ~ column ~ ' is not null and ' ~ unreadable,
             'uncastable_value', column ~ ': not a ' ~ type)) -%}
     {%- endfor -%}
     {%- for column, type in spec.columns.items() if type == 'utc' -%}
-        {%- do rules.append(('not (' ~ is_blank.format(column) ~ ') and t_' ~ column ~ ' is null',
+        {%- do rules.append(('x_' ~ column ~ ' is not null and t_' ~ column ~ ' is null',
             'timestamp_without_time_zone', column)) -%}
     {%- endfor -%}
     {%- for column, values in spec.get('enums', {}).items() -%}
@@ -292,25 +303,33 @@
 {%- endmacro %}
 
 
-{% macro quarantine_payload_value(column) -%}
+{% macro quarantine_payload_value(column, type='string') -%}
     {#- A raw value as payload text, escaped so that the payload is unambiguous: '%' -> '%25'
         and ';' -> '%3B' (URL style), so '; ' occurs only between values and two rows have
-        equal payloads only when every value is equal (null and empty both ''). -#}
-    replace(replace({{ quarantine_text(column) }}, '%', '%25'), ';', '%3B')
+        equal payloads only when every value is equal (null and empty both ''). A typed
+        column's value holding '%' or ';' is uncastable_value, so only a string column's
+        value can make two different rows look alike: only those are escaped (a smaller
+        query). -#}
+    {%- if type == 'string' -%}
+        replace(replace({{ quarantine_text(column) }}, '%', '%25'), ';', '%3B')
+    {%- else -%}
+        {{ quarantine_text(column) }}
+    {%- endif -%}
 {%- endmacro %}
 
 
-{% macro quarantine_typed(column, type) -%}
+{% macro quarantine_typed(column, type, text=none) -%}
     {#- The typed value of a raw column, or null when it is empty, blank or cannot be read as
         that type (cast_patterns: the same shapes on every engine). utc: ISO-8601 with Z or a
         UTC offset -> the UTC instant (a wall time without a zone is null unless var
         output_kpis_naive_timestamps_are_utc); timestamp (site-local): the wall time as
-        written, an offset dropped (staging converts it, site_local_to_utc). -#}
-    {%- set text = output_kpis.timestamp_text(column) -%}
+        written, an offset dropped (staging converts it, site_local_to_utc). text: the
+        column as trimmed text (timestamp_text), when the caller has it already. -#}
+    {%- set text = text or output_kpis.timestamp_text(column) -%}
     {%- if type == 'string' -%}
         {{ output_kpis.blank_as_null(column) }}
     {%- elif type == 'utc' -%}
-        {{ output_kpis.parse_utc_timestamp(column) }}
+        {{ output_kpis.utc_text_to_timestamp(text) }}
     {%- elif type == 'timestamp' -%}
         {{ output_kpis.iso_wall_time(text) }}
     {%- elif type in ('integer', 'date', 'boolean') -%}
@@ -334,10 +353,11 @@
 
 {% macro quarantine_clean_value(column, type) -%}
     {#- What clean_source hands to staging for a clean row: the typed value t_<col>, except a
-        site-local timestamp, whose text (blank as null) keeps an offset for staging to honour
-        (site_local_to_utc needs the site's zone, which the quarantine does not know). -#}
+        site-local timestamp, whose trimmed text x_<col> (blank as null) keeps an offset for
+        staging to honour (site_local_to_utc needs the site's zone, which the quarantine does
+        not know). -#}
     {%- if type == 'timestamp' -%}
-        {{ output_kpis.timestamp_text(column) }}
+        x_{{ column }}
     {%- else -%}
         t_{{ column }}
     {%- endif -%}
@@ -349,9 +369,9 @@
         try_cast alone rounds '3.5' to 4 and reads '0x10' as 16; Postgres' cast raises):
         integer = optional sign and 1 to 9 digits; double precision = decimal digits with an
         optional exponent of up to 3 digits (no hex, inf or nan); date = YYYY-MM-DD; timestamp
-        = YYYY-MM-DD, T or a blank, HH:MM, optional :SS and fraction; boolean (read lower-cased) = true,
-        false, t, f, 0 or 1; utc_offset = the zone suffix of an ISO-8601 timestamp (Z, +HH,
-        +HHMM or +HH:MM, or -). -#}
+        = YYYY-MM-DD, T or a blank, HH:MM, optional :SS and fraction; boolean (read
+        lower-cased) = true, false, t, f, 0 or 1; utc_offset = the zone suffix of an ISO-8601 timestamp (Z, +HH,
+        +HHMM or +HH:MM, or -); iso_timestamp = a timestamp with an optional zone. -#}
     {#- A year other than 0000, a month 01-12, a day 01-31 (the calendar check of each engine
         rejects 02-30), an hour 00-23 (DuckDB would read 24:00 as the next midnight). -#}
     {%- set day = '([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' -%}
@@ -362,7 +382,8 @@
         'date': '^' ~ day ~ '$',
         'timestamp': '^' ~ day ~ '[ T]' ~ clock ~ '$',
         'boolean': '^(true|false|t|f|0|1)$',
-        'utc_offset': '(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$',
+        'utc_offset': '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$',
+        'iso_timestamp': '^' ~ day ~ '[ T]' ~ clock ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$',
     }) }}
 {%- endmacro %}
 

@@ -35,9 +35,12 @@
 
 {% macro iso_wall_time(text) -%}
     {#- The wall time of ISO-8601 text (its zone dropped) as a timestamp; null when the text is
-        no ISO-8601 timestamp. -#}
-    {{ output_kpis.cast_or_null("replace(regexp_replace(" ~ text ~ ", '"
-        ~ output_kpis.cast_patterns()['utc_offset'] ~ "', ''), 'T', ' ')", 'timestamp') }}
+        no ISO-8601 timestamp (cast_patterns iso_timestamp; every engine casts a T). -#}
+    case
+        when {{ output_kpis.regex_matches(text, output_kpis.cast_patterns()['iso_timestamp']) }}
+            then {{ adapter.dispatch('cast_shaped', 'output_kpis')("regexp_replace(" ~ text
+                ~ ", '" ~ output_kpis.cast_patterns()['utc_offset'] ~ "', '')", 'timestamp') }}
+    end
 {%- endmacro %}
 
 {% macro has_utc_offset(text) -%}
@@ -49,18 +52,28 @@
 {% macro iso_instant(text) -%}
     {#- ISO-8601 text with a zone -> the naive UTC timestamp of the instant it names (wall time
         minus the offset, exact to the fraction); null without a zone or when unreadable. -#}
-    {%- set zone = 'substring(' ~ text ~ ', length(regexp_replace(' ~ text ~ ", '"
-        ~ output_kpis.cast_patterns()['utc_offset'] ~ "', '')) + 1)" -%}
-    {%- set digits = "replace(" ~ zone ~ ", ':', '')" -%}
+    {%- set hours = output_kpis.regex_group(text, '[+-]([0-9]{2}):?[0-9]{0,2}$') -%}
+    {%- set minutes = output_kpis.regex_group(text, '[+-][0-9]{2}:?([0-9]{2})$') -%}
+    {%- set minutes_to_utc = '(case when ' ~ output_kpis.regex_matches(text, '-[0-9:]+$')
+        ~ ' then 1 else -1 end) * (coalesce(cast(nullif(' ~ hours ~ ", '') as integer), 0) * 60"
+        ~ ' + coalesce(cast(nullif(' ~ minutes ~ ", '') as integer), 0))" -%}
     case
         when {{ output_kpis.has_utc_offset(text) }} then
-            {{ output_kpis.add_minutes(output_kpis.iso_wall_time(text),
-                "case when upper(" ~ zone ~ ") = 'Z' then 0 else"
-                ~ " (case when substring(" ~ zone ~ ", 1, 1) = '-' then 1 else -1 end)"
-                ~ " * (cast(substring(" ~ digits ~ ", 2, 2) as integer) * 60"
-                ~ " + coalesce(cast(nullif(substring(" ~ digits ~ ", 4, 2), '') as integer), 0))"
-                ~ " end") }}
+            {{ output_kpis.add_minutes(output_kpis.iso_wall_time(text), minutes_to_utc) }}
     end
+{%- endmacro %}
+
+{% macro regex_group(text, pattern) -%}
+    {{ return(adapter.dispatch('regex_group', 'output_kpis')(text, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_group(text, pattern) -%}
+    {#- The first group of the pattern's match in text; '' or null when none. -#}
+    regexp_extract({{ text }}, '{{ pattern }}', 1)
+{%- endmacro %}
+
+{% macro postgres__regex_group(text, pattern) -%}
+    substring({{ text }} from '{{ pattern }}')
 {%- endmacro %}
 
 {% macro parse_utc_timestamp(column) -%}
@@ -73,7 +86,11 @@
         text with its offset, so the same. A wall time without a zone (text, or a naive
         TIMESTAMP column) is null, quarantined as timestamp_without_time_zone, unless var
         output_kpis_naive_timestamps_are_utc says the sources write UTC. -#}
-    {%- set text = output_kpis.timestamp_text(column) -%}
+    {{ output_kpis.utc_text_to_timestamp(output_kpis.timestamp_text(column)) }}
+{%- endmacro %}
+
+{% macro utc_text_to_timestamp(text) -%}
+    {#- parse_utc_timestamp of trimmed text (blank as null). -#}
     {%- if output_kpis.naive_timestamps_are_utc() -%}
         coalesce({{ output_kpis.iso_instant(text) }}, {{ output_kpis.iso_wall_time(text) }})
     {%- else -%}

@@ -68,6 +68,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "opportunity_id": V, "customer_id": V, "customer_segment": V, "rep_id": V,
         "sales_team": V, "created_at": TS, "qualified_at": TS, "closed_at": TS, "stage": V,
         "stage_role": V, "amount": "decimal(18, 2)", "is_qualified": B, "is_closed": B, "is_won": B,
+        "as_of_at": TS,
     },
 }  # fmt: skip
 
@@ -188,7 +189,8 @@ OPPORTUNITY_KINDS = ["prospecting", "qualified", "proposal", "won", "lost_qualif
 
 def _opportunity(n: int, kind: str) -> Row:
     created = T0 + timedelta(days=n)
-    closed = created + timedelta(days=20) if kind.startswith(("won", "lost")) else None
+    # closed before AS_OF (as_of_at): a close after it has not happened yet
+    closed = created + timedelta(days=10) if kind.startswith(("won", "lost")) else None
     qualified_at = None if kind in ("prospecting", "lost") else created + timedelta(days=3)
     return {
         "opportunity_id": f"OP{n:04d}", "customer_id": "C1", "customer_segment": "smb",
@@ -330,6 +332,7 @@ CORRUPTIONS = [
     _c(OPP, "a closed opportunity has a close time", "OP0012", "closed_at = null"),
     _c(OPP, "won means a won stage", "OP0011", "is_won = true"),
     _c(OPP, "a won opportunity is qualified", "OP0010", "amount = 0"),
+    _c(OPP, "nothing after as_of is counted", "OP0016", "closed_at = as_of_at + interval 1 hour"),
 ]  # fmt: skip
 KEY_COLUMNS = {
     CU: "serial_number", FP: "inspection_id", OL: "order_line_id",

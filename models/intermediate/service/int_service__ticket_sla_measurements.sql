@@ -150,8 +150,7 @@ known_tickets as {{ output_kpis.not_materialized() }} (
         tickets.created_at,
         case
             when tickets.first_replied_at <= as_of.as_of_at then tickets.first_replied_at
-        end as first_replied_at,
-        {{ add_minutes('tickets.created_at', horizon_days * 1440) }} as horizon_at
+        end as first_replied_at
     from tickets
     cross join as_of
     left join teams
@@ -255,7 +254,12 @@ measurements as (
         sla_policies.target_minutes,
         sla_policies.is_paused_on_pending,
         ticket_metrics.created_at as started_at,
-        ticket_metrics.horizon_at,
+        -- The clock is evaluated up to sla_clock_horizon_days past the end of the measured
+        -- span (the event, or as_of): pauses end there, so the deadline of any target the
+        -- running clock reaches within the horizon is found however long the ticket paused.
+        {{ add_minutes(
+            'greatest(ticket_metrics.created_at, coalesce(ticket_metrics.event_at, as_of.as_of_at))',
+            horizon_days * 1440) }} as horizon_at,
         ticket_metrics.event_at,
         -- Pauses apply only while the measurement is open: after its event, and after as_of
         -- (the future is unknown), the clock is taken as running. So every measurement has a
@@ -496,8 +500,9 @@ measured as (
 ),
 
 -- Met: the event at or before the deadline. No event and the deadline already passed at
--- as_of: breached now. A deadline not reached within the horizon is null; such a row is
--- judged on elapsed clock minutes once it has an event, else it stays in progress.
+-- as_of: breached now. A deadline is null only for a target longer than the horizon of
+-- running clock (a configuration error the GE suite refuses); such a row is still judged
+-- exactly: on elapsed clock minutes (never capped) once it has an event, else in progress.
 statused as (
     select
         *,

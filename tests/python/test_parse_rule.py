@@ -21,7 +21,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-
 from conftest import pg_env, run_dbt
 from kpi_tooling.pg import PgSettings, ensure_database
 
@@ -125,4 +124,3 @@ def test_parse_rule_on_duckdb(tmp_path: Path, profiles_dir: Path) -> None:
 def test_parse_rule_on_postgres(tmp_path: Path, profiles_dir: Path, postgres: PgSettings) -> None:
     ensure_database(postgres)
     assert_cases(show("postgres", tmp_path, profiles_dir, pg_env(postgres)))
-

@@ -211,6 +211,17 @@ def pg_env(settings: PgSettings) -> dict[str, str]:
     }
 
 
+def pg_dbt_args(settings: PgSettings, target: Path, profiles_dir: Path) -> dict:
+    """run_dbt's keyword arguments (add --target postgres) for a build into the Postgres
+    database of `settings`, its artifacts in `target`."""
+    return {
+        "db_path": target.parent / "unused.duckdb",
+        "target_path": target,
+        "profiles_dir": profiles_dir,
+        "extra_env": pg_env(settings),
+    }
+
+
 def reset_database(settings: PgSettings) -> None:
     """Create the test database when missing and drop every schema of a previous run."""
     ensure_database(settings)
@@ -236,12 +247,7 @@ def pg_build(
 
     reset_database(postgres)
     target = tmp_path_factory.mktemp("pg_build") / "target"
-    common = {
-        "db_path": target.parent / "unused.duckdb",
-        "target_path": target,
-        "profiles_dir": profiles_dir,
-        "extra_env": pg_env(postgres),
-    }
+    common = pg_dbt_args(postgres, target, profiles_dir)
     seconds = {}
     for step, args in (
         ("seed", ["seed", "--full-refresh"]),

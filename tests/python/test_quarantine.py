@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import BUILD_SELECT, PG_TEST_DATABASE, ROOT, pg_env, reset_database, run_dbt
+from conftest import BUILD_SELECT, PG_TEST_DATABASE, ROOT, pg_dbt_args, reset_database, run_dbt
 from corpus import (
     corpus,
     expected_reasons,
@@ -146,12 +146,7 @@ def postgres_corpus(
     settings = dataclasses.replace(postgres, database=f"{PG_TEST_DATABASE}_corpus")
     reset_database(settings)
     target = tmp_path_factory.mktemp("corpus_postgres") / "target"
-    common = {
-        "db_path": target.parent / "unused.duckdb",
-        "target_path": target,
-        "profiles_dir": profiles_dir,
-        "extra_env": pg_env(settings),
-    }
+    common = pg_dbt_args(settings, target, profiles_dir)
     run_dbt(["seed", "--full-refresh", "--target", "postgres"], **common)
     con = settings.connect()
     try:

@@ -232,7 +232,7 @@
     {%- endfor -%}
     {%- for column, values in spec.get('enums', {}).items() -%}
         {#- a coded column a rule reads must hold a code: empty ('' is null) is missing -#}
-        {%- if column not in spec.get('optional', {}) -%}
+        {%- if column not in spec.get('optional', {}) and column not in spec.get('nullable', []) -%}
             {%- do rules.append(('t_' ~ column ~ ' is null', 'missing_value', column ~ ' is empty')) -%}
         {%- endif -%}
         {%- do rules.append((output_kpis.normalized_code('t_' ~ column) ~ " not in ('"

@@ -8,7 +8,9 @@
                     default: the key
           enums     column -> allowed values (compared lower-cased and trimmed): only the
                     coded columns whose values a rule reads, from their var (macros/codes.sql);
-                    dimensions (segment, priority, channel, shift_code, ...) take any value
+                    dimensions (segment, priority, channel, shift_code, ...) take any value.
+                    An empty coded column is missing_value, unless listed in
+          nullable  coded columns that may be empty (a table check says when they may not)
           refs      column -> (source, table, column) it must exist in, among the rows the
                     quarantine kept (staged_relation)
           checks    [{reason, when, detail}]: table rules on the typed columns t_<col>
@@ -31,6 +33,9 @@
     {%- set survey_type = output_kpis.normalized_code('t_survey_type') -%}
     {%- set is_csat = output_kpis.code_in(survey_type, 'cx_survey_type_values', 'csat') -%}
     {%- set is_nps = output_kpis.code_in(survey_type, 'cx_survey_type_values', 'nps') -%}
+    {%- set event_type = output_kpis.normalized_code('t_event_type') -%}
+    {%- set is_tested = '(' ~ output_kpis.code_in(event_type, 'mes_event_type_values', 'inspection')
+        ~ ' or ' ~ output_kpis.code_in(event_type, 'mes_event_type_values', 'retest') ~ ')' -%}
     {%- set overridden = output_kpis.site_time_zone_overrides().keys() | list -%}
     {%- set overridden_site = "t_site_id in ('" ~ overridden | join("', '") ~ "')"
         if overridden else none -%}
@@ -98,9 +103,12 @@
             'ids': ['event_id', 'serial_number', 'work_order_id', 'step_code'],
             'enums': {'event_type': code('mes_event_type_values'),
                       'result': code('mes_result_values')},
+            'nullable': ['result'],
             'refs': {'work_order_id': ('mes', 'mes_work_orders', 'work_order_id')},
             'optional': {'station_id': none},
-            'checks': [{'reason': 'missing_value', 'when': 't_event_local is null',
+            'checks': [{'reason': 'missing_value', 'when': is_tested ~ ' and t_result is null',
+                        'detail': 'result is empty on an inspection or retest'},
+                       {'reason': 'missing_value', 'when': 't_event_local is null',
                         'detail': 'event_local is empty'}],
         },
         'mes_defects': {

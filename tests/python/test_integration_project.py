@@ -125,8 +125,7 @@ def test_service_desk_only_compiles_only_the_service_domain(
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     assert {m for m in models if m.startswith(("stg_", "int_"))} == {
         "stg_oms__customers",  # the customer master: segments of tickets
-        "stg_quarantine__rows",
-        *(m for m in models if m.startswith(("stg_sd__", "int_service__"))),
+        *(m for m in models if m.startswith(("stg_quarantine__", "stg_sd__", "int_service__"))),
         "int_calendar__days",
         "int_calendar__periods",
         *(m for m in models if m.startswith("int_governance__")),

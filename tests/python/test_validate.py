@@ -267,9 +267,9 @@ CORRUPTIONS = [
        "rework_count = -1, is_first_pass = false"),
     _c(FP, "defect_count is a count", "SN0005|FCT", "defect_count = null, is_first_pass = false"),
     _c(FP, "every inspected unit is either first-pass", "SN0006|ICT", "is_first_pass = null"),
-    _c(FP, "a first-pass unit passed its first inspection", "SN0006|FCT",
+    _c(FP, "a first-pass unit passed its only inspection", "SN0006|FCT",
        "is_first_pass = true, first_result = 'pass', retest_count = 0, rework_count = 2"),
-    _c(FP, "a unit that passed its first inspection", "SN0007|ICT",
+    _c(FP, "a unit that passed its only inspection", "SN0007|ICT",
        "is_first_pass = false, first_result = 'pass', inspection_count = 1, retest_count = 0,"
        " rework_count = 0, defect_count = 0"),
     _c(OL, "every line has an order_line_id", "OL0001", "order_line_id = null", "NULL"),
@@ -532,8 +532,9 @@ def test_cli_broken_rule_exits_1_naming_kpi_rule_and_key(broken_cli_run: CliRun)
     code, out, err = broken_cli_run.wait()
     assert code == EXIT_FAILED, out + err
     assert (
-        f'FAIL first_pass_yield / {FP}: rule "a first-pass unit passed its first inspection'
-        ' with no retest, no rework or repair and no defect" — 1 offending row, e.g. SN0006|FCT'
+        f'FAIL first_pass_yield / {FP}: rule "a first-pass unit passed its only inspection at'
+        " the step (a second inspection is a retest; duplicate scans are one) with no retest"
+        ' event, no rework or repair and no defect" — 1 offending row, e.g. SN0006|FCT'
     ) in out
     target = broken_cli_run.tmp / "target"
     results = json.loads((target / "ge_results.json").read_text(encoding="utf-8"))

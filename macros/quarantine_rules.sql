@@ -352,12 +352,9 @@
                  'detail': 'shipped_at < ordered_at of the order'}
         ) -%}
     {%- elif table_name == 'sd_ticket_status_changes' -%}
-        {%- do spec.update({'lookups': [{
-            'name': 'ticket_created_at', 'on': 'ticket_id',
-            'sql': 'select cast(t.ticket_id as ' ~ dbt.type_string() ~ ') as lookup_key, min('
-                   ~ quarantine_typed('t.created_at', 'utc') ~ ') as lookup_value from '
-                   ~ source('sd', 'sd_tickets') ~ ' as t'
-                   ~ ' group by cast(t.ticket_id as ' ~ dbt.type_string() ~ ')'}]}) -%}
+        {%- do spec.update({'lookups': [output_kpis.earliest_value_lookup(
+            'ticket_created_at', 'ticket_id', source('sd', 'sd_tickets'), 't', 'created_at',
+            'utc')]}) -%}
         {%- do spec.checks.append(
 {'reason': 'event_before_creation',
                  'when': 't_changed_at < ticket_created_at',
@@ -397,12 +394,9 @@
     {%- elif table_name == 'cs_churn_events' and output_kpis.raw_table_present('oms_customers')
         and 'signed_up_date' in (output_kpis.source_column_names('oms', 'oms_customers')
                                  or ['signed_up_date']) -%}
-        {%- do spec.update({'lookups': [{
-            'name': 'customer_signed_up_date', 'on': 'customer_id',
-            'sql': 'select cast(c.customer_id as ' ~ dbt.type_string() ~ ') as lookup_key, min('
-                   ~ quarantine_typed('c.signed_up_date', 'date') ~ ') as lookup_value from '
-                   ~ source('oms', 'oms_customers') ~ ' as c'
-                   ~ ' group by cast(c.customer_id as ' ~ dbt.type_string() ~ ')'}]}) -%}
+        {%- do spec.update({'lookups': [output_kpis.earliest_value_lookup(
+            'customer_signed_up_date', 'customer_id', source('oms', 'oms_customers'), 'c',
+            'signed_up_date', 'date')]}) -%}
         {%- do spec.checks.append(
 {'reason': 'event_before_creation',
                  'when': 't_churned_date < customer_signed_up_date',
@@ -420,6 +414,20 @@
         {{ return(ref(staging_model)) }}
     {%- endfor -%}
     {{ exceptions.raise_compiler_error("no staging model for raw table '" ~ table_name ~ "'") }}
+{%- endmacro %}
+
+
+{% macro earliest_value_lookup(name, key, relation, alias, column, type) -%}
+    {#- A quarantine_spec lookup on another raw table: per value of its column `key` (joined on
+        the checked table's column of the same name), the earliest typed value of `column`,
+        read in checks as <name> (e.g. the creation time of a status change's ticket). -#}
+    {%- set string = dbt.type_string() -%}
+    {{ return({
+        'name': name, 'on': key,
+        'sql': 'select cast(' ~ alias ~ '.' ~ key ~ ' as ' ~ string ~ ') as lookup_key, min('
+               ~ quarantine_typed(alias ~ '.' ~ column, type) ~ ') as lookup_value from '
+               ~ relation ~ ' as ' ~ alias
+               ~ ' group by cast(' ~ alias ~ '.' ~ key ~ ' as ' ~ string ~ ')'}) }}
 {%- endmacro %}
 
 

@@ -47,6 +47,24 @@
 {%- endmacro %}
 
 
+{% macro domain_component_models() -%}
+    {#- The hand-written *_kpi_components models of the enabled output domains, which the
+        unioning marts read beside int_units__kpi_components (the declared KPIs). Sales has
+        none: its KPIs are declared (var output_kpis_builtin_units). -#}
+    {%- set by_domain = {
+        'manufacturing': ['int_manufacturing__kpi_components'],
+        'fulfilment': ['int_fulfilment__kpi_components'],
+        'service': ['int_service__kpi_components'],
+        'sales': [],
+    } -%}
+    {%- set models = [] -%}
+    {%- for domain in output_kpis.enabled_domains() -%}
+        {%- for model in by_domain[domain] -%}{%- do models.append(model) -%}{%- endfor -%}
+    {%- endfor -%}
+    {{ return(models) }}
+{%- endmacro %}
+
+
 {% macro domain_enabled(domain) -%}
     {#- var output_kpis_enable_<domain> (manufacturing, fulfilment, service, sales, outcomes). -#}
     {%- if domain not in output_kpis.output_domains() + ['outcomes'] -%}

@@ -6,7 +6,7 @@ with kpi_values as (
 ),
 
 registry as (
-    select * from {{ ref('kpi_registry') }}
+    select * from {{ ref('int_governance__kpi_registry') }}
 )
 
 select

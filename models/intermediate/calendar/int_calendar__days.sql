@@ -15,13 +15,10 @@
 {%- for grain in output_kpis.known_grains() if grain in grains %}
     {%- do finest.append(grain) %}
 {%- endfor %}
-{%- set components = [] %}
-{%- for domain in output_kpis.enabled_domains() %}
-    {%- do components.append('int_' ~ domain ~ '__kpi_components') %}
-    {%- if domain == 'manufacturing' %}
-        {%- do components.append('int_manufacturing__step_kpi_components') %}
-    {%- endif %}
-{%- endfor %}
+{%- set components = output_kpis.domain_component_models() + ['int_units__kpi_components'] %}
+{%- if output_kpis.domain_enabled('manufacturing') %}
+    {%- do components.append('int_manufacturing__step_kpi_components') %}
+{%- endif %}
 {%- set with_outcomes = output_kpis.domain_enabled('outcomes') %}
 {%- if with_outcomes %}{% do components.append('int_outcomes__kpi_components') %}{% endif %}
 {%- set start_var = output_kpis.calendar_start_date() %}

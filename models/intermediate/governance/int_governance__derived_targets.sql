@@ -3,7 +3,7 @@
     revenue 2,000,000 / average_deal_size 50,000 / win_rate 0.25 = 160 qualified
     opportunities. -#}
 with nodes as (
-    select * from {{ ref('driver_tree') }}
+    select * from {{ ref('int_governance__driver_tree') }}
 ),
 
 stated as (

@@ -2,7 +2,7 @@
     and the derivation in words. A node not reached (missing parent, a cycle, deeper than var
     driver_tree_max_depth) is reported by int_governance__kpi_violations. -#}
 with nodes as (
-    select * from {{ ref('driver_tree') }}
+    select * from {{ ref('int_governance__driver_tree') }}
 ),
 
 roots as (

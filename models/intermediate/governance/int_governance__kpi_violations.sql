@@ -6,28 +6,38 @@
     without a plant is not asked to target throughput; a KPI missing from the registry is always
     reported. -#}
 {%- set max_per_owner = number_var('kpi_max_per_owner', 5) | int %}
+{#- every model of the project (at run time: the graph is empty while parsing) #}
+{%- set model_names = [] %}
+{%- if execute %}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' %}
+        {%- do model_names.append(node.name) %}
+    {%- endfor %}
+{%- endif %}
+{%- set project_models = "'" ~ (model_names or ['(none)']) | join("', '") ~ "'" %}
 with registry as (
-    select * from {{ ref('kpi_registry') }}
+    select * from {{ ref('int_governance__kpi_registry') }}
 ),
 
 links as (
-    select * from {{ ref('kpi_links') }}
+    select * from {{ ref('int_governance__kpi_links') }}
 ),
 
 pairs as (
-    select * from {{ ref('kpi_pairs') }}
+    select * from {{ ref('int_governance__kpi_pairs') }}
 ),
 
 nodes as (
-    select * from {{ ref('driver_tree') }}
+    select * from {{ ref('int_governance__driver_tree') }}
 ),
 
 outcome_targets as (
-    select * from {{ ref('outcome_targets') }}
+    select * from {{ ref('int_governance__target_statements') }}
+    where target_source = 'outcome_target'
 ),
 
 output_targets as (
-    select * from {{ ref('output_targets') }}
+    select * from {{ ref('int_governance__target_statements') }}
+    where target_source = 'explicit'
 ),
 
 stated_targets as (
@@ -109,11 +119,20 @@ registry_rules as (
         registry.kpi_id,
         'kpi_registry' as source_name,
         'KPI ' || registry.kpi_id || ' has target_method ' || registry.target_method
-        || ' but no target: add rows to '
+        || ' but no target: add '
+        || case
+            when registry.defined_in = 'declaration' and registry.target_method <> 'derived'
+                then '`target` to its declaration (unit ' || registry.unit_id || ')'
+            when registry.target_method = 'derived'
+                then 'a derived_from `target` to its declaration, or a driver_tree node (reached '
+                || 'from a root) naming this kpi_id'
+            else 'rows to '
+        end
         || case registry.target_method
+            when 'derived' then ''
             when 'explicit' then 'output_targets'
             when 'outcome_target' then 'outcome_targets'
-            else 'driver_tree (a node reached from a root, naming this kpi_id)'
+            else ''
         end
             as message
     from registry
@@ -139,8 +158,13 @@ registry_rules as (
         'error' as severity,
         kpi_id,
         'kpi_registry' as source_name,
-        'output KPI ' || kpi_id || ' is not linked to any outcome KPI: add a row to kpi_links '
-        || 'naming the outcome it should move'
+        'output KPI ' || kpi_id || ' is not linked to any outcome KPI: '
+        || case
+            when defined_in = 'declaration'
+                then 'add `outcomes` to its declaration (unit ' || unit_id || ')'
+            else 'add a row to kpi_links'
+        end
+        || ' naming the outcome it should move'
             as message
     from registry
     where
@@ -152,8 +176,13 @@ registry_rules as (
         'error' as severity,
         kpi_id,
         'kpi_registry' as source_name,
-        'volume KPI ' || kpi_id || ' has no paired quality KPI: add a row to kpi_pairs '
-        || 'naming a quality or delivery output KPI'
+        'volume KPI ' || kpi_id || ' has no paired quality KPI: '
+        || case
+            when defined_in = 'declaration'
+                then 'add `paired_with` to its declaration (unit ' || unit_id || ')'
+            else 'add a row to kpi_pairs'
+        end
+        || ' naming a quality or delivery output KPI'
             as message
     from registry
     where
@@ -172,6 +201,28 @@ registry_rules as (
     from registry
     group by kpi_id
     having count(*) > 1
+    union all
+    select
+        'missing_producer' as rule_id,
+        'error' as severity,
+        kpi_id,
+        'kpi_registry' as source_name,
+        'KPI ' || kpi_id || ' has no producer: its unit_model (' || coalesce(unit_model, 'none')
+        || ') is no model of this project; name the model holding its units'
+            as message
+    from registry
+    where unit_model is null or unit_model not in ({{ project_models }})
+    union all
+    select
+        'missing_suite' as rule_id,
+        'error' as severity,
+        kpi_id,
+        'kpi_registry' as source_name,
+        'output KPI ' || kpi_id || ' has no Great Expectations suite: set kpi_registry.ge_suite '
+        || 'to the suite (expectations/<suite>.json) enforcing its unit definition'
+            as message
+    from registry
+    where layer = 'output' and (ge_suite is null or trim(ge_suite) = '')
 ),
 
 link_rules as (

@@ -1,26 +1,11 @@
-{#- Targets as stated in the seeds (outcome_targets, output_targets), one row per period they
-    apply to: a row covers every period of its grain (var kpi_grains) whose start lies in
+{#- Targets as stated (int_governance__target_statements: the outcome_targets and
+    output_targets seeds and the declared KPIs' targets), one row per period they apply to: a
+    row covers every period of its grain (var kpi_grains) whose start lies in
     valid_from..valid_to (open-ended when valid_to is empty), up to the period holding as_of.
     The periods are generated from the targets' own dates, not read from the data calendar
     (int_calendar__days), so the governance checks build from the reference seeds alone. -#}
-with outcome_targets as (
-    select * from {{ ref('outcome_targets') }}
-),
-
-output_targets as (
-    select * from {{ ref('output_targets') }}
-),
-
-stated as (
-    select
-        *,
-        'outcome_target' as target_source
-    from outcome_targets
-    union all
-    select
-        *,
-        'explicit' as target_source
-    from output_targets
+with stated as (
+    select * from {{ ref('int_governance__target_statements') }}
 ),
 
 bounds as (

@@ -26,7 +26,7 @@ outcome_values as (
 ),
 
 registry as (
-    select * from {{ ref('kpi_registry') }}
+    select * from {{ ref('int_governance__kpi_registry') }}
 ),
 
 periods as (

@@ -8,7 +8,7 @@ with catalogue as (
 ),
 
 links as (
-    select * from {{ ref('kpi_links') }}
+    select * from {{ ref('int_governance__kpi_links') }}
 ),
 
 periods as (

@@ -12,7 +12,7 @@
         "var 'kpi_status_at_risk_tolerance' must be >= 'kpi_status_on_track_tolerance'") }}
 {%- endif %}
 with registry as (
-    select * from {{ ref('kpi_registry') }}
+    select * from {{ ref('int_governance__kpi_registry') }}
 ),
 
 targets as (

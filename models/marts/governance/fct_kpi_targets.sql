@@ -2,7 +2,7 @@
     the one derived backward through the driver tree; outcome KPIs carry their stated target.
     target_source says which applies, and both candidate values stay visible. -#}
 with registry as (
-    select * from {{ ref('kpi_registry') }}
+    select * from {{ ref('int_governance__kpi_registry') }}
     -- KPIs of enabled domains only (vars output_kpis_enable_*)
     where {{ output_kpis.kpi_enabled_condition() }}
 ),

@@ -2,7 +2,7 @@
     period and dimension value: the input to lead/lag and output-trap analysis. Only slices
     both sides report on appear (an output sliced by line pairs with an outcome sliced by line). -#}
 with links as (
-    select * from {{ ref('kpi_links') }}
+    select * from {{ ref('int_governance__kpi_links') }}
 ),
 
 outputs as (

@@ -35,7 +35,7 @@ periods as (
 ),
 
 registry as (
-    select * from {{ ref('kpi_registry') }}
+    select * from {{ ref('int_governance__kpi_registry') }}
 ),
 
 series_points as (

@@ -1,18 +1,19 @@
 {#- The KPI catalogue as a mart for BI: what each KPI means, how it rolls up, who owns it,
     which outcome KPIs each output KPI is meant to drive and which quality KPI keeps each volume
-    KPI honest. -#}
+    KPI honest; and, one hop each, the model producing its units, the GE suite enforcing its
+    definition and the mart serving its values (int_governance__kpi_registry, the hub). -#}
 with registry as (
-    select * from {{ ref('kpi_registry') }}
+    select * from {{ ref('int_governance__kpi_registry') }}
     -- KPIs of enabled domains only (vars output_kpis_enable_*)
     where {{ output_kpis.kpi_enabled_condition() }}
 ),
 
 links as (
-    select * from {{ ref('kpi_links') }}
+    select * from {{ ref('int_governance__kpi_links') }}
 ),
 
 pairs as (
-    select * from {{ ref('kpi_pairs') }}
+    select * from {{ ref('int_governance__kpi_pairs') }}
 ),
 
 paired_quality as (
@@ -54,7 +55,12 @@ final as (
         registry.exclusions,
         linked_outcomes.linked_outcome_kpi_ids,
         cast(coalesce(linked_outcomes.linked_outcome_count, 0) as integer) as linked_outcome_count,
-        paired_quality.paired_quality_kpi_ids
+        paired_quality.paired_quality_kpi_ids,
+        registry.unit_model,
+        registry.ge_suite,
+        registry.mart,
+        registry.defined_in,
+        registry.unit_id
     from registry
     left join linked_outcomes on registry.kpi_id = linked_outcomes.kpi_id
     left join paired_quality on registry.kpi_id = paired_quality.kpi_id

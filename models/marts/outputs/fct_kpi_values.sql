@@ -14,7 +14,7 @@
 -- Incremental runs read the step components' rebuilt_at (below, in the is_incremental branch).
 -- depends_on: {{ output_kpis.domain_ref('int_manufacturing__step_kpi_components') }}
 with registry as (
-    select * from {{ ref('kpi_registry') }}
+    select * from {{ ref('int_governance__kpi_registry') }}
 ),
 
 step_yields as (
@@ -22,7 +22,7 @@ step_yields as (
 ),
 
 components as (
-    {%- for domain in output_kpis.enabled_domains() %}
+    {%- for model in output_kpis.domain_component_models() %}
         select
             kpi_id,
             grain,
@@ -32,9 +32,21 @@ components as (
             numerator,
             denominator,
             rebuilt_at
-        from {{ ref('int_' ~ domain ~ '__kpi_components') }}
-        {% if not loop.last %}union all{% endif %}
+        from {{ ref(model) }}
+        union all
     {%- endfor %}
+    -- the declared output KPIs (docs/adding_a_kpi.md)
+    select
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        numerator,
+        denominator,
+        rebuilt_at
+    from {{ ref('int_units__kpi_components') }}
+    where {{ output_kpis.declared_kpi_condition('kpi_id', 'output') }}
 ),
 
 ratio_values as (

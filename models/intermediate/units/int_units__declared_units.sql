@@ -5,6 +5,9 @@
     duplicate key, a completion or deadline that is no date or timestamp, an implausible date),
     then the declared exclusions in order, then not_completed, after_as_of, not_counted. -#}
 {%- set units = output_kpis.unit_declarations() %}
+{#- The normalised declarations ride in the manifest (meta), where the GE tooling reads them to
+    generate each unit's suite. #}
+{{ config(meta={'output_kpis_units': units}) }}
 {%- set dimension_names = output_kpis.declared_dimension_names() %}
 {%- set text = output_kpis.type_text() %}
 {%- set columns = [

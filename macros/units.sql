@@ -367,9 +367,14 @@
             "is missing: \"source('<source>', '<table>')\" or \"ref('<model>')\"") }}
     {%- endif -%}
     {%- set zone = spec.get('time_zone') or output_kpis.default_time_zone() -%}
-    {%- if not output_kpis.is_time_zone_name(zone) -%}
+    {%- set zone_column = none -%}
+    {%- if zone is mapping -%}
+        {%- set zone_column = output_kpis.unit_column(zone, 'column', var_name, unit_id) -%}
+        {%- set zone = output_kpis.default_time_zone() -%}
+    {%- elif not output_kpis.is_time_zone_name(zone) -%}
         {{ output_kpis.unit_error(var_name, unit_id, 'time_zone',
-            "must be an IANA time zone name such as UTC or Europe/Berlin; got '" ~ zone ~ "'") }}
+            "must be an IANA time zone name such as UTC or Europe/Berlin, or {column: <the "
+            ~ "column naming each row's zone>}; got '" ~ zone ~ "'") }}
     {%- endif -%}
     {%- set excluded = [] -%}
     {%- for item in output_kpis.unit_list(spec.get('excluded'), var_name, unit_id, 'excluded') -%}
@@ -436,6 +441,7 @@
         'key': output_kpis.unit_column(spec, 'key', var_name, unit_id),
         'completed_at': output_kpis.unit_column(spec, 'completed_at', var_name, unit_id),
         'time_zone': zone,
+        'time_zone_column': zone_column,
         'naive_timestamps': output_kpis.unit_choice(spec.get('naive_timestamps'),
             ['utc', 'local', 'quarantine'],
             'utc' if output_kpis.naive_timestamps_are_utc() else 'quarantine', var_name, unit_id,

@@ -533,6 +533,14 @@ verdicts as (
     from statused
 ),
 
+-- the zone of the team's schedule: the local day a measurement reports on
+team_time_zones as (
+    select
+        team_id,
+        time_zone
+    from {{ ref('int_service__teams') }}
+),
+
 final as (
     select
         verdicts.sla_measurement_id,
@@ -555,10 +563,12 @@ final as (
         verdicts.is_met,
         verdicts.is_breached,
         verdicts.reporting_at,
+        team_time_zones.time_zone,
         unit_fingerprints.source_fingerprint,
         verdicts.as_of_at
     from verdicts
     inner join unit_fingerprints on verdicts.ticket_id = unit_fingerprints.ticket_id
+    left join team_time_zones on verdicts.team_id = team_time_zones.team_id
 )
 
 select * from final

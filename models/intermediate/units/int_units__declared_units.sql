@@ -19,15 +19,25 @@
 with as_of as (
     select {{ as_of_timestamp() }} as as_of_at
 ),
+
+known_time_zones as (
+    {{ output_kpis.known_time_zones_sql() }}
+),
 {%- for unit in units %}
 {%- set relation = output_kpis.unit_relation(unit.relation) %}
-{%- set zone = "'" ~ unit.time_zone ~ "'" %}
+{%- set zone = 'unit_time_zone' %}
 {%- set row_columns = (adapter.get_columns_in_relation(relation) | map(attribute='name') | list)
     if execute else [] %}
 
 {{ unit.unit_id }}__read as (
     select
         {{ output_kpis.timestamp_text(unit.key) }} as unit_key,
+        {%- if unit.time_zone_column %}
+        coalesce({{ output_kpis.timestamp_text(unit.time_zone_column) }}, '{{ unit.time_zone }}')
+            as time_zone_text,
+        {%- else %}
+        cast('{{ unit.time_zone }}' as {{ text }}) as time_zone_text,
+        {%- endif %}
         {{ output_kpis.timestamp_text(unit.completed_at) }} as completed_text,
         {%- if unit.deadline %}
         {{ output_kpis.timestamp_text(unit.deadline.column) }} as deadline_text,
@@ -52,6 +62,20 @@ with as_of as (
     from {{ relation }}
 ),
 
+{{ unit.unit_id }}__zoned as (
+    select
+        *,
+        -- a zone the engine does not know is quarantined, never converted with
+        case
+            when time_zone_text in (select zones.time_zone_name from known_time_zones as zones)
+                then time_zone_text
+            else 'UTC'
+        end as unit_time_zone,
+        time_zone_text not in (select zones.time_zone_name from known_time_zones as zones)
+            as has_unknown_time_zone
+    from {{ unit.unit_id }}__read
+),
+
 {{ unit.unit_id }}__parsed as (
     select
         *,
@@ -66,7 +90,7 @@ with as_of as (
         min(row_text) over (partition by unit_key)
         <> max(row_text) over (partition by unit_key) as has_key_conflict,
         row_number() over (partition by unit_key, row_text order by unit_key) as copy_number
-    from {{ unit.unit_id }}__read
+    from {{ unit.unit_id }}__zoned
 ),
 
 {{ unit.unit_id }}__dated as (
@@ -94,6 +118,7 @@ with as_of as (
             when dated.unit_key is null then 'null_key'
             when dated.has_key_conflict then 'conflicting_duplicate_key'
             when dated.copy_number > 1 then 'duplicate_row'
+            when dated.has_unknown_time_zone then 'unknown_time_zone'
             {%- for stamp in ['completed', 'deadline'] %}
             when dated.{{ stamp }}_text is not null and dated.{{ stamp }}_instant is null then
                 case

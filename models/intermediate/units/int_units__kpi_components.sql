@@ -125,7 +125,8 @@ as_of as (
     'denominator': 'due_units'}) %}
 {%- else %}
 {%- do measures.append({'kpi_id': kpi.kpi_id, 'numerator': 'counted_units',
-    'denominator': 'actor_periods_' ~ (per_actor | map(attribute='kpi_id') | list).index(kpi.kpi_id) + 1}) %}
+    'denominator': 'actor_periods_' ~ ((per_actor | map(attribute='kpi_id') | list).index(kpi.kpi_id)
+        + 1)}) %}
 {%- endif %}
 {%- endfor %}
 

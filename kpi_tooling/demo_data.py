@@ -36,6 +36,9 @@ Planted signals (the lag analysis must recover them):
 
 Hand-crafted edge-case records (ids ``*-EDGE-*``) are listed with their exact timestamps and
 expected KPI flags in ``seeds/EDGE_CASES.md``.
+
+``main`` also writes the team tables of the declared demo units (``kpi_tooling.demo_teams``,
+same ``--seed``, not scaled; ``docs/DEMO_TEAMS.md``).
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
+
+from kpi_tooling import demo_teams
 
 UTC = UTC
 START_DATE = date(2024, 1, 1)
@@ -1800,6 +1805,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--scale must be positive")
     started = wall_time.perf_counter()  # only for the summary line, never for the data
     counts = write_tables(generate(args.seed, args.scale, progress=not args.quiet), args.out)
+    # The declared units' team tables (marketing, HR, engineering, R&D): same seed, no scale.
+    counts |= demo_teams.write(args.out, args.seed)
     if not args.quiet:
         for name, count in counts.items():
             print(f"{name:28s} {count:>8d}")

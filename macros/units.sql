@@ -667,3 +667,175 @@
     {%- endif -%}
     {{ return('1 = 0') }}
 {%- endmacro %}
+
+
+{% macro check_unit_declarations() -%}
+    {#- On-run-start hook: every declaration whose relation already exists is checked against
+        the warehouse before any model runs (int_units__declared_units checks the rest when it
+        compiles, its relations built by then). A bad one stops the run naming the var, the unit
+        and the field: a missing relation, a column the relation lacks, a predicate the engine
+        cannot compile, a time zone it does not know, a KPI id the kpi_registry seed already
+        has. -#}
+    {%- if execute -%}
+        {%- set units = output_kpis.unit_declarations() -%}
+        {%- for unit in units -%}
+            {%- do output_kpis.check_unit_declaration(unit,
+                output_kpis.unit_relation_in_graph(unit), in_hook=true) -%}
+        {%- endfor -%}
+        {%- set registry = output_kpis.unit_relation_in_graph(
+            {'unit_id': 'kpi_registry', 'origin': 'output_kpis',
+             'relation': {'kind': 'ref', 'args': ['kpi_registry'], 'text': "ref('kpi_registry')"}}) -%}
+        {%- set registry = load_relation(registry) if registry is not none else none -%}
+        {%- if registry is not none and units -%}
+            {%- set seeded = run_query('select kpi_id from ' ~ registry).columns[0].values() | list -%}
+            {%- for unit in units -%}
+                {%- for kpi in unit.kpis if kpi.kpi_id in seeded -%}
+                    {{ output_kpis.unit_error(unit.origin, unit.unit_id, 'kpis',
+                        "duplicate KPI id '" ~ kpi.kpi_id ~ "': the kpi_registry seed defines it") }}
+                {%- endfor -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+
+{% macro unit_relation_in_graph(unit) -%}
+    {#- The relation a declaration names, looked up in the graph (a hook cannot call ref() on
+        a node it does not depend on); none when the graph has no such node. -#}
+    {%- set parsed = unit.relation -%}
+    {%- set name = parsed.args[-1] -%}
+    {%- if parsed.kind == 'source' -%}
+        {%- for node in graph.sources.values()
+            if node.source_name == parsed.args[0] and node.name == name -%}
+            {{ return(api.Relation.create(database=node.database, schema=node.schema,
+                identifier=node.identifier)) }}
+        {%- endfor -%}
+    {%- else -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type in ('model', 'seed', 'snapshot') and node.name == name
+            and (parsed.args | length == 1 or node.package_name == parsed.args[0]) -%}
+            {{ return(api.Relation.create(database=node.database, schema=node.schema,
+                identifier=node.alias)) }}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ output_kpis.unit_error(unit.origin, unit.unit_id, 'relation',
+        parsed.text ~ " names no " ~ ('source table' if parsed.kind == 'source' else 'model or seed')
+        ~ " of this project") }}
+{%- endmacro %}
+
+
+{% macro check_unit_declaration(unit, relation, in_hook=false) -%}
+    {#- The warehouse checks of one declaration (check_unit_declarations). In the hook, a ref
+        not built yet is left to the model; a source must exist. -#}
+    {%- set found = load_relation(relation) -%}
+    {%- if found is none -%}
+        {%- if unit.relation.kind == 'source' or not in_hook -%}
+            {{ output_kpis.unit_error(unit.origin, unit.unit_id, 'relation',
+                unit.relation.text ~ " names " ~ relation ~ ", which does not exist") }}
+        {%- endif -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(found) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- set named = [('key', unit.key), ('completed_at', unit.completed_at)] -%}
+    {%- if unit.deadline -%}{%- do named.append(('deadline.column', unit.deadline.column)) -%}{%- endif -%}
+    {%- if unit.actor -%}{%- do named.append(('actor', unit.actor)) -%}{%- endif -%}
+    {%- if unit.time_zone_column -%}
+        {%- do named.append(('time_zone.column', unit.time_zone_column)) -%}
+    {%- endif -%}
+    {%- for dimension in unit.dimensions -%}
+        {%- do named.append(('dimensions.' ~ dimension.name, dimension.column)) -%}
+    {%- endfor -%}
+    {%- for field, column in named if column not in columns -%}
+        {{ output_kpis.unit_error(unit.origin, unit.unit_id, field,
+            "column '" ~ column ~ "' is not in " ~ found ~ " (its columns: "
+            ~ columns | join(', ') ~ ")") }}
+    {%- endfor -%}
+    {%- set predicates = [] -%}
+    {%- if unit.counts_when -%}{%- do predicates.append(('counts_when', unit.counts_when)) -%}{%- endif -%}
+    {%- for exclusion in unit.excluded -%}
+        {%- do predicates.append(('excluded.when (' ~ exclusion.reason ~ ')', exclusion.when)) -%}
+    {%- endfor -%}
+    {%- if unit.quality -%}{%- do predicates.append(('quality.when', unit.quality.when)) -%}{%- endif -%}
+    {%- for field, predicate in predicates -%}
+        {%- do output_kpis.check_unit_predicate(unit, field, predicate, found, columns) -%}
+    {%- endfor -%}
+    {%- if not unit.time_zone_column -%}
+        {%- set query -%}
+            select count(*) from ({{ output_kpis.known_time_zones_sql() }}) as zones
+            where time_zone_name = '{{ unit.time_zone }}'
+        {%- endset -%}
+        {%- if run_query(query).columns[0].values()[0] == 0 -%}
+            {{ output_kpis.unit_error(unit.origin, unit.unit_id, 'time_zone',
+                "'" ~ unit.time_zone ~ "' is no time zone the " ~ target.type
+                ~ " engine knows (pg_timezone_names on DuckDB and PostgreSQL)") }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro check_unit_predicate(unit, field, predicate, relation, columns) -%}
+    {{ return(adapter.dispatch('check_unit_predicate', 'output_kpis')(
+        unit, field, predicate, relation, columns)) }}
+{%- endmacro %}
+
+{% macro default__check_unit_predicate(unit, field, predicate, relation, columns) -%}
+    {#- Other engines: the predicate runs once on no rows; a failure is the engine's own
+        message. -#}
+    {%- do run_query('select 1 from ' ~ relation ~ ' where (' ~ predicate ~ ') and 1 = 0') -%}
+{%- endmacro %}
+
+{% macro duckdb__check_unit_predicate(unit, field, predicate, relation, columns) -%}
+    {#- DuckDB parses the predicate without running it (json_serialize_sql): a syntax error, or
+        a column reference the relation lacks, fails naming the field. -#}
+    {%- set statement = 'select 1 from t where (' ~ predicate ~ ')' -%}
+    {%- set parsed = fromjson(run_query("select json_serialize_sql('"
+        ~ statement | replace("'", "''") ~ "')").columns[0].values()[0]) -%}
+    {%- if parsed.get('error') -%}
+        {{ output_kpis.unit_error(unit.origin, unit.unit_id, field,
+            "does not compile: " ~ parsed.error_message ~ " in '" ~ predicate ~ "'") }}
+    {%- endif -%}
+    {%- for name in output_kpis.json_column_refs(parsed) if name | lower not in columns -%}
+        {{ output_kpis.unit_error(unit.origin, unit.unit_id, field,
+            "names column '" ~ name ~ "', which is not in " ~ relation ~ " (its columns: "
+            ~ columns | join(', ') ~ ")") }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro postgres__check_unit_predicate(unit, field, predicate, relation, columns) -%}
+    {#- PostgreSQL runs the predicate on no rows inside a block that turns any error into one
+        naming the field. -#}
+    {%- set where = ("var '" ~ unit.origin ~ "', unit '" ~ unit.unit_id ~ "', field '" ~ field
+        ~ "'") | replace("'", "''") -%}
+    {%- set probe = ('perform 1 from ' ~ relation ~ ' where (' ~ predicate ~ ') and false')
+        | replace("'", "''") -%}
+    {%- call statement('check_unit_predicate') -%}
+        do $output_kpis$
+        begin
+            execute '{{ probe | replace('perform', 'select') }}';
+        exception when others then
+            raise exception '%: does not compile: %', '{{ where }}', sqlerrm;
+        end
+        $output_kpis$
+    {%- endcall -%}
+{%- endmacro %}
+
+
+{% macro json_column_refs(node) -%}
+    {#- The column names a json_serialize_sql tree references (the last part of each). -#}
+    {%- set names = [] -%}
+    {%- if node is mapping -%}
+        {%- if node.get('class') == 'COLUMN_REF' -%}
+            {%- do names.append(node.column_names[-1]) -%}
+        {%- endif -%}
+        {%- for value in node.values() -%}
+            {%- do names.extend(output_kpis.json_column_refs(value)) -%}
+        {%- endfor -%}
+    {%- elif node is iterable and node is not string -%}
+        {%- for value in node -%}
+            {%- do names.extend(output_kpis.json_column_refs(value)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(names) }}
+{%- endmacro %}

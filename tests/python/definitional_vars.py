@@ -66,6 +66,10 @@ CONSUMER_VALUES: dict[str, Any] = {
 DEPLOYMENT_VARS = frozenset(
     {
         "output_kpis_absent_tables",
+        # declarations (docs/adding_a_kpi.md): what a project builds, not how a KPI reads
+        "output_kpis_units",
+        "output_kpis_builtin_units",
+        "output_kpis_demo_units",
         "output_kpis_naive_timestamps_are_utc",
         "serving_reader_role",
         "serving_reader_role_create",

@@ -1,4 +1,5 @@
--- Nothing silently dropped: raw rows = rows counted + rows excluded with a reason, per source.
+-- Nothing silently dropped: raw rows = rows counted + rows excluded with a reason, per source
+-- (and per declared unit of output, on the relation it names).
 -- Returns each source whose books do not balance, with the difference. Enabled domains only.
 {%- set domains = output_kpis.enabled_domains() %}
 with accounting as (
@@ -48,6 +49,14 @@ raw_counts as (
             count(*) as raw_rows
         from {{ source('crm', 'crm_opportunities') }}
     {%- endif %}
+    {#- every declared unit: the rows of the relation it names #}
+    {%- for unit in output_kpis.unit_declarations() %}
+        union all
+        select
+            'unit {{ unit.unit_id }}' as source_table,
+            count(*) as raw_rows
+        from {{ output_kpis.unit_relation(unit.relation) }}
+    {%- endfor %}
 )
 
 select

@@ -5,11 +5,16 @@
     as_of and any quarantined row: fct_unit_accounting counts it, assert_raw_rows_accounted_for
     checks it. Rows stamped after as_of are `after_as_of` for every source (for order lines,
     whose only stamp is the promise, that is `not_yet_due`), as the unit models ignore them.
-    Enabled domains only. A view: it is read once, by fct_unit_accounting. -#}
+    Enabled domains only, and every declared unit of output ('unit <unit_id>'). A view: it is
+    read once, by fct_unit_accounting. -#}
 {{ config(materialized='view') }}
 {%- set domains = output_kpis.enabled_domains() %}
 with quarantined_rows as (
     select * from {{ ref('stg_quarantine__rows') }}
+),
+
+declared_units as (
+    select * from {{ ref('int_units__declared_units') }}
 ),
 
 as_of as (
@@ -149,6 +154,14 @@ dispositions as (
         from opportunities
         union all
     {%- endif %}
+    {#- Every declared unit of output (docs/adding_a_kpi.md), one row per row of its relation:
+        int_units__declared_units already carries each one's disposition and reason. #}
+    select
+        'unit ' || unit_id as source_table,
+        disposition,
+        coalesce(reason, 'counted') as reason
+    from declared_units
+    union all
     {#- closes the chain of union alls (no row) #}
     select
         cast(null as {{ dbt.type_string() }}) as source_table,

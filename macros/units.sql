@@ -468,9 +468,10 @@
 {%- endmacro %}
 
 
-{% macro unit_declarations() -%}
+{% macro unit_declarations(include_disabled=false) -%}
     {#- Every declared unit, normalised and checked, in var order. A built-in declaration of a
-        disabled domain is left out. Unit ids and KPI ids are unique across all of them. -#}
+        disabled domain is left out (include_disabled: kept, as the registry keeps a disabled
+        domain's KPIs). Unit ids and KPI ids are unique across all of them. -#}
     {%- set units = [] -%}
     {%- set unit_origin = {} -%}
     {%- set kpi_origin = {} -%}
@@ -485,8 +486,8 @@
         {%- for unit_id, spec in declared.items() -%}
             {%- set unit = output_kpis.normalize_unit(var_name, unit_id, spec) -%}
             {%- set domain_switch = unit.domain in output_kpis.output_domains() -%}
-            {%- if var_name != 'output_kpis_builtin_units' or not domain_switch
-                or output_kpis.domain_enabled(unit.domain) -%}
+            {%- if include_disabled or var_name != 'output_kpis_builtin_units'
+                or not domain_switch or output_kpis.domain_enabled(unit.domain) -%}
                 {%- if unit.unit_id in unit_origin -%}
                     {{ output_kpis.unit_error(var_name, unit.unit_id, none,
                         'is declared twice (also in var ' ~ unit_origin[unit.unit_id] ~ ')') }}
@@ -508,10 +509,10 @@
 {%- endmacro %}
 
 
-{% macro declared_kpis() -%}
+{% macro declared_kpis(include_disabled=false) -%}
     {#- Every declared KPI (normalize_unit_kpi), unit by unit. -#}
     {%- set kpis = [] -%}
-    {%- for unit in output_kpis.unit_declarations() -%}
+    {%- for unit in output_kpis.unit_declarations(include_disabled) -%}
         {%- for kpi in unit.kpis -%}{%- do kpis.append(kpi) -%}{%- endfor -%}
     {%- endfor -%}
     {{ return(kpis) }}
@@ -585,7 +586,7 @@
         unit_model, ge_suite, mart and unit_id: the hub reads them beside the seed. -#}
     {%- set text = output_kpis.type_text() -%}
     {%- set rows = [] -%}
-    {%- for kpi in output_kpis.declared_kpis() -%}
+    {%- for kpi in output_kpis.declared_kpis(include_disabled=true) -%}
         {%- do rows.append(dict(kpi, unit_model='int_units__declared_units',
             ge_suite='units__' ~ kpi.unit_id,
             mart='fct_outcome_values' if kpi.layer == 'outcome' else 'fct_kpi_values')) -%}
@@ -603,7 +604,7 @@
 {% macro declared_link_rows() -%}
     {%- set text = output_kpis.type_text() -%}
     {%- set rows = [] -%}
-    {%- for kpi in output_kpis.declared_kpis() -%}
+    {%- for kpi in output_kpis.declared_kpis(include_disabled=true) -%}
         {%- for link in kpi.outcomes -%}
             {%- do rows.append(dict(link, output_kpi_id=kpi.kpi_id)) -%}
         {%- endfor -%}
@@ -616,7 +617,7 @@
 {% macro declared_pair_rows() -%}
     {%- set text = output_kpis.type_text() -%}
     {%- set rows = [] -%}
-    {%- for kpi in output_kpis.declared_kpis() -%}
+    {%- for kpi in output_kpis.declared_kpis(include_disabled=true) -%}
         {%- for pair in kpi.pairs -%}
             {%- do rows.append(dict(pair, volume_kpi_id=kpi.kpi_id)) -%}
         {%- endfor -%}
@@ -631,7 +632,7 @@
         (outcome_targets or output_targets). -#}
     {%- set text = output_kpis.type_text() -%}
     {%- set rows = [] -%}
-    {%- for kpi in output_kpis.declared_kpis() -%}
+    {%- for kpi in output_kpis.declared_kpis(include_disabled=true) -%}
         {%- for target in kpi.target.stated -%}
             {%- do rows.append(dict(target, kpi_id=kpi.kpi_id, layer=kpi.layer)) -%}
         {%- endfor -%}
@@ -647,7 +648,7 @@
         declared__<kpi>, under the parent KPI's node (resolved in int_governance__driver_tree). -#}
     {%- set text = output_kpis.type_text() -%}
     {%- set rows = [] -%}
-    {%- for kpi in output_kpis.declared_kpis() if kpi.target.derived is not none -%}
+    {%- for kpi in output_kpis.declared_kpis(include_disabled=true) if kpi.target.derived is not none -%}
         {%- do rows.append(dict(kpi.target.derived, kpi_id=kpi.kpi_id)) -%}
     {%- endfor -%}
     {{ output_kpis.rows_as_select(rows, [('kpi_id', text), ('parent_kpi_id', text),
@@ -675,8 +676,9 @@
         compiles, its relations built by then). A bad one stops the run naming the var, the unit
         and the field: a missing relation, a column the relation lacks, a predicate the engine
         cannot compile, a time zone it does not know, a KPI id the kpi_registry seed already
-        has. -#}
-    {%- if execute -%}
+        has. Not on `dbt seed`, which reads no declaration and may load the very tables they
+        name. -#}
+    {%- if execute and flags.WHICH != 'seed' -%}
         {%- set units = output_kpis.unit_declarations() -%}
         {%- for unit in units -%}
             {%- do output_kpis.check_unit_declaration(unit,

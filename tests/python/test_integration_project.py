@@ -66,7 +66,8 @@ def test_integration_project_builds_and_matches_expected_values(tmp_path: Path) 
     assert not any(t.startswith("raw.") for t in tables)
     # disabled domains are not built at all
     assert not any("manufacturing" in t or "crm" in t or "_sales" in t for t in tables)
-    assert domains == {"fulfilment", "service"}
+    # ACME's own declared unit (campaign_launch) publishes beside the enabled domains
+    assert domains == {"fulfilment", "service", "marketing"}
     assert expected_rows[0] >= 40
 
     # The comparison can fail: its compiled SQL returns the row whose expected numerator is
@@ -86,8 +87,9 @@ def test_integration_project_builds_and_matches_expected_values(tmp_path: Path) 
         failures = con.execute(compiled).fetchall()
         # Governance judges only enabled KPIs: a manufacturing KPI without an owner is not
         # reported here, a service KPI without one is.
+        # (the hub, int_governance__kpi_registry, is what governance reads)
         con.execute(
-            "update reference.kpi_registry set owner = null "
+            "update intermediate.int_governance__kpi_registry set owner = null "
             "where kpi_id in ('throughput_rate', 'sla_compliance')"
         )
         governance = next(
@@ -129,6 +131,9 @@ def test_service_desk_only_compiles_only_the_service_domain(
         "int_calendar__days",
         "int_calendar__periods",
         *(m for m in models if m.startswith("int_governance__")),
+        # the declared units (the built-in resolved_ticket: tickets per agent-day)
+        "int_units__declared_units",
+        "int_units__kpi_components",
     }
     assert "int_service__kpi_components" in models
     assert not any(m.startswith(("fct_output", "fct_outcome", "fct_manufacturing")) for m in models)

@@ -59,6 +59,12 @@ def test_integration_project_builds_and_matches_expected_values(tmp_path: Path) 
             d for (d,) in con.execute("select distinct domain from marts.fct_kpi_values").fetchall()
         }
         expected_rows = con.execute("select count(*) from main.expected_kpi_values").fetchone()
+        # ACME's declared unit: every raw row has exactly one disposition and reason
+        campaign_rows = con.execute(
+            "select coalesce(unit_key, '(null)'), disposition, coalesce(reason, '') "
+            "from intermediate.int_units__declared_units where unit_id = 'campaign_launch'"
+        ).fetchall()
+        raw_campaigns = con.execute("select count(*) from acme_marketing.campaigns").fetchone()
     finally:
         con.close()
     # read from ACME's names, nothing from the package's default raw schema
@@ -69,6 +75,24 @@ def test_integration_project_builds_and_matches_expected_values(tmp_path: Path) 
     # ACME's own declared unit (campaign_launch) publishes beside the enabled domains
     assert domains == {"fulfilment", "service", "marketing"}
     assert expected_rows[0] >= 40
+    assert len(campaign_rows) == raw_campaigns[0] == 13
+    assert sorted(campaign_rows) == sorted(
+        [
+            ("CMP-01", "counted", ""),
+            ("CMP-01", "quarantined", "duplicate_row"),
+            ("CMP-02", "counted", ""),
+            ("CMP-03", "counted", ""),
+            ("CMP-04", "excluded", "not_completed"),
+            ("CMP-05", "excluded", "cancelled"),
+            ("CMP-06", "counted", ""),
+            ("CMP-07", "excluded", "after_as_of"),
+            ("(null)", "quarantined", "null_key"),
+            ("CMP-08", "quarantined", "uncastable_value"),
+            ("CMP-09", "quarantined", "implausible_date"),
+            ("CMP-10", "quarantined", "conflicting_duplicate_key"),
+            ("CMP-10", "quarantined", "conflicting_duplicate_key"),
+        ]
+    )
 
     # The comparison can fail: its compiled SQL returns the row whose expected numerator is
     # changed (on a copy of the warehouse, without another dbt run).

@@ -35,6 +35,10 @@ import duckdb
 
 from kpi_tooling.bench import append, compare, report
 from kpi_tooling.bench.measure import Measurement, StepFailed, run_step
+from kpi_tooling.demo_teams import generate as generate_team_tables
+
+# The demo's team tables (seeds/raw; read by the demo's declared units, output_kpis_demo_units).
+TEAM_SEEDS = sorted(generate_team_tables())
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -249,12 +253,15 @@ class Bench:
         self.data["generator"] = json.loads(manifest.read_text())
 
     def seed_template(self) -> None:
-        """A warehouse holding only the reference seeds; every build starts from a copy."""
+        """A warehouse holding the reference seeds and the demo's team tables; every build
+        starts from a copy."""
         self.seeded = self.work / "seeded.duckdb"
         self.seeded.unlink(missing_ok=True)
         self.dbt(
             "seed",
-            ["seed", "--full-refresh", "--select", "path:seeds/reference"],
+            # the reference seeds and the demo's team tables (small, not scaled), which the
+            # demo's declared units read
+            ["seed", "--full-refresh", "--select", "path:seeds/reference", *TEAM_SEEDS],
             self.seeded,
             self.raw_full,
             FINAL_AS_OF,

@@ -34,7 +34,7 @@ PERIOD_MODELS = (
     "int_manufacturing__kpi_components",
     "int_fulfilment__kpi_components",
     "int_service__kpi_components",
-    "int_sales__kpi_components",
+    "int_units__kpi_components",  # the declared KPIs (sales; tickets per agent-day; the demo's)
     "fct_kpi_values",
 )
 INCREMENTAL_MODELS = UNIT_MODELS + PERIOD_MODELS

@@ -23,7 +23,8 @@ MODELS = [
     "stg_oms__customers",
     "stg_crm__opportunities",
     "int_sales__qualified_opportunities",
-    "int_sales__kpi_components",
+    "int_units__declared_units",
+    "int_units__kpi_components",  # qualified_opportunities and win_rate are declared
 ]
 
 
@@ -31,7 +32,7 @@ def sales_components(db_path: Path) -> list[tuple]:
     with duckdb.connect(str(db_path), read_only=True) as con:
         return con.execute(
             "select kpi_id, grain, period_start, dimension_name, dimension_value, numerator,"
-            " denominator from intermediate.int_sales__kpi_components where kpi_id in (?, ?)"
+            " denominator from intermediate.int_units__kpi_components where kpi_id in (?, ?)"
             " order by all",
             list(SALES_KPIS),
         ).fetchall()

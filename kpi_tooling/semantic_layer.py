@@ -322,7 +322,7 @@ def read_declared(manifest: Path = MANIFEST, columns: list[str] | None = None) -
     if not manifest.exists():
         raise ManifestMissing(
             f"{manifest} not found: the declared KPIs are read from the dbt manifest; run "
-            "`dbt parse` (or any dbt build) first, or pass --manifest"
+            "`dbt parse` first (`make semantic` does both), or pass --manifest"
         )
     node = json.loads(manifest.read_text())["nodes"].get(DECLARED_UNITS_NODE)
     if node is None:
@@ -374,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         stale = [p for p, text in outputs.items() if not p.exists() or p.read_text() != text]
         for path in stale:
             print(
-                f"{path} is stale: run `dbt parse`, then python -m kpi_tooling.semantic_layer",
+                f"{path} is stale: run `make semantic` (dbt parse, then this module)",
                 file=sys.stderr,
             )
         return 1 if stale else 0

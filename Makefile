@@ -34,9 +34,9 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --vars '$(DEMO_VARS)'
 BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
-.PHONY: help venv profiles seed build validate publish lint test test-python docs dashboard clean \
-	demo-data pg-database build-postgres validate-postgres publish-postgres spark-venv build-spark \
-	test-spark bench
+.PHONY: help venv profiles seed build validate publish lint test test-python docs semantic \
+	dashboard clean demo-data pg-database build-postgres validate-postgres publish-postgres spark-venv \
+	build-spark test-spark bench
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -137,6 +137,11 @@ docs: venv profiles  ## dbt docs (KPI catalogue, lineage raw -> serving) + GE Da
 	@test -f target/ge_data_docs/index.html || $(MAKE) --no-print-directory validate
 	@echo "dbt docs:     target/index.html  (browse: $(DBT) docs serve --port 8080)"
 	@echo "GE Data Docs: target/ge_data_docs/index.html"
+
+semantic: venv profiles  ## regenerate the semantic layer and KPI catalogue from the seed + declared KPIs
+	@# the declared KPIs are read from the manifest: parse first so it holds the current vars
+	$(DBT) parse $(DBT_FLAGS)
+	$(BIN)/python -m kpi_tooling.semantic_layer --manifest target/manifest.json
 
 dashboard: venv  ## Streamlit KPI dashboard on the served file (read-only; never blocks a build)
 	$(BIN)/streamlit run kpi_tooling/dashboard.py --server.headless true \

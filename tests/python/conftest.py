@@ -140,6 +140,25 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, profiles_dir: Path) -> W
     return Warehouse(db_path, target / "manifest.json")
 
 
+@pytest.fixture(scope="session")
+def parsed_manifest(tmp_path_factory: pytest.TempPathFactory, profiles_dir: Path) -> Path:
+    """The manifest of the current sources (declared KPIs included): the build's under `make
+    test` (OUTPUT_KPIS_TEST_MANIFEST), else a `dbt parse` into a temporary target (seconds;
+    never the repository's target/, which may be older than the sources)."""
+    manifest = os.environ.get("OUTPUT_KPIS_TEST_MANIFEST")
+    if manifest and Path(manifest).exists():
+        return Path(manifest)
+    directory = tmp_path_factory.mktemp("parse")
+    target = directory / "target"
+    run_dbt(
+        ["parse"],
+        db_path=directory / "unused.duckdb",
+        target_path=target,
+        profiles_dir=profiles_dir,
+    )
+    return target / "manifest.json"
+
+
 def copy_warehouse(warehouse: Warehouse, directory: Path) -> Path:
     """A copy of the built warehouse under its own file name: DuckDB names the catalog after
     the file, and the serving views name that catalog."""

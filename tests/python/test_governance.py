@@ -154,6 +154,19 @@ FAULTS = [
         "KPI sla_first_reply_compliance has no target definition",
     ),
     (
+        "missing_producer",
+        set_field("on_time_rate", "unit_model", "int_fulfilment__order_linez"),
+        "missing_producer",
+        "KPI on_time_rate has no producer: its unit_model (int_fulfilment__order_linez) is no "
+        "model of this project",
+    ),
+    (
+        "missing_suite",
+        set_field("otif_rate", "ge_suite", ""),
+        "missing_suite",
+        "output KPI otif_rate has no Great Expectations suite",
+    ),
+    (
         "target_method_without_target",
         drop_targets_of("sla_first_reply_compliance"),
         "missing_target",

@@ -34,9 +34,11 @@ declared_nodes as (
         declared.operation,
         declared.driver_name,
         declared.driver_value,
-        coalesce(nullif(declared.description, ''),
-            declared.kpi_id || ' = ' || declared.parent_kpi_id || ' target, ' || declared.operation
-            || ' ' || declared.driver_name) as description
+        coalesce(
+            nullif(declared.description, ''),
+            declared.kpi_id || ' = ' || declared.parent_kpi_id || ' target, '
+            || declared.operation || ' ' || declared.driver_name
+        ) as description
     from declared
     left join seed_kpi_nodes on declared.parent_kpi_id = seed_kpi_nodes.kpi_id
 ),
@@ -46,7 +48,7 @@ declared_roots as (
         'declared_root__' || parent_kpi_id as node_id,
         cast(null as {{ output_kpis.type_text() }}) as parent_node_id,
         parent_kpi_id as kpi_id,
-        cast(null as {{ output_kpis.type_text() }}) as operation,
+        cast(null as {{ output_kpis.type_text() }}) as operation,  -- noqa: RF04
         cast(null as {{ output_kpis.type_text() }}) as driver_name,
         cast(null as {{ output_kpis.type_double() }}) as driver_value,
         'Root of a declared derivation: the stated target of ' || parent_kpi_id as description

@@ -126,8 +126,9 @@ registry_rules as (
             when registry.defined_in = 'declaration' and registry.target_method <> 'derived'
                 then '`target` to its declaration (unit ' || registry.unit_id || ')'
             when registry.target_method = 'derived'
-                then 'a derived_from `target` to its declaration, or a driver_tree node (reached '
-                || 'from a root) naming this kpi_id'
+                then
+                    'a derived_from `target` to its declaration, or a driver_tree node '
+                    || '(reached from a root) naming this kpi_id'
             else 'rows to '
         end
         || case registry.target_method

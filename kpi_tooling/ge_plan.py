@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from kpi_tooling.ge_declared import UNITS_MODEL, DeclarationError, declared_suites
 from kpi_tooling.ge_results import SkippedSuite
 from kpi_tooling.ge_suites import SuiteFileError, SuiteSpec, load_suite, suite_paths
 
@@ -174,14 +175,36 @@ def default_suites_dir(manifest_path: Path, project_dir: Path | None = None) -> 
     )
 
 
-def _load_specs(suites_dir: Path, suite_names: list[str] | None) -> list[SuiteSpec]:
+def _load_specs(
+    suites_dir: Path, suite_names: list[str] | None, generated: list[SuiteSpec]
+) -> list[SuiteSpec]:
+    """The suite files (all, or the named ones) plus the generated suites (all, or the named
+    ones); a name may be either."""
+    generated_names = {spec.name for spec in generated}
+    file_names = [name for name in suite_names or [] if name not in generated_names]
     try:
-        specs = [load_suite(path) for path in suite_paths(suites_dir, suite_names)]
+        if suite_names and not file_names:
+            specs = []
+        else:
+            specs = [load_suite(path) for path in suite_paths(suites_dir, file_names or None)]
     except SuiteFileError as exc:
         raise SetupError(str(exc)) from exc
-    if not specs:
+    if not specs and not suite_names:
         raise SetupError(f"no suite files in {suites_dir}")
-    return specs
+    wanted = set(suite_names or generated_names)
+    return specs + [spec for spec in generated if spec.name in wanted]
+
+
+def generated_specs(manifest_path: Path, models: ManifestModels, dialect: str) -> list[SuiteSpec]:
+    """One suite per unit declared in YAML (kpi_tooling.ge_declared), read from the manifest;
+    none when nothing is declared or the project does not build int_units__declared_units."""
+    if UNITS_MODEL not in models.built:
+        return []
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return declared_suites(manifest, dialect, manifest_path)
+    except (OSError, ValueError, KeyError, TypeError, DeclarationError) as exc:
+        raise SetupError(f"cannot generate the declared units' suites: {exc}") from exc
 
 
 def _row_counts(target: Target, relations: list[Relation]) -> list[int | None]:
@@ -238,8 +261,9 @@ def plan_suites(
     does not know at all (a typo, a stale suite) is an error, and so is a built model's
     missing table (dbt has not run, or ran on another database).
     """
-    specs = _load_specs(suites_dir, suite_names)
     models = load_manifest_models(manifest_path)
+    dialect = "duckdb" if target.is_duckdb else "postgres"
+    specs = _load_specs(suites_dir, suite_names, generated_specs(manifest_path, models, dialect))
     known = models.built.keys() | models.disabled
     unknown = [spec.model for spec in specs if spec.model not in known]
     if unknown:

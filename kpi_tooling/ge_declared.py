@@ -370,7 +370,21 @@ def _counting_rules(unit: _Unit) -> list[dict[str, Any]]:
                 kpi,
             )
         )
+    readable = (
+        "(raw__completed is not null and not coalesce(completion_checkable "
+        "and expected_completed_at is not null, false)) or (raw__deadline is not null and not "
+        "coalesce(deadline_checkable and expected_deadline_at is not null, false))"
+    )
+    deadline = decl.get("deadline")
     rules += [
+        _rule(
+            base + f"({readable})",
+            f"{uid}: a row not quarantined has a raw {decl['completed_at']}"
+            + (f" and {deadline['column']}" if deadline else "")
+            + f" that is blank or {unit.checkable_words()}, and readable as such (anything "
+            "else is quarantined uncastable_value or timestamp_without_time_zone)",
+            kpi,
+        ),
         _rule(
             base + "raw__declared_reason is null and "
             "coalesce(reason = 'not_completed', false) <> (raw__completed is null)",
@@ -571,6 +585,7 @@ def declared_suites(
                 unit_of_output=decl.get("description") or unit.unit_id,
                 expectations=unit_rules(unit),
                 path=path or Path("manifest.json"),
+                row_filter=unit.where_unit,
             )
         )
     return specs

@@ -4,6 +4,10 @@ Every input is checked up front (database, manifest, suite files, each model's t
 missing piece stops the run with one clear message instead of half a run. A suite whose model
 the project disabled (``output_kpis_enable_<domain>: false``: the manifest lists it under
 ``disabled``) is skipped, not an error; one whose model the manifest does not know is an error.
+
+Beside the suite files, every unit declared in YAML gets a generated suite ``units__<unit_id>``
+on ``int_units__declared_units`` (kpi_tooling.ge_declared, from the manifest's declarations);
+none when nothing is declared or the model is disabled. ``--suite`` names either kind.
 """
 
 from __future__ import annotations
@@ -207,22 +211,32 @@ def generated_specs(manifest_path: Path, models: ManifestModels, dialect: str) -
         raise SetupError(f"cannot generate the declared units' suites: {exc}") from exc
 
 
-def _row_counts(target: Target, relations: list[Relation]) -> list[int | None]:
-    """Row count per relation, None when the relation is not in the database."""
+def _count_sql(relation: Relation, row_filter: str | None) -> str:
+    where = f" where {row_filter}" if row_filter else ""
+    return f"select count(*) from {relation.sql}{where}"
+
+
+def _row_counts(
+    target: Target, relations: list[Relation], filters: list[str | None]
+) -> list[int | None]:
+    """Row count per relation (of the rows its suite reads), None when the relation is not in
+    the database."""
     if target.duckdb_path is None:
-        return _server_row_counts(target, relations)
+        return _server_row_counts(target, relations, filters)
     db_path = target.duckdb_path
     if not db_path.is_file():
         raise SetupError(f"database not found: {db_path} (run `make build` first)")
     try:
         # Read-only and closed again before GE opens the file with its own settings.
         with duckdb.connect(str(db_path), read_only=True) as conn:
-            return [_count(conn, relation) for relation in relations]
+            return [_count(conn, rel, f) for rel, f in zip(relations, filters, strict=True)]
     except duckdb.Error as exc:
         raise SetupError(f"cannot read database {db_path}: {exc}") from exc
 
 
-def _server_row_counts(target: Target, relations: list[Relation]) -> list[int | None]:
+def _server_row_counts(
+    target: Target, relations: list[Relation], filters: list[str | None]
+) -> list[int | None]:
     import sqlalchemy as sa
 
     engine = sa.create_engine(target.url or "")
@@ -230,12 +244,12 @@ def _server_row_counts(target: Target, relations: list[Relation]) -> list[int | 
     counts: list[int | None] = []
     try:
         with engine.connect() as conn:
-            for relation in relations:
+            for relation, row_filter in zip(relations, filters, strict=True):
                 found = conn.execute(exists, {"schema": relation.schema, "name": relation.alias})
                 if not found.scalar():
                     counts.append(None)
                     continue
-                total = conn.execute(sa.text(f"select count(*) from {relation.sql}")).scalar()
+                total = conn.execute(sa.text(_count_sql(relation, row_filter))).scalar()
                 counts.append(int(total or 0))
     except sa.exc.SQLAlchemyError as exc:
         raise SetupError(f"cannot read database {target}: {exc}") from exc
@@ -244,11 +258,13 @@ def _server_row_counts(target: Target, relations: list[Relation]) -> list[int | 
     return counts
 
 
-def _count(conn: duckdb.DuckDBPyConnection, relation: Relation) -> int | None:
+def _count(
+    conn: duckdb.DuckDBPyConnection, relation: Relation, row_filter: str | None
+) -> int | None:
     found = conn.execute(_EXISTS_SQL, [relation.schema, relation.alias]).fetchone()
     if not (found and found[0]):
         return None
-    row = conn.execute(f"select count(*) from {relation.sql}").fetchone()
+    row = conn.execute(_count_sql(relation, row_filter)).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -276,7 +292,8 @@ def plan_suites(
     ]
     specs = [spec for spec in specs if spec.model in models.built]
     resolved = [models.built[spec.model] for spec in specs]
-    planned = zip(specs, resolved, _row_counts(target, resolved), strict=True)
+    filters = [spec.row_filter for spec in specs]
+    planned = zip(specs, resolved, _row_counts(target, resolved, filters), strict=True)
     plan = [PlannedSuite(spec, rel, count) for spec, rel, count in planned if count is not None]
     if len(plan) < len(specs):
         found = {item.spec.name for item in plan}

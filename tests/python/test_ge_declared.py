@@ -26,7 +26,7 @@ from kpi_tooling.ge_declared import (
 from kpi_tooling.ge_plan import SetupError, Target, plan_suites
 from kpi_tooling.ge_results import Report
 from kpi_tooling.pg import PgSettings
-from kpi_tooling.validate import run_suites
+from kpi_tooling.validate import EXIT_FAILED, main, run_suites
 
 UNITS = "int_units__declared_units"
 UNITS_SCHEMA = "units"
@@ -138,8 +138,8 @@ def test_one_suite_per_unit_named_on_the_units_model_with_its_kpis() -> None:
 def test_rules_follow_the_declaration() -> None:
     ticket, plain = declared_suites(manifest_of([TICKET, PLAIN]))
     # exclusions, quality and deadline each add their rules
-    assert len(plain.expectations) == 12
-    assert len(ticket.expectations) == 12 + 1 + 1 + 2
+    assert len(plain.expectations) == 13
+    assert len(ticket.expectations) == 13 + 1 + 1 + 2
     rules = [item["meta"]["rule"] for item in ticket.expectations]
     assert len(set(rules)) == len(rules)
     by_kpi = {item["meta"]["rule"]: item["meta"]["kpi"] for item in ticket.expectations}
@@ -339,6 +339,9 @@ CORRUPTIONS: dict[str, tuple[Any, str, str | None]] = {
     "a reason outside the set": (
         lambda rows: set_row(rows, "5", reason="lost"), "an excluded row's reason is one of",
         "5"),
+    "an unreadable completion not quarantined": (
+        lambda rows: set_row(rows, "12", disposition=E, reason="not_counted"),
+        "that is blank or a date or a timestamp with a UTC offset", "12"),
     "a counted row with a reason": (
         lambda rows: set_row(rows, "14", reason="spam"),
         "every row not counted has a reason", "14"),
@@ -402,7 +405,9 @@ def test_the_handmade_unit_rows_follow_the_declared_rules(tmp_path: Path) -> Non
     report = run_suites(db, manifest, suites, out, data_docs_dir=tmp_path / "docs")
     assert [suite.suite for suite in report.suites] == ["units_sanity", "units__ticket"]
     ticket = outcomes(report, "units__ticket")
-    assert len(ticket) == 16
+    assert len(ticket) == 17
+    # the suite's row count is its unit's rows, not the other unit's row beside them
+    assert [s.row_count for s in report.suites] == [len(UNIT_ROWS) + 1, len(UNIT_ROWS)]
     broken = {rule: (o.observed_value, o.error) for rule, o in ticket.items() if not o.success}
     assert broken == {}
     assert all(o.error is None and o.observed_value == 0 for o in ticket.values())
@@ -485,7 +490,7 @@ def test_on_postgres(postgres: PgSettings, tmp_path: Path, name: str) -> None:
     manifest, suites = write_inputs(tmp_path)
     report = run_suites(postgres.sqlalchemy_url(), manifest, suites, None, ["units__ticket"])
     ticket = outcomes(report, "units__ticket")
-    assert len(ticket) == 16
+    assert len(ticket) == 17
     assert [rule for rule, o in ticket.items() if o.error] == []
     failed = sorted(rule for rule, o in ticket.items() if not o.success)
     if name == "clean":
@@ -493,3 +498,21 @@ def test_on_postgres(postgres: PgSettings, tmp_path: Path, name: str) -> None:
     else:
         assert len(failed) == 1 and CORRUPTIONS[name][1] in failed[0]
         assert ticket[failed[0]].sample_keys == ["1"]
+
+
+def test_cli_names_the_generated_suite_rule_kpi_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = unit_rows()
+    CORRUPTIONS["quality not from the raw row"][0](rows)
+    db = build_duckdb(tmp_path / "w.duckdb", rows)
+    manifest, suites = write_inputs(tmp_path)
+    out = tmp_path / "r.json"
+    args = ["--db", str(db), "--manifest", str(manifest), "--suites", str(suites)]
+    assert main([*args, "--out", str(out), "--no-data-docs"]) == EXIT_FAILED
+    printed = capsys.readouterr().out
+    broken = [line for line in printed.splitlines() if "meets_quality exactly when" in line]
+    assert len(broken) == 1
+    assert broken[0].startswith(f"FAIL ticket_quality / {UNITS}: rule ")
+    assert broken[0].endswith("1 offending row, e.g. 2")
+    assert "FAIL: 17/18 rules hold in 2 suites" in printed

@@ -264,16 +264,21 @@ def _key_rules(unit: _Unit) -> list[dict[str, Any]]:
         "or counted_rows + excluded_rows + quarantined_rows <> raw_rows "
         "or null_key_rows <> raw_null_key_rows"
     )
+    # raw copies of a key, and how many of them differ (the whole raw row compared, nulls
+    # alike: no text fingerprint)
     copies = (
         "select m.unit_key from {batch} as m inner join "
-        f"(select {key} as raw__key, count(*) as raw__copies from {unit.raw_sql} group by {key}) "
-        f"as r on r.raw__key = m.unit_key where m.{unit.where_unit} group by m.unit_key "
-        "having count(*) <> max(r.raw__copies) "
+        f"(select {key} as raw__key, count(*) as raw__copies, "
+        f"count(distinct raw__row) as raw__versions from {unit.raw_sql} as raw__row "
+        f"group by {key}) as r on r.raw__key = m.unit_key where m.{unit.where_unit} "
+        "group by m.unit_key having count(*) <> max(r.raw__copies) "
         "or count(case when m.disposition <> 'quarantined' then 1 end) > 1 "
-        f"or count(case when m.reason in {_in_list(KEY_QUARANTINE)} then 1 end) "
-        "< max(r.raw__copies) - 1 "
-        f"or (max(r.raw__copies) = 1 and count(case when m.reason in {_in_list(KEY_QUARANTINE)} "
-        "then 1 end) > 0)"
+        "or (max(r.raw__versions) > 1 and count(case when m.reason = "
+        "'conflicting_duplicate_key' then 1 end) <> max(r.raw__copies)) "
+        "or (max(r.raw__versions) = 1 and count(case when m.reason = 'duplicate_row' then 1 end) "
+        "<> max(r.raw__copies) - 1) "
+        "or (max(r.raw__versions) = 1 and count(case when m.reason = "
+        "'conflicting_duplicate_key' then 1 end) > 0)"
     )
     unique = (
         f"select unit_key from {{batch}} where {unit.where_unit} and disposition <> 'quarantined' "
@@ -295,9 +300,10 @@ def _key_rules(unit: _Unit) -> list[dict[str, Any]]:
         ),
         _rule(
             copies,
-            f"{uid}: a raw {unit.decl['key']} written n times has n unit rows, at most one not "
-            "quarantined and n - 1 quarantined conflicting_duplicate_key or duplicate_row; a "
-            "key written once is never quarantined as a duplicate",
+            f"{uid}: a raw {unit.decl['key']} written n times has n unit rows and at most one "
+            "not quarantined; when the n raw rows are not all identical every copy is "
+            "quarantined conflicting_duplicate_key, when they are n - 1 are duplicate_row (a "
+            "key written once: none)",
             kpi,
         ),
     ]

@@ -326,6 +326,10 @@ CORRUPTIONS: dict[str, tuple[Any, str, str | None]] = {
     "a duplicate not quarantined": (
         lambda rows: set_row(rows, "10", 1, disposition=E, reason="not_completed"),
         "unit_key is unique among the rows not quarantined", "10"),
+    "differing copies taken for exact ones": (
+        lambda rows: (set_row(rows, "11", 0, disposition=E, reason="not_counted"),
+                      set_row(rows, "11", 1, reason="duplicate_row")),
+        "written n times", "11"),
     "counted after as_of": (
         lambda rows: set_row(rows, "6", disposition=C, reason=None, is_counted=True,
                              meets_quality=True),

@@ -4,6 +4,10 @@ Every input is checked up front (database, manifest, suite files, each model's t
 missing piece stops the run with one clear message instead of half a run. A suite whose model
 the project disabled (``output_kpis_enable_<domain>: false``: the manifest lists it under
 ``disabled``) is skipped, not an error; one whose model the manifest does not know is an error.
+
+Beside the suite files, every unit declared in YAML gets a generated suite ``units__<unit_id>``
+on ``int_units__declared_units`` (kpi_tooling.ge_declared, from the manifest's declarations);
+none when nothing is declared or the model is disabled. ``--suite`` names either kind.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from kpi_tooling.ge_declared import UNITS_MODEL, DeclarationError, declared_suites
 from kpi_tooling.ge_results import SkippedSuite
 from kpi_tooling.ge_suites import SuiteFileError, SuiteSpec, load_suite, suite_paths
 
@@ -174,32 +179,64 @@ def default_suites_dir(manifest_path: Path, project_dir: Path | None = None) -> 
     )
 
 
-def _load_specs(suites_dir: Path, suite_names: list[str] | None) -> list[SuiteSpec]:
+def _load_specs(
+    suites_dir: Path, suite_names: list[str] | None, generated: list[SuiteSpec]
+) -> list[SuiteSpec]:
+    """The suite files (all, or the named ones) plus the generated suites (all, or the named
+    ones); a name may be either."""
+    generated_names = {spec.name for spec in generated}
+    file_names = [name for name in suite_names or [] if name not in generated_names]
     try:
-        specs = [load_suite(path) for path in suite_paths(suites_dir, suite_names)]
+        if suite_names and not file_names:
+            specs = []
+        else:
+            specs = [load_suite(path) for path in suite_paths(suites_dir, file_names or None)]
     except SuiteFileError as exc:
         raise SetupError(str(exc)) from exc
-    if not specs:
+    if not specs and not suite_names:
         raise SetupError(f"no suite files in {suites_dir}")
-    return specs
+    wanted = set(suite_names or generated_names)
+    return specs + [spec for spec in generated if spec.name in wanted]
 
 
-def _row_counts(target: Target, relations: list[Relation]) -> list[int | None]:
-    """Row count per relation, None when the relation is not in the database."""
+def generated_specs(manifest_path: Path, models: ManifestModels, dialect: str) -> list[SuiteSpec]:
+    """One suite per unit declared in YAML (kpi_tooling.ge_declared), read from the manifest;
+    none when nothing is declared or the project does not build int_units__declared_units."""
+    if UNITS_MODEL not in models.built:
+        return []
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return declared_suites(manifest, dialect, manifest_path)
+    except (OSError, ValueError, KeyError, TypeError, DeclarationError) as exc:
+        raise SetupError(f"cannot generate the declared units' suites: {exc}") from exc
+
+
+def _count_sql(relation: Relation, row_filter: str | None) -> str:
+    where = f" where {row_filter}" if row_filter else ""
+    return f"select count(*) from {relation.sql}{where}"
+
+
+def _row_counts(
+    target: Target, relations: list[Relation], filters: list[str | None]
+) -> list[int | None]:
+    """Row count per relation (of the rows its suite reads), None when the relation is not in
+    the database."""
     if target.duckdb_path is None:
-        return _server_row_counts(target, relations)
+        return _server_row_counts(target, relations, filters)
     db_path = target.duckdb_path
     if not db_path.is_file():
         raise SetupError(f"database not found: {db_path} (run `make build` first)")
     try:
         # Read-only and closed again before GE opens the file with its own settings.
         with duckdb.connect(str(db_path), read_only=True) as conn:
-            return [_count(conn, relation) for relation in relations]
+            return [_count(conn, rel, f) for rel, f in zip(relations, filters, strict=True)]
     except duckdb.Error as exc:
         raise SetupError(f"cannot read database {db_path}: {exc}") from exc
 
 
-def _server_row_counts(target: Target, relations: list[Relation]) -> list[int | None]:
+def _server_row_counts(
+    target: Target, relations: list[Relation], filters: list[str | None]
+) -> list[int | None]:
     import sqlalchemy as sa
 
     engine = sa.create_engine(target.url or "")
@@ -207,12 +244,12 @@ def _server_row_counts(target: Target, relations: list[Relation]) -> list[int | 
     counts: list[int | None] = []
     try:
         with engine.connect() as conn:
-            for relation in relations:
+            for relation, row_filter in zip(relations, filters, strict=True):
                 found = conn.execute(exists, {"schema": relation.schema, "name": relation.alias})
                 if not found.scalar():
                     counts.append(None)
                     continue
-                total = conn.execute(sa.text(f"select count(*) from {relation.sql}")).scalar()
+                total = conn.execute(sa.text(_count_sql(relation, row_filter))).scalar()
                 counts.append(int(total or 0))
     except sa.exc.SQLAlchemyError as exc:
         raise SetupError(f"cannot read database {target}: {exc}") from exc
@@ -221,11 +258,13 @@ def _server_row_counts(target: Target, relations: list[Relation]) -> list[int | 
     return counts
 
 
-def _count(conn: duckdb.DuckDBPyConnection, relation: Relation) -> int | None:
+def _count(
+    conn: duckdb.DuckDBPyConnection, relation: Relation, row_filter: str | None
+) -> int | None:
     found = conn.execute(_EXISTS_SQL, [relation.schema, relation.alias]).fetchone()
     if not (found and found[0]):
         return None
-    row = conn.execute(f"select count(*) from {relation.sql}").fetchone()
+    row = conn.execute(_count_sql(relation, row_filter)).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -238,8 +277,9 @@ def plan_suites(
     does not know at all (a typo, a stale suite) is an error, and so is a built model's
     missing table (dbt has not run, or ran on another database).
     """
-    specs = _load_specs(suites_dir, suite_names)
     models = load_manifest_models(manifest_path)
+    dialect = "duckdb" if target.is_duckdb else "postgres"
+    specs = _load_specs(suites_dir, suite_names, generated_specs(manifest_path, models, dialect))
     known = models.built.keys() | models.disabled
     unknown = [spec.model for spec in specs if spec.model not in known]
     if unknown:
@@ -252,7 +292,8 @@ def plan_suites(
     ]
     specs = [spec for spec in specs if spec.model in models.built]
     resolved = [models.built[spec.model] for spec in specs]
-    planned = zip(specs, resolved, _row_counts(target, resolved), strict=True)
+    filters = [spec.row_filter for spec in specs]
+    planned = zip(specs, resolved, _row_counts(target, resolved, filters), strict=True)
     plan = [PlannedSuite(spec, rel, count) for spec, rel, count in planned if count is not None]
     if len(plan) < len(specs):
         found = {item.spec.name for item in plan}

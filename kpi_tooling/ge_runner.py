@@ -8,6 +8,7 @@ Checkpoint.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +39,7 @@ from kpi_tooling.ge_results import SAMPLE_SIZE, ExpectationOutcome, SuiteOutcome
 from kpi_tooling.ge_suites import SuiteSpec
 
 UNEXPECTED_ROWS = "unexpected_rows_expectation"
+_JOIN = re.compile(r"\bjoin\b", re.IGNORECASE)
 
 
 def make_context(data_docs_dir: Path | None) -> AbstractDataContext:
@@ -104,8 +106,9 @@ def _checkpoint(
     planned: PlannedSuite,
 ) -> gx.Checkpoint:
     spec = planned.spec
+    # One asset per suite: several suites (the declared units') read the same model.
     asset = datasource.add_query_asset(
-        name=spec.model, query=f"select * from {planned.relation.sql}"
+        name=spec.name, query=f"select * from {planned.relation.sql}"
     )
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(
@@ -156,7 +159,9 @@ def _rule_sample_keys(
     engine: sa.Engine, query: str, key_column: str, relation: Relation
 ) -> list[str]:
     """GE's SUMMARY result carries no rows for UnexpectedRowsExpectation: fetch a few keys."""
-    rule_sql = query.format(batch=f"(select * from {relation.sql})")
+    batch = f"(select * from {relation.sql})"
+    # As GE does: a query that joins aliases the batch itself, any other gets an alias.
+    rule_sql = query.format(batch=batch if _JOIN.search(query) else f"{batch} as subselect")
     sample = f'select "{key_column}" from ({rule_sql}) as unexpected limit {SAMPLE_SIZE}'
     try:
         with engine.connect() as conn:

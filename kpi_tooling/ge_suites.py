@@ -31,6 +31,8 @@ class SuiteSpec:
     unit_of_output: str
     expectations: list[dict[str, Any]]
     path: Path
+    # the rows of the model the suite is about (a generated suite: its unit's), for the count
+    row_filter: str | None = None
 
 
 def _check_shape(raw: dict[str, Any], path: Path) -> None:

@@ -4,7 +4,8 @@ Each ``expectations/<model>.json`` is the executable definition of one unit of o
 runner finds the model's table through the dbt manifest, runs the suite through a GE
 Checkpoint (every check pushed down to SQL, on DuckDB or Postgres), prints one line per broken
 rule naming the KPI, the rule and sample offending keys, and writes a JSON results file plus GE
-Data Docs.
+Data Docs. Each unit declared in YAML (docs/adding_a_kpi.md) adds a suite ``units__<unit_id>``
+generated from the manifest (kpi_tooling.ge_declared), run in the same pass.
 
 A suite whose model the project disabled (its domain's ``output_kpis_enable_<domain>`` var is
 false) is skipped with a one-line note and listed under ``skipped`` in the results file. When

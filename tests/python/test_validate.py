@@ -585,7 +585,10 @@ def test_disabled_domain_is_skipped_and_the_enabled_suites_run(
     db = build_warehouse(tmp_path / "w.duckdb", schema=schema, models=enabled)
     out = tmp_path / "ge_results.json"
     args = ["--db", str(db), "--manifest", str(no_manufacturing_manifest), "--out", str(out)]
-    code = main([*args, "--suites", str(SUITES), "--no-data-docs"])
+    # the suite files by name: the generated units__ suites of the enabled sales declarations
+    # read int_units__declared_units, which this handmade warehouse does not build
+    files = [f"--suite={path.stem}" for path in sorted(SUITES.glob("*.json"))]
+    code = main([*args, "--suites", str(SUITES), *files, "--no-data-docs"])
     printed = capsys.readouterr().out
     assert code == EXIT_OK, printed
     for model in MANUFACTURING:

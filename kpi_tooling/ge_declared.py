@@ -71,16 +71,17 @@ class _Dialect:
         return f"{'try_cast' if self.name == 'duckdb' else 'cast'}({text} as {type_name})"
 
     def wall_in_zone(self, wall: str, zone: str) -> str:
-        """A wall time (timestamp) read in a zone -> timestamp with time zone."""
+        """A wall time (timestamp) read in a zone (SQL: a quoted name or a column) ->
+        timestamp with time zone."""
         if self.name == "duckdb":
-            return f"timezone({_quote(zone)}, {wall})"
-        return f"({wall} at time zone {_quote(zone)})"
+            return f"timezone({zone}, {wall})"
+        return f"({wall} at time zone {zone})"
 
     def local_wall(self, instant: str, zone: str) -> str:
-        """A timestamp with time zone -> the wall time in a zone (timestamp)."""
+        """A timestamp with time zone -> the wall time in a zone (SQL) (timestamp)."""
         if self.name == "duckdb":
-            return f"timezone({_quote(zone)}, {instant})"
-        return f"({instant} at time zone {_quote(zone)})"
+            return f"timezone({zone}, {instant})"
+        return f"({instant} at time zone {zone})"
 
     def plus_ms(self, timestamp: str, milliseconds: int) -> str:
         return f"({timestamp} + interval '{milliseconds} milliseconds')"
@@ -111,7 +112,18 @@ class _Unit:
 
     @property
     def zone(self) -> str:
-        return self.decl.get("time_zone") or "UTC"
+        """The unit's zone as SQL: its name, or each raw row's zone column (the declared
+        default when the row has none)."""
+        default = _quote(self.decl.get("time_zone") or "UTC")
+        if self.decl.get("time_zone_column"):
+            return f"coalesce(r.raw__zone, {default})"
+        return default
+
+    @property
+    def zone_words(self) -> str:
+        column = self.decl.get("time_zone_column")
+        name = self.decl.get("time_zone") or "UTC"
+        return f"the row's {column} (default {name})" if column else name
 
     @property
     def naive(self) -> str:
@@ -139,6 +151,8 @@ class _Unit:
         declared += " end" if decl.get("excluded") else " when false then '' end"
         deadline = decl.get("deadline")
         quality = decl.get("quality")
+        zone_column = decl.get("time_zone_column")
+        zone_text = _raw_text(zone_column) if zone_column else "cast(null as varchar)"
         columns = [
             f"{_raw_text(decl['key'])} as raw__key",
             f"{_raw_text(decl['completed_at'])} as raw__completed",
@@ -147,6 +161,7 @@ class _Unit:
             f"{_predicate(decl.get('counts_when'))} as raw__counts",
             f"{_predicate(quality['when'] if quality else 'false')} as raw__quality",
             f"{declared} as raw__declared_reason",
+            f"{zone_text} as raw__zone",
         ]
         return f"(select {', '.join(columns)} from {self.raw_sql})"
 
@@ -161,7 +176,7 @@ class _Unit:
             f"when {sql.matches(text, _WALL + _OFFSET)} then {sql.cast(text, 'timestamptz')}",
         ]
         if self.naive in ("utc", "local"):
-            zone = "UTC" if self.naive == "utc" else self.zone
+            zone = _quote("UTC") if self.naive == "utc" else self.zone
             wall = sql.cast(text, "timestamp")
             lines.append(f"when {sql.matches(text, _WALL)} then {sql.wall_in_zone(wall, zone)}")
         return "case " + " ".join(lines) + " end"
@@ -187,7 +202,7 @@ class _Unit:
     def checkable_words(self) -> str:
         words = "a date or a timestamp with a UTC offset (Z or +HH:MM)"
         if self.naive in ("utc", "local"):
-            read = "UTC" if self.naive == "utc" else f"local time in {self.zone}"
+            read = "UTC" if self.naive == "utc" else f"local time in {self.zone_words}"
             words += f", or a timestamp without one (read as {read}: naive_timestamps)"
         return words
 
@@ -197,7 +212,7 @@ class _Unit:
         the model quarantined never reaches a Postgres cast."""
         sql = self.sql
         live = "m.disposition <> 'quarantined'"
-        as_of = sql.wall_in_zone("m.as_of_at", "UTC")
+        as_of = sql.wall_in_zone("m.as_of_at", _quote("UTC"))
         as_of_day = f"cast({sql.local_wall(as_of, self.zone)} as date)"
         completion = "r.raw__completed"
         after = (
@@ -216,11 +231,13 @@ class _Unit:
             f"else {self.instant(deadline)} end"
         )
         checks = {
-            "expected_completed_at": sql.local_wall(self.instant(completion), "UTC"),
+            "expected_completed_at": sql.local_wall(self.instant(completion), _quote("UTC")),
             "expected_completed_date": self.local_date(completion),
             "completion_checkable": self.checkable(completion),
             "expected_after_as_of": after,
-            "expected_deadline_at": sql.plus_ms(sql.local_wall(closes, "UTC"), tolerance_ms),
+            "expected_deadline_at": sql.plus_ms(
+                sql.local_wall(closes, _quote("UTC")), tolerance_ms
+            ),
             "expected_deadline_date": self.local_date(deadline),
             "deadline_checkable": self.checkable(deadline),
             "deadline_is_date": sql.matches(deadline, _DAY),
@@ -448,7 +465,7 @@ def _as_of_rules(unit: _Unit) -> list[dict[str, Any]]:
             after,
             f"{uid}: a completed row with no declared exclusion is excluded after_as_of exactly "
             f"when its raw {completed} is after as_of (a date: after as_of's date in "
-            f"{unit.zone})",
+            f"{unit.zone_words})",
             kpi,
         ),
     ]
@@ -466,14 +483,14 @@ def _date_rules(unit: _Unit) -> list[dict[str, Any]]:
     return [
         _rule(
             base + "completed_date is distinct from expected_completed_date",
-            f"{uid}: completed_date is the raw {completed} read in time zone {unit.zone} (a "
+            f"{uid}: completed_date is the raw {completed} read in time zone {unit.zone_words} (a "
             f"date as written); {rows}",
             kpi,
         ),
         _rule(
             base + "completed_at is distinct from expected_completed_at",
             f"{uid}: completed_at is the instant of the raw {completed} in UTC (a date: its "
-            f"local midnight in {unit.zone}); {rows}",
+            f"local midnight in {unit.zone_words}); {rows}",
             kpi,
         ),
     ]
@@ -510,7 +527,8 @@ def _deadline_rules(unit: _Unit) -> list[dict[str, Any]]:
         _rule(
             dates,
             f"{uid}: deadline_at is the raw {column} plus {tolerance} minutes of tolerance (a "
-            f"date closes at the next local midnight in {unit.zone}) and deadline_date the raw "
+            f"date closes at the next local midnight in {unit.zone_words}) and deadline_date "
+            f"the raw "
             f"date, or the raw instant's local date; a blank {column} has neither; checked on "
             f"rows whose raw {column} is {unit.checkable_words()}",
             kpi,

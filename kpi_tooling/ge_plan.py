@@ -303,4 +303,46 @@ def plan_suites(
         raise SetupError(
             f"model table(s) not in {target}: {', '.join(missing)} (run `dbt build` first)"
         )
+    if not suite_names:
+        _check_every_output_kpi_has_its_suite(target, models, {spec.name for spec in specs})
     return Plan(plan, skipped)
+
+
+def _fetch(target: Target, sql: str) -> list[tuple]:
+    """Rows of one query on the warehouse (DuckDB file read-only, or the URL)."""
+    if target.duckdb_path is not None:
+        with duckdb.connect(str(target.duckdb_path), read_only=True) as conn:
+            return conn.execute(sql).fetchall()
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(target.url or "")
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
+
+
+def _check_every_output_kpi_has_its_suite(
+    target: Target, models: ManifestModels, suites: set[str]
+) -> None:
+    """The hub names a GE suite for every output KPI (dim_kpis.ge_suite): a suite no file
+    and no declaration provides is a KPI whose definition nothing enforces, so the run stops
+    naming it. Needs dim_kpis (the published catalogue, enabled KPIs only)."""
+    catalogue = models.built.get("dim_kpis")
+    if catalogue is None:
+        return
+    try:
+        rows = _fetch(
+            target, f"select kpi_id, ge_suite from {catalogue.sql} where layer = 'output'"
+        )
+    except Exception as exc:  # any driver error: the table is not there yet
+        raise SetupError(f"cannot read {catalogue} (run `dbt build` first): {exc}") from exc
+    unenforced = sorted(
+        f"{kpi} (suite {suite or 'none'})" for kpi, suite in rows if suite not in suites
+    )
+    if unenforced:
+        raise SetupError(
+            "output KPI(s) whose GE suite does not exist (no file in the suites folder, no "
+            f"declaration): {', '.join(unenforced)}"
+        )

@@ -841,3 +841,17 @@
     {%- endif -%}
     {{ return(names) }}
 {%- endmacro %}
+
+
+{% macro row_text(columns) -%}
+    {#- A whole row as text no other row shares: each value length-prefixed (5:C0001), null as
+        -, so C0001|TM1 + A1 and C0001 + TM1|A1 differ. Two rows are copies exactly when their
+        texts are equal. -#}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- set value = 'cast(' ~ adapter.quote(column) ~ ' as ' ~ output_kpis.type_text() ~ ')' -%}
+        {%- do parts.append("coalesce(cast(length(" ~ value ~ ") as " ~ output_kpis.type_text()
+            ~ ") || ':' || " ~ value ~ ", '-')") -%}
+    {%- endfor -%}
+    {{ return(parts | join(" || '|' || ") if parts else "''") }}
+{%- endmacro %}

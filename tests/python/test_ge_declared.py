@@ -520,3 +520,33 @@ def test_cli_names_the_generated_suite_rule_kpi_and_key(
     assert broken[0].startswith(f"FAIL ticket_quality / {UNITS}: rule ")
     assert broken[0].endswith("1 offending row, e.g. 2")
     assert "FAIL: 17/18 rules hold in 2 suites" in printed
+
+
+def test_an_output_kpi_whose_suite_does_not_exist_stops_the_run(tmp_path: Path) -> None:
+    """The hub names each output KPI's suite (dim_kpis.ge_suite): one that neither a file nor
+    a declaration provides stops the run naming the KPI; a suite that exists passes."""
+    db = build_duckdb(tmp_path / "w.duckdb", unit_rows())
+    manifest, suites = write_inputs(tmp_path)
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["nodes"]["model.output_kpis.dim_kpis"] = {
+        "resource_type": "model",
+        "name": "dim_kpis",
+        "package_name": "output_kpis",
+        "database": "warehouse",
+        "schema": "marts",
+        "alias": "dim_kpis",
+        "config": {"enabled": True},
+    }
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.dim_kpis (kpi_id varchar, layer varchar, ge_suite varchar)")
+        con.execute(
+            "insert into marts.dim_kpis values ('tickets_closed', 'output', 'units__ticket'), "
+            "('sanity', 'output', 'units_sanity'), ('revenue', 'outcome', null)"
+        )
+    assert len(plan_suites(Target.of(db), manifest, suites).suites) == 2
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into marts.dim_kpis values ('orphan_kpi', 'output', 'units__gone')")
+    with pytest.raises(SetupError, match=r"orphan_kpi \(suite units__gone\)"):
+        plan_suites(Target.of(db), manifest, suites)

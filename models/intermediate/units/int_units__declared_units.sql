@@ -62,7 +62,7 @@ known_time_zones as (
         coalesce(({{ unit.counts_when or 'true' }}), false) as passes_count_rule,
         coalesce(({{ unit.quality.when if unit.quality else 'false' }}), false)
             as meets_quality_rule,
-        {{ output_kpis.source_fingerprint_row(row_columns) if row_columns else "''" }} as row_text
+        {{ output_kpis.row_text(row_columns) }} as row_text
     from {{ relation }}
 ),
 

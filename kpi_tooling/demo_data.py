@@ -44,7 +44,6 @@ same ``--seed``, not scaled; ``docs/DEMO_TEAMS.md``).
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import random
 import sys
@@ -60,6 +59,7 @@ from zoneinfo import ZoneInfo
 from tqdm import tqdm
 
 from kpi_tooling import demo_teams
+from kpi_tooling.csv_tables import write_csv_tables
 
 UTC = UTC
 START_DATE = date(2024, 1, 1)
@@ -1773,15 +1773,7 @@ def _format(value: Any) -> str:
 
 def write_tables(tables: Tables, out_dir: Path) -> dict[str, int]:
     """Write ``<table>.csv`` files; returns row counts."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
-    for name, rows in tables.items():
-        with (out_dir / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(COLUMNS[name])
-            writer.writerows([_format(v) for v in row] for row in rows)
-        counts[name] = len(rows)
-    return counts
+    return write_csv_tables(tables, COLUMNS, out_dir, _format)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -58,7 +58,6 @@ lies after ``as_of`` (not yet due).
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import random
 import sys
@@ -68,6 +67,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from kpi_tooling.csv_tables import write_csv_tables
 
 START_DATE = date(2024, 1, 1)
 END_DATE = date(2025, 12, 31)
@@ -691,15 +692,7 @@ def _format(value: Any) -> str:
 
 def write(out_dir: Path, seed: int = 42) -> dict[str, int]:
     """Write ``<table>.csv`` for every team table; returns row counts."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
-    for name, rows in generate(seed).items():
-        with (out_dir / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(COLUMNS[name])
-            writer.writerows([_format(v) for v in row] for row in rows)
-        counts[name] = len(rows)
-    return counts
+    return write_csv_tables(generate(seed), COLUMNS, out_dir, _format)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

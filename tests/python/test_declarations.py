@@ -116,18 +116,23 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("declared", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_declaration_stops_the_run_naming_unit_and_field(
-    declared: dict, message: str, module_warehouse_copy: Path, tmp_path: Path, profiles_dir: Path
-) -> None:
-    result = run_dbt(
+def run_declared(declared: dict, db_path: Path, tmp_path: Path, profiles_dir: Path):
+    """`dbt run` of the declared units model with these declarations as the project's."""
+    return run_dbt(
         ["run", "--select", "int_units__declared_units"],
-        db_path=module_warehouse_copy,
+        db_path=db_path,
         target_path=tmp_path / "target",
         profiles_dir=profiles_dir,
         dbt_vars=json.dumps({"as_of": "2026-01-01 00:00:00", "output_kpis_units": declared}),
         check=False,
     )
+
+
+@pytest.mark.parametrize(("declared", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_declaration_stops_the_run_naming_unit_and_field(
+    declared: dict, message: str, module_warehouse_copy: Path, tmp_path: Path, profiles_dir: Path
+) -> None:
+    result = run_declared(declared, module_warehouse_copy, tmp_path, profiles_dir)
     assert result.returncode != 0
     assert "var 'output_kpis_units', unit 'content'" in result.stdout
     assert message in result.stdout
@@ -139,19 +144,8 @@ def test_unknown_relation_stops_the_run_naming_it(
 ) -> None:
     """A ref or source no node answers: dbt itself refuses the graph before any model runs,
     naming the relation as the declaration wrote it."""
-    result = run_dbt(
-        ["run", "--select", "int_units__declared_units"],
-        db_path=module_warehouse_copy,
-        target_path=tmp_path / "target",
-        profiles_dir=profiles_dir,
-        dbt_vars=json.dumps(
-            {
-                "as_of": "2026-01-01 00:00:00",
-                "output_kpis_units": _set("relation", "source('cms', 'contnet')"),
-            }
-        ),
-        check=False,
-    )
+    declared = _set("relation", "source('cms', 'contnet')")
+    result = run_declared(declared, module_warehouse_copy, tmp_path, profiles_dir)
     assert result.returncode != 0
     assert "depends on a source named 'cms.contnet' which was not found" in result.stdout
     assert "sql table model" not in result.stdout
@@ -161,12 +155,5 @@ def test_the_valid_declaration_builds(
     module_warehouse_copy: Path, tmp_path: Path, profiles_dir: Path
 ) -> None:
     """The base of every case above is valid: each failure comes from its one change."""
-    result = run_dbt(
-        ["run", "--select", "int_units__declared_units"],
-        db_path=module_warehouse_copy,
-        target_path=tmp_path / "target",
-        profiles_dir=profiles_dir,
-        dbt_vars=json.dumps({"as_of": "2026-01-01 00:00:00", "output_kpis_units": BASE}),
-        check=False,
-    )
+    result = run_declared(BASE, module_warehouse_copy, tmp_path, profiles_dir)
     assert result.returncode == 0, result.stdout[-3000:]

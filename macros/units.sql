@@ -248,7 +248,7 @@
     {%- set per = none -%}
     {%- set actor_periods = none -%}
     {%- if measure == 'per_actor' -%}
-        {%- set per = output_kpis.unit_choice(spec.get('per'), ['day', 'week', 'month'], none,
+        {%- set per = output_kpis.unit_choice(spec.get('per'), output_kpis.known_grains()[:3], none,
             var_name, where, 'per') -%}
         {%- if per is none -%}
             {{ output_kpis.unit_error(var_name, where, 'per', 'is missing: day, week or month') }}

@@ -123,6 +123,9 @@ def flags(pair: tuple[str, str], grain: str, dimension: str, periods: dict[str, 
 
 CANCELLED = ("cancelled_order_lines", "revenue")
 RESOLVED = ("tickets_resolved_per_agent_day", "csat_satisfied_rate")
+CONTENT = ("content_published", "organic_leads")
+PER_AUTHOR = ("content_per_author_month", "organic_leads")
+HIRES = ("hires_made", "employee_departures")
 
 # Every flag the defaults raise on the demo (period = last month/quarter of the recent window).
 EXPECTED_TRAPS = {
@@ -152,6 +155,16 @@ EXPECTED_TRAPS = {
     # One agent's tickets per day against that agent's CSAT answers: monthly windows hold
     # ~20 answers (thin_sample); one quarterly window has enough and swings.
     "agent_noise": flags(RESOLVED, "quarter", "agent", {"AG008": "2025-07"}),
+    # Declared demo teams (docs/DEMO_TEAMS.md), planted: content published +30-44 % from
+    # October 2025 (per author too) while organic leads stay flat; social carries most of it.
+    "content_planted": flags(CONTENT, "month", "overall", {"all": "2025-10 2025-11 2025-12"})
+    | flags(CONTENT, "quarter", "overall", {"all": "2025-10"})
+    | flags(CONTENT, "month", "channel", {"social": "2025-10"})
+    | flags(CONTENT, "quarter", "channel", {"social": "2025-07 2025-10"})
+    | flags(PER_AUTHOR, "month", "overall", {"all": "2025-12"})
+    | flags(PER_AUTHOR, "quarter", "overall", {"all": "2025-10"}),
+    # Noise: June 2024 hires +28 % against the quarter before, departures down 25 %.
+    "hr_noise": flags(HIRES, "month", "overall", {"all": "2024-06"}),
 }
 
 

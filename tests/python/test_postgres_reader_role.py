@@ -168,7 +168,7 @@ def test_dashboard_reads_the_published_views_as_the_reader(
         expected = con.execute(sql_text).fetchall()
     finally:
         con.close()
-    assert len(served) == len(expected) == 22
+    assert len(served) == len(expected) == 39  # 20 seed and built-in declared, 17 demo declared
     for (kpi_id, value), row in zip(expected, served.itertuples(index=False), strict=True):
         assert row.kpi_id == kpi_id
         assert (value is None and row.latest_value is None) or math.isclose(

@@ -63,6 +63,10 @@ EXPECTED_MOVES: dict[tuple[str, str, str | None], int] = {
     ("sd_tickets (x 2 SLA metrics)", "excluded", "after_as_of"): 2,
     ("crm_opportunities", "quarantined", None): 1,
     ("crm_opportunities", "excluded", "after_as_of"): 1,
+    # the declared sales units read every staged opportunity: one created after as_of has no
+    # qualification or close by then
+    ("unit qualified_opportunity", "excluded", "not_completed"): 1,
+    ("unit closed_qualified_deal", "excluded", "not_completed"): 1,
 }
 QUARANTINE_TABLE = {
     "oms_order_lines": "oms.oms_order_lines",

@@ -1,28 +1,19 @@
 {#- Every stated target, as written: the outcome_targets and output_targets seeds and the
     declared KPIs' `target` rows (an outcome's beside outcome_targets, an output's beside
     output_targets), with target_source outcome_target or explicit. -#}
-{%- set seeds = [('outcome_targets', 'outcome_target'), ('output_targets', 'explicit')] %}
-with
-{%- for seed, target_source in seeds %}
-    {{ seed }} as (
-        select
-            *,
-            '{{ target_source }}' as target_source,
-            '{{ seed }}' as defined_in
-        from {{ ref(seed) }}
-    ),
-{%- endfor %}
+with outcome_targets as (
+    select * from {{ ref('outcome_targets') }}
+),
+
+output_targets as (
+    select * from {{ ref('output_targets') }}
+),
 
 declared as (
-    select
-        *,
-        case when layer = 'outcome' then 'outcome_target' else 'explicit' end as target_source,
-        'declaration' as defined_in
-    from ({{ output_kpis.declared_target_rows() }}) as declared_rows
+    {{ output_kpis.declared_target_rows() }}
 ),
 
 final as (
-    {%- for relation in ['outcome_targets', 'output_targets', 'declared'] %}
     select
         kpi_id,
         grain,
@@ -32,11 +23,35 @@ final as (
         dimension_value,
         cast(target_value as {{ output_kpis.type_double() }}) as target_value,
         note,
-        target_source,
-        defined_in
-    from {{ relation }}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+        'outcome_target' as target_source,
+        'outcome_targets' as defined_in
+    from outcome_targets
+    union all
+    select
+        kpi_id,
+        grain,
+        cast(valid_from as date) as valid_from,
+        cast(valid_to as date) as valid_to,
+        dimension_name,
+        dimension_value,
+        cast(target_value as {{ output_kpis.type_double() }}) as target_value,
+        note,
+        'explicit' as target_source,
+        'output_targets' as defined_in
+    from output_targets
+    union all
+    select
+        kpi_id,
+        grain,
+        valid_from,
+        valid_to,
+        dimension_name,
+        dimension_value,
+        target_value,
+        note,
+        case when layer = 'outcome' then 'outcome_target' else 'explicit' end as target_source,
+        'declaration' as defined_in
+    from declared
 )
 
 select * from final

@@ -6,8 +6,13 @@ with registry as (
 ),
 
 components as (
-    {%- for model in ['int_outcomes__kpi_components', 'int_outcomes__churn_components',
-        'int_units__kpi_components'] %}
+    select * from {{ ref('int_outcomes__kpi_components') }}
+    union all
+    select * from {{ ref('int_outcomes__churn_components') }}
+),
+
+declared_components as (
+    -- the declared outcome KPIs (docs/adding_a_kpi.md)
     select
         kpi_id,
         grain,
@@ -16,18 +21,26 @@ components as (
         dimension_value,
         numerator,
         denominator
-    from {{ ref(model) }}
-    {%- if model == 'int_units__kpi_components' %}
-    -- the declared outcome KPIs (docs/adding_a_kpi.md)
+    from {{ ref('int_units__kpi_components') }}
     where {{ output_kpis.declared_kpi_condition('kpi_id', 'outcome') }}
-    {%- else %}
+),
+
+all_components as (
+    select
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        numerator,
+        denominator
+    from components
     union all
-    {%- endif %}
-    {%- endfor %}
+    select * from declared_components
 ),
 
 final as (
-    {{ kpi_values_from_components('components', 'registry') }}
+    {{ kpi_values_from_components('all_components', 'registry') }}
 )
 
 {{ kpi_value_columns('final') }}

@@ -8,6 +8,10 @@ the project disabled (``output_kpis_enable_<domain>: false``: the manifest lists
 Beside the suite files, every unit declared in YAML gets a generated suite ``units__<unit_id>``
 on ``int_units__declared_units`` (kpi_tooling.ge_declared, from the manifest's declarations);
 none when nothing is declared or the model is disabled. ``--suite`` names either kind.
+
+A suite file names the KPI that defines its unit (meta ``unit_of_output_from``); the text is
+read here from that KPI's registry row (the registry seed beside the suites folder) or its
+declaration (the manifest), so the suite carries no copy of it.
 """
 
 from __future__ import annotations
@@ -20,9 +24,20 @@ from typing import Any
 import duckdb
 import yaml
 
-from kpi_tooling.ge_declared import UNITS_MODEL, DeclarationError, declared_suites
+from kpi_tooling.ge_declared import UNITS_MODEL, DeclarationError, declarations, declared_suites
 from kpi_tooling.ge_results import SkippedSuite
-from kpi_tooling.ge_suites import SuiteFileError, SuiteSpec, load_suite, suite_paths
+from kpi_tooling.ge_suites import (
+    REGISTRY_PATH,
+    SuiteFileError,
+    SuiteSpec,
+    builtin_definitions,
+    declared_definitions,
+    load_suite,
+    package_root,
+    registry_definitions,
+    resolve_definition,
+    suite_paths,
+)
 
 DEFAULT_SUITES_DIR = "expectations"
 DOMAIN_DISABLED = "domain disabled"
@@ -211,6 +226,31 @@ def generated_specs(manifest_path: Path, models: ManifestModels, dialect: str) -
         raise SetupError(f"cannot generate the declared units' suites: {exc}") from exc
 
 
+def unit_definitions(manifest_path: Path, suites_dir: Path) -> dict[str, str]:
+    """kpi_id -> unit-of-output text: the rows of the registry seed of the package the suites
+    ship with, its own declared KPIs (its dbt_project.yml), then the manifest's declarations."""
+    root = package_root(suites_dir)
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        texts = registry_definitions(root / REGISTRY_PATH)
+        texts.update(builtin_definitions(root / "dbt_project.yml"))
+    except (OSError, ValueError, SuiteFileError) as exc:
+        raise SetupError(f"cannot read the unit definitions: {exc}") from exc
+    return {**texts, **declared_definitions(declarations(manifest))}
+
+
+def _resolve_definitions(
+    specs: list[SuiteSpec], manifest_path: Path, suites_dir: Path
+) -> list[SuiteSpec]:
+    if not any(spec.unit_of_output_from for spec in specs):
+        return specs
+    definitions = unit_definitions(manifest_path, suites_dir)
+    try:
+        return [resolve_definition(spec, definitions) for spec in specs]
+    except SuiteFileError as exc:
+        raise SetupError(str(exc)) from exc
+
+
 def _count_sql(relation: Relation, row_filter: str | None) -> str:
     where = f" where {row_filter}" if row_filter else ""
     return f"select count(*) from {relation.sql}{where}"
@@ -291,6 +331,7 @@ def plan_suites(
         SkippedSuite(s.name, s.model, DOMAIN_DISABLED) for s in specs if s.model in models.disabled
     ]
     specs = [spec for spec in specs if spec.model in models.built]
+    specs = _resolve_definitions(specs, manifest_path, suites_dir)
     resolved = [models.built[spec.model] for spec in specs]
     filters = [spec.row_filter for spec in specs]
     planned = zip(specs, resolved, _row_counts(target, resolved, filters), strict=True)

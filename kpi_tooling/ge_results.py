@@ -35,6 +35,8 @@ class SuiteOutcome:
     row_count: int
     duration_seconds: float
     expectations: list[ExpectationOutcome]
+    # the unit's definition, read from its registry entry (or declaration) at run time
+    unit_of_output: str = ""
 
     def failures(self) -> list[ExpectationOutcome]:
         return [item for item in self.expectations if not item.success]

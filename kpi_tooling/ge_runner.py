@@ -97,7 +97,18 @@ def gx_suite(spec: SuiteSpec) -> gx.ExpectationSuite:
         for item in spec.expectations
     ]
     meta = {"model": spec.model, "kpis": spec.kpis, "unit_of_output": spec.unit_of_output}
-    return gx.ExpectationSuite(name=spec.name, expectations=expectations, meta=meta)
+    if spec.unit_of_output_from:
+        meta["unit_of_output_from"] = spec.unit_of_output_from
+    return gx.ExpectationSuite(
+        name=spec.name, expectations=expectations, meta=meta, notes=definition_note(spec)
+    )
+
+
+def definition_note(spec: SuiteSpec) -> str:
+    """The unit's definition as Data Docs shows it above the suite, naming where it lives."""
+    source = spec.unit_of_output_from
+    where = f" (the registry entry of `{source}`, read at run time)" if source else ""
+    return f"**Unit of output**{where}: {spec.unit_of_output}"
 
 
 def _checkpoint(
@@ -200,6 +211,7 @@ def _run_suite(
         model=planned.spec.model,
         relation=str(planned.relation),
         kpis=planned.spec.kpis,
+        unit_of_output=planned.spec.unit_of_output,
         success=bool(run.success),
         row_count=planned.row_count,
         duration_seconds=round(time.perf_counter() - started, 3),

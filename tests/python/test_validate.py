@@ -26,6 +26,7 @@ from conftest import ROOT, dbt_deps, run_dbt
 from kpi_tooling.audit import audit_ge
 from kpi_tooling.ge_plan import SetupError
 from kpi_tooling.ge_results import Report
+from kpi_tooling.ge_suites import builtin_definitions, registry_definitions
 from kpi_tooling.validate import EXIT_FAILED, EXIT_OK, EXIT_SETUP, main, run_suites
 
 REPO = Path(__file__).resolve().parents[2]
@@ -460,6 +461,15 @@ def test_clean_data_passes_and_main_writes_results_and_data_docs(
     assert results["success"] is True
     assert {s["model"]: s["row_count"] for s in results["suites"]} == {
         model: len(make()) for model, make in ROWS.items()
+    }
+    # each suite file names the KPI defining its unit; the run reads the text from there
+    defined = {
+        **registry_definitions(REPO / "seeds" / "reference" / "kpi_registry.csv"),
+        **builtin_definitions(REPO / "dbt_project.yml"),
+    }
+    metas = [json.loads(p.read_text(encoding="utf-8"))["meta"] for p in SUITES.glob("*.json")]
+    assert {s["model"]: s["unit_of_output"] for s in results["suites"]} == {
+        meta["model"]: defined[meta["unit_of_output_from"]] for meta in metas
     }
     suite = results["suites"][0]
     assert {"model", "relation", "kpis", "success", "row_count", "duration_seconds"} <= set(suite)

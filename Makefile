@@ -138,7 +138,7 @@ docs: venv profiles  ## dbt docs (KPI catalogue, lineage raw -> serving) + GE Da
 	@echo "dbt docs:     target/index.html  (browse: $(DBT) docs serve --port 8080)"
 	@echo "GE Data Docs: target/ge_data_docs/index.html"
 
-semantic: venv profiles  ## regenerate the semantic layer and KPI catalogue from the seed + declared KPIs
+semantic: venv profiles  ## regenerate the semantic layer, KPI catalogue and unit definition docs from the seed + declared KPIs
 	@# the declared KPIs are read from the manifest: parse first so it holds the current vars
 	$(DBT) parse $(DBT_FLAGS)
 	$(BIN)/python -m kpi_tooling.semantic_layer --manifest target/manifest.json

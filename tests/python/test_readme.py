@@ -34,20 +34,17 @@ def test_readme_is_short() -> None:
     assert len(lines) < MAX_README_LINES, f"README.md has {len(lines)} lines"
 
 
-def test_readme_catalogue_is_current() -> None:
+def test_readme_catalogue_is_current(parsed_manifest: Path) -> None:
     """The block between the markers equals a fresh rendering from the registry seed and the
-    declared KPIs of the manifest (`make semantic` rewrites it)."""
-    try:
-        rows = semantic_layer.read_kpis()
-    except semantic_layer.ManifestMissing as exc:
-        pytest.fail(f"{exc} (the README catalogue is checked against it)")
+    declared KPIs of the current sources' manifest (`make semantic` rewrites it)."""
+    rows = semantic_layer.read_kpis(parsed_manifest)
     current = README.read_text()
     wanted = readme_catalogue.replace_block(current, readme_catalogue.render_catalogue(rows))
     assert current == wanted, "README.md's KPI catalogue is stale: run `make semantic`"
 
 
-def test_readme_catalogue_has_one_row_per_kpi_and_marks_the_demo() -> None:
-    rows = semantic_layer.read_kpis()
+def test_readme_catalogue_has_one_row_per_kpi_and_marks_the_demo(parsed_manifest: Path) -> None:
+    rows = semantic_layer.read_kpis(parsed_manifest)
     block = readme_catalogue.render_catalogue(rows)
     table = [line for line in block.splitlines() if line.startswith("| `")]
     assert [line.split("`")[1] for line in table] == [row["kpi_id"] for row in rows]
@@ -57,15 +54,16 @@ def test_readme_catalogue_has_one_row_per_kpi_and_marks_the_demo() -> None:
     assert marked == demo
 
 
-def test_stale_catalogue_is_detected(tmp_path: Path) -> None:
+def test_stale_catalogue_is_detected(parsed_manifest: Path, tmp_path: Path) -> None:
     """--check fails on a README whose block lost a row, and rewriting makes it pass."""
     stale = tmp_path / "README.md"
     text = README.read_text()
     first_row = next(line for line in text.splitlines() if line.startswith("| `throughput_rate`"))
     stale.write_text(text.replace(first_row + "\n", ""))
-    assert readme_catalogue.main(["--readme", str(stale), "--check"]) == 1
-    assert readme_catalogue.main(["--readme", str(stale)]) == 0
-    assert readme_catalogue.main(["--readme", str(stale), "--check"]) == 0
+    args = ["--readme", str(stale), "--manifest", str(parsed_manifest)]
+    assert readme_catalogue.main([*args, "--check"]) == 1
+    assert readme_catalogue.main(args) == 0
+    assert readme_catalogue.main([*args, "--check"]) == 0
     assert stale.read_text() == text
 
 

@@ -123,6 +123,28 @@ def test_readme_links_to_docs_that_exist() -> None:
     assert [t for t in targets if not (ROOT / t).exists()] == []
 
 
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(page: Path) -> set[str]:
+    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.MULTILINE | re.DOTALL)
+    return {slug(h) for h in re.findall(r"^#+ (.*)$", text, flags=re.MULTILINE)}
+
+
+@pytest.mark.parametrize("page", markdown_pages(), ids=lambda p: p.name)
+def test_anchors_of_markdown_links_exist(page: Path) -> None:
+    """A link to a heading of a markdown page (this one or another) names a real heading."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.MULTILINE | re.DOTALL)
+    broken = []
+    for target, anchor in re.findall(r"\]\(([^)\s#]*\.md|)#([^)\s]+)\)", text):
+        linked = page.parent / target if target else page
+        if linked.exists() and anchor not in anchors(linked):
+            broken.append(f"{target}#{anchor}")
+    assert broken == []
+
+
 @pytest.mark.parametrize("page", markdown_pages(), ids=lambda p: p.name)
 def test_relative_links_resolve(page: Path) -> None:
     missing = [t for t in relative_links(page) if not (page.parent / t).exists()]

@@ -34,7 +34,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --vars '$(DEMO_VARS)'
 BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
-.PHONY: help venv profiles seed build validate publish lint test test-python docs semantic \
+.PHONY: help venv profiles seed build validate publish lint test test-python docs docs-md semantic \
 	dashboard clean demo-data pg-database build-postgres validate-postgres publish-postgres spark-venv \
 	build-spark test-spark bench
 
@@ -138,10 +138,14 @@ docs: venv profiles  ## dbt docs (KPI catalogue, lineage raw -> serving) + GE Da
 	@echo "dbt docs:     target/index.html  (browse: $(DBT) docs serve --port 8080)"
 	@echo "GE Data Docs: target/ge_data_docs/index.html"
 
-semantic: venv profiles  ## regenerate the semantic layer, KPI catalogue and unit definition docs from the seed + declared KPIs
+semantic: venv profiles  ## regenerate the semantic layer, the KPI catalogues (dbt docs, README) and the unit definition docs from the seed + declared KPIs
 	@# the declared KPIs are read from the manifest: parse first so it holds the current vars
 	$(DBT) parse $(DBT_FLAGS)
 	$(BIN)/python -m kpi_tooling.semantic_layer --manifest target/manifest.json
+	$(BIN)/python -m kpi_tooling.readme_catalogue --manifest target/manifest.json
+
+docs-md: venv  ## regenerate docs/VARS.md from the vars of dbt_project.yml
+	$(BIN)/python -m kpi_tooling.vars_doc
 
 dashboard: venv  ## Streamlit KPI dashboard on the served file (read-only; never blocks a build)
 	$(BIN)/streamlit run kpi_tooling/dashboard.py --server.headless true \

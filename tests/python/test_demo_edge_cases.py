@@ -1,5 +1,5 @@
 """Every hand-crafted edge case of the demo data (seeds/EDGE_CASES.md) comes out of the unit
-models of the real build with the flags shared/KPI_DEFINITIONS.md prescribes."""
+models of the real build with the flags docs/DEFINITIONS.md prescribes."""
 
 from __future__ import annotations
 

@@ -53,6 +53,7 @@ COLUMN_FIELDS = frozenset(
         "note",
     }
 )
+TABLE_FIELDS = frozenset({"description", "staging_model", "key", "ids", "columns"})
 WIDTH = 100
 
 
@@ -110,6 +111,8 @@ def _column(table: str, raw: dict[str, Any]) -> Column:
         raise ValueError(f"{table}.{raw.get('name')}: type {raw.get('type')!r} not in {TYPES}")
     if "default" in raw and not raw.get("optional"):
         raise ValueError(f"{table}.{raw['name']}: a default needs optional: true")
+    if raw.get("demo") is False and not raw.get("optional"):
+        raise ValueError(f"{table}.{raw['name']}: a column the demo leaves out must be optional")
     ref = raw.get("references")
     parts = tuple(ref.split(".")) if ref else None
     if parts is not None and len(parts) != 3:
@@ -136,6 +139,9 @@ def parse(data: dict[str, Any]) -> Declaration:
     for source, spec in data["sources"].items():
         sources[source] = str(spec["description"]).strip()
         for name, raw in spec["tables"].items():
+            unknown = set(raw) - TABLE_FIELDS
+            if unknown:
+                raise ValueError(f"{name}: unknown fields {sorted(unknown)}")
             columns = tuple(_column(name, c) for c in raw["columns"])
             tables[name] = Table(
                 name=name,
@@ -224,13 +230,13 @@ def _jinja_entry(key: str, value: Any, indent: int) -> list[str]:
         items = [_jinja(v) for v in value]
         opening, closing = "[", "]"
     lines: list[str] = []
-    line = head + opening
+    line, empty = head + opening, True
     for i, item in enumerate(items):
         text = item + (", " if i < len(items) - 1 else closing + ",")
-        if len(line) + len(text.rstrip()) > WIDTH and line.strip() not in (head.strip() + opening,):
+        if not empty and len(line) + len(text.rstrip()) > WIDTH:
             lines.append(line.rstrip())
             line = " " * (len(head) + 1)
-        line += text
+        line, empty = line + text, False
     lines.append(line.rstrip())
     return lines
 
@@ -376,7 +382,7 @@ def render_data_model(d: Declaration, current: str) -> str:
         if not pattern.search(text):
             raise ValueError(f"docs/DATA_MODEL.md has no markers for source {source}")
         section = f"{_begin(source)}\n{render_doc_tables(d, source)}\n{_end(source)}"
-        text = pattern.sub(lambda _: section, text)  # noqa: B023
+        text = pattern.sub(lambda _, section=section: section, text)
     return text
 
 

@@ -82,3 +82,12 @@ def test_the_rules_macro_names_only_declared_tables() -> None:
     tables = set(re.findall(r"^        '(\w+)': \{", body, re.M))
     assert tables, "no rules found"
     assert tables <= set(raw_tables.declaration().source_tables())
+
+
+def test_a_column_the_demo_leaves_out_must_be_optional(data: dict) -> None:
+    bad = copy.deepcopy(data)
+    column = bad["sources"]["oms"]["tables"]["oms_order_lines"]["columns"][6]
+    assert column["name"] == "first_promised_at"
+    del column["optional"]
+    with pytest.raises(ValueError, match="must be optional"):
+        raw_tables.parse(bad)

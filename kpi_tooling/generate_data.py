@@ -69,7 +69,7 @@ from kpi_tooling import raw_tables
 from kpi_tooling.demo_data import COLUMNS, generate, write_tables
 
 RAW_SCHEMA = "raw"
-SOURCES = ("mes", "oms", "sd", "crm", "outcomes")
+SOURCES = tuple(raw_tables.declaration().sources)
 VARIANT_SEED_STRIDE = 1_000_003
 DEFAULT_VARIANTS = 4
 CHUNK_ROWS = 2_000_000

@@ -36,7 +36,7 @@ BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
 .PHONY: help venv profiles seed build validate publish lint test test-python docs docs-md semantic \
 	dashboard clean demo-data pg-database build-postgres validate-postgres publish-postgres spark-venv \
-	build-spark test-spark bench
+	build-spark test-spark bench generate
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -167,6 +167,9 @@ bench: venv  ## time build, tests, GE, incremental, hand-written SQL and pandas 
 
 demo-data: venv  ## regenerate the demo seeds (deterministic)
 	$(BIN)/python -m kpi_tooling.demo_data --out seeds/raw --seed 42
+
+generate: venv  ## rewrite the files derived from kpi_tooling/raw_tables.yml (macro, sources, seeds, docs)
+	$(BIN)/python -m kpi_tooling.raw_tables
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf target warehouse logs

@@ -58,7 +58,7 @@ from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
-from kpi_tooling import demo_teams
+from kpi_tooling import demo_teams, raw_tables
 from kpi_tooling.csv_tables import write_csv_tables
 
 UTC = UTC
@@ -77,120 +77,8 @@ OPPORTUNITIES_PER_DAY = 8
 Row = tuple[Any, ...]
 Tables = dict[str, list[Row]]
 
-# Column order is binding (docs/DATA_MODEL.md).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "mes_sites": ("site_id", "site_name", "time_zone", "country"),
-    "mes_lines": ("line_id", "site_id", "line_name", "route_id"),
-    "mes_route_steps": ("route_id", "step_code", "step_sequence", "is_final_step"),
-    "mes_work_orders": (
-        "work_order_id",
-        "line_id",
-        "product_code",
-        "planned_quantity",
-        "released_local",
-    ),
-    "mes_shifts": (
-        "shift_id",
-        "line_id",
-        "shift_date",
-        "shift_code",
-        "shift_start_local",
-        "shift_end_local",
-        "planned_downtime_minutes",
-        "unplanned_downtime_minutes",
-    ),
-    "mes_unit_events": (
-        "event_id",
-        "serial_number",
-        "work_order_id",
-        "step_code",
-        "event_type",
-        "result",
-        "event_local",
-        "station_id",
-    ),
-    "mes_defects": ("defect_id", "event_id", "defect_code"),
-    "oms_customers": (
-        "customer_id",
-        "customer_name",
-        "segment",
-        "region",
-        "time_zone",
-        "signed_up_date",
-    ),
-    "oms_orders": ("order_id", "customer_id", "site_id", "ordered_at"),
-    "oms_order_lines": (
-        "order_line_id",
-        "order_id",
-        "line_number",
-        "product_code",
-        "ordered_quantity",
-        "first_promised_date",
-        "revised_promised_date",
-        "cancelled_at",
-    ),
-    "oms_shipments": (
-        "shipment_id",
-        "order_line_id",
-        "shipped_quantity",
-        "shipped_at",
-        "delivered_at",
-    ),
-    "sd_business_hours": ("schedule_id", "time_zone", "iso_weekday", "open_time", "close_time"),
-    "sd_teams": ("team_id", "team_name", "schedule_id"),
-    "sd_agents": ("agent_id", "agent_name", "team_id", "active_from_date", "active_to_date"),
-    "sd_sla_policies": (
-        "policy_id",
-        "priority",
-        "metric",
-        "target_minutes",
-        "clock",
-        "pause_on_pending",
-        "valid_from_date",
-        "valid_to_date",
-    ),
-    "sd_tickets": (
-        "ticket_id",
-        "customer_id",
-        "team_id",
-        "agent_id",
-        "priority",
-        "channel",
-        "created_at",
-        "first_replied_at",
-    ),
-    "sd_ticket_status_changes": ("change_id", "ticket_id", "status", "changed_at"),
-    "crm_reps": ("rep_id", "rep_name", "sales_team", "region"),
-    "crm_opportunities": (
-        "opportunity_id",
-        "customer_id",
-        "rep_id",
-        "created_at",
-        "qualified_at",
-        "closed_at",
-        "stage",
-        "amount",
-    ),
-    "fin_invoices": ("invoice_id", "customer_id", "site_id", "invoice_date", "amount"),
-    "cx_survey_responses": (
-        "response_id",
-        "survey_type",
-        "ticket_id",
-        "customer_id",
-        "score",
-        "responded_at",
-    ),
-    "qa_return_claims": (
-        "claim_id",
-        "claim_type",
-        "serial_number",
-        "customer_id",
-        "site_id",
-        "claimed_date",
-        "quantity",
-    ),
-    "cs_churn_events": ("customer_id", "churned_date", "reason"),
-}
+# Column order is binding: the declaration (kpi_tooling/raw_tables.yml) states it.
+COLUMNS: dict[str, tuple[str, ...]] = raw_tables.demo_columns()
 
 # Sort keys (primary keys) that make the output byte-stable.
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {

@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kpi_tooling import raw_tables
 from kpi_tooling.csv_tables import write_csv_tables
 
 START_DATE = date(2024, 1, 1)
@@ -81,74 +82,8 @@ ZURICH = ZoneInfo("Europe/Zurich")
 Row = tuple[Any, ...]
 Tables = dict[str, list[Row]]
 
-# Column order is binding (dbt_project.yml declarations and seeds/raw/_raw__seeds.yml).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "mkt_content_pieces": (
-        "content_id",
-        "author_id",
-        "team",
-        "channel",
-        "status",
-        "revision_count",
-        "scheduled_for",
-        "published_at",
-    ),
-    "mkt_leads": ("lead_id", "created_at", "channel", "source", "country", "is_test"),
-    "hr_hires": (
-        "hire_id",
-        "requisition_id",
-        "recruiter_id",
-        "department",
-        "employment_type",
-        "requisition_status",
-        "requisition_opened_on",
-        "target_start_date",
-        "hired_on",
-        "employee_id",
-        "left_on",
-    ),
-    "hr_departures": ("departure_id", "employee_id", "department", "left_on", "leaving_reason"),
-    "eng_deployments": (
-        "deployment_id",
-        "feature_key",
-        "team",
-        "squad",
-        "sprint_id",
-        "sprint_end_date",
-        "environment",
-        "deploy_status",
-        "deployed_at",
-        "had_incident",
-        "rolled_back",
-    ),
-    "eng_feature_adoption": (
-        "adoption_event_id",
-        "feature_key",
-        "account_id",
-        "plan_tier",
-        "is_internal",
-        "first_used_at",
-    ),
-    "rd_submissions": (
-        "submission_id",
-        "kind",
-        "team",
-        "jurisdiction",
-        "product_code",
-        "submission_status",
-        "due_date",
-        "lodged_at",
-        "passed_first_review",
-    ),
-    "rd_approvals": (
-        "approval_id",
-        "submission_id",
-        "product_code",
-        "authority",
-        "decision_type",
-        "approved_at",
-    ),
-}
+# Column order is binding (dbt_project.yml declarations); kpi_tooling/raw_tables.yml states it.
+COLUMNS: dict[str, tuple[str, ...]] = raw_tables.demo_columns(team=True)
 
 # Marketing plan. FIRST_TIME_RIGHT[0] is Dec 2023 (it drives Jan 2024 leads), then Jan 2024 ..
 # Dec 2025. Two dips (Apr and Nov 2024); lag-1 autocorrelation of the series is ~0.

@@ -65,10 +65,11 @@ from typing import Any
 import duckdb
 from tqdm import tqdm
 
+from kpi_tooling import raw_tables
 from kpi_tooling.demo_data import COLUMNS, generate, write_tables
 
 RAW_SCHEMA = "raw"
-SOURCES = ("mes", "oms", "sd", "crm", "outcomes")
+SOURCES = tuple(raw_tables.declaration().sources)
 VARIANT_SEED_STRIDE = 1_000_003
 DEFAULT_VARIANTS = 4
 CHUNK_ROWS = 2_000_000
@@ -78,169 +79,9 @@ REPLICATED_ROWS_AT_SCALE_1 = 284_000
 FIXED_ROWS_ESTIMATE = 8_900
 MIN_SCALE = 0.01
 
-# DuckDB types of the raw tables as `dbt seed` loads them (seeds/raw/_raw__seeds.yml, checked by
-# tests/python/test_generate_data.py); column order is COLUMNS.
-RAW_TYPES: dict[str, dict[str, str]] = {
-    "mes_sites": {
-        "site_id": "varchar",
-        "site_name": "varchar",
-        "time_zone": "varchar",
-        "country": "varchar",
-    },
-    "mes_lines": {
-        "line_id": "varchar",
-        "site_id": "varchar",
-        "line_name": "varchar",
-        "route_id": "varchar",
-    },
-    "mes_route_steps": {
-        "route_id": "varchar",
-        "step_code": "varchar",
-        "step_sequence": "integer",
-        "is_final_step": "boolean",
-    },
-    "mes_work_orders": {
-        "work_order_id": "varchar",
-        "line_id": "varchar",
-        "product_code": "varchar",
-        "planned_quantity": "integer",
-        "released_local": "timestamp",
-    },
-    "mes_shifts": {
-        "shift_id": "varchar",
-        "line_id": "varchar",
-        "shift_date": "date",
-        "shift_code": "varchar",
-        "shift_start_local": "timestamp",
-        "shift_end_local": "timestamp",
-        "planned_downtime_minutes": "integer",
-        "unplanned_downtime_minutes": "integer",
-    },
-    "mes_unit_events": {
-        "event_id": "varchar",
-        "serial_number": "varchar",
-        "work_order_id": "varchar",
-        "step_code": "varchar",
-        "event_type": "varchar",
-        "result": "varchar",
-        "event_local": "timestamp",
-        "station_id": "varchar",
-    },
-    "mes_defects": {"defect_id": "varchar", "event_id": "varchar", "defect_code": "varchar"},
-    "oms_customers": {
-        "customer_id": "varchar",
-        "customer_name": "varchar",
-        "segment": "varchar",
-        "region": "varchar",
-        "time_zone": "varchar",
-        "signed_up_date": "date",
-    },
-    "oms_orders": {
-        "order_id": "varchar",
-        "customer_id": "varchar",
-        "site_id": "varchar",
-        "ordered_at": "varchar",
-    },
-    "oms_order_lines": {
-        "order_line_id": "varchar",
-        "order_id": "varchar",
-        "line_number": "integer",
-        "product_code": "varchar",
-        "ordered_quantity": "integer",
-        "first_promised_date": "date",
-        "revised_promised_date": "date",
-        "cancelled_at": "varchar",
-    },
-    "oms_shipments": {
-        "shipment_id": "varchar",
-        "order_line_id": "varchar",
-        "shipped_quantity": "integer",
-        "shipped_at": "varchar",
-        "delivered_at": "varchar",
-    },
-    "sd_business_hours": {
-        "schedule_id": "varchar",
-        "time_zone": "varchar",
-        "iso_weekday": "integer",
-        "open_time": "varchar",
-        "close_time": "varchar",
-    },
-    "sd_teams": {"team_id": "varchar", "team_name": "varchar", "schedule_id": "varchar"},
-    "sd_agents": {
-        "agent_id": "varchar",
-        "agent_name": "varchar",
-        "team_id": "varchar",
-        "active_from_date": "date",
-        "active_to_date": "date",
-    },
-    "sd_sla_policies": {
-        "policy_id": "varchar",
-        "priority": "varchar",
-        "metric": "varchar",
-        "target_minutes": "integer",
-        "clock": "varchar",
-        "pause_on_pending": "boolean",
-        "valid_from_date": "date",
-        "valid_to_date": "date",
-    },
-    "sd_tickets": {
-        "ticket_id": "varchar",
-        "customer_id": "varchar",
-        "team_id": "varchar",
-        "agent_id": "varchar",
-        "priority": "varchar",
-        "channel": "varchar",
-        "created_at": "varchar",
-        "first_replied_at": "varchar",
-    },
-    "sd_ticket_status_changes": {
-        "change_id": "varchar",
-        "ticket_id": "varchar",
-        "status": "varchar",
-        "changed_at": "varchar",
-    },
-    "crm_reps": {
-        "rep_id": "varchar",
-        "rep_name": "varchar",
-        "sales_team": "varchar",
-        "region": "varchar",
-    },
-    "crm_opportunities": {
-        "opportunity_id": "varchar",
-        "customer_id": "varchar",
-        "rep_id": "varchar",
-        "created_at": "varchar",
-        "qualified_at": "varchar",
-        "closed_at": "varchar",
-        "stage": "varchar",
-        "amount": "decimal(18,2)",
-    },
-    "fin_invoices": {
-        "invoice_id": "varchar",
-        "customer_id": "varchar",
-        "site_id": "varchar",
-        "invoice_date": "date",
-        "amount": "decimal(18,2)",
-    },
-    "cx_survey_responses": {
-        "response_id": "varchar",
-        "survey_type": "varchar",
-        "ticket_id": "varchar",
-        "customer_id": "varchar",
-        "score": "integer",
-        "responded_at": "varchar",
-    },
-    "qa_return_claims": {
-        "claim_id": "varchar",
-        "claim_type": "varchar",
-        "serial_number": "varchar",
-        "customer_id": "varchar",
-        "site_id": "varchar",
-        "claimed_date": "date",
-        "quantity": "integer",
-    },
-    "cs_churn_events": {"customer_id": "varchar", "churned_date": "date", "reason": "varchar"},
-}
+# DuckDB types of the raw tables as `dbt seed` loads them (declared in kpi_tooling/raw_tables.yml,
+# checked by tests/python/test_generate_data.py); column order is COLUMNS.
+RAW_TYPES: dict[str, dict[str, str]] = raw_tables.seed_types()
 
 # Reference and calendar tables: written once (from variant 0); replicated rows refer to them by
 # their unchanged keys (site_id, line_id, route_id, team_id, agent_id, rep_id, schedule_id).

@@ -4,16 +4,16 @@
     that installs this package parses int_calendar__days) fails the parse naming any bad var. -#}
 
 {% macro raw_tables() -%}
-    {#- Every raw table by source, in the order of quarantine_tables(). -#}
-    {{ return({
-        'mes': ['mes_sites', 'mes_lines', 'mes_route_steps', 'mes_work_orders', 'mes_shifts',
-                'mes_unit_events', 'mes_defects'],
-        'oms': ['oms_customers', 'oms_orders', 'oms_order_lines', 'oms_shipments'],
-        'sd': ['sd_business_hours', 'sd_teams', 'sd_agents', 'sd_sla_policies', 'sd_tickets',
-               'sd_ticket_status_changes'],
-        'crm': ['crm_reps', 'crm_opportunities'],
-        'outcomes': ['fin_invoices', 'cx_survey_responses', 'qa_return_claims', 'cs_churn_events'],
-    }) }}
+    {#- Every raw table by source, in the order of quarantine_tables() (declared in
+        kpi_tooling/raw_tables.yml, macros/raw_tables.sql). -#}
+    {%- set by_source = {} -%}
+    {%- for name, table in output_kpis.raw_table_declarations().items() -%}
+        {%- if table.source not in by_source -%}
+            {%- do by_source.update({table.source: []}) -%}
+        {%- endif -%}
+        {%- do by_source[table.source].append(name) -%}
+    {%- endfor -%}
+    {{ return(by_source) }}
 {%- endmacro %}
 
 

@@ -1,6 +1,8 @@
 {% macro quarantine_spec(table_name) -%}
     {#-
-        What a valid row of each raw table looks like. For every table:
+        What a valid row of each raw table looks like. The structure of every table is declared
+        once in kpi_tooling/raw_tables.yml (generated into raw_table_declarations,
+        macros/raw_tables.sql); the rules that are SQL are here, by table. A spec holds:
           columns   column -> type (string, integer, number, date, timestamp = site-local wall
                     clock, utc = ISO-8601 text ending in Z, boolean); the payload keeps them all
           key       the columns that identify a row
@@ -39,50 +41,20 @@
     {%- set overridden = output_kpis.site_time_zone_overrides().keys() | list -%}
     {%- set overridden_site = "t_site_id in ('" ~ overridden | join("', '") ~ "')"
         if overridden else none -%}
-    {%- set specs = {
+    {%- set rules = {
         'mes_sites': {
-            'columns': {'site_id': 'string', 'site_name': 'string', 'time_zone': 'string',
-                        'country': 'string'},
-            'key': ['site_id'],
-            'optional': {'site_name': none, 'country': none},
             'lookups': [output_kpis.time_zone_lookup('time_zone')],
             'checks': output_kpis.time_zone_checks('time_zone', exempt_when=overridden_site),
         },
-        'mes_lines': {
-            'columns': {'line_id': 'string', 'site_id': 'string', 'line_name': 'string',
-                        'route_id': 'string'},
-            'key': ['line_id'],
-            'ids': ['line_id', 'site_id', 'route_id'],
-            'optional': {'line_name': none},
-            'refs': {'site_id': ('mes', 'mes_sites', 'site_id'),
-                     'route_id': ('mes', 'mes_route_steps', 'route_id')},
-        },
         'mes_route_steps': {
-            'columns': {'route_id': 'string', 'step_code': 'string', 'step_sequence': 'integer',
-                        'is_final_step': 'boolean'},
-            'key': ['route_id', 'step_code'],
             'checks': [{'reason': 'non_positive_value', 'when': 't_step_sequence <= 0',
                         'detail': 'step_sequence <= 0'}],
         },
         'mes_work_orders': {
-            'columns': {'work_order_id': 'string', 'line_id': 'string', 'product_code': 'string',
-                        'planned_quantity': 'integer', 'released_local': 'timestamp'},
-            'key': ['work_order_id'],
-            'ids': ['work_order_id', 'line_id', 'product_code'],
-            'refs': {'line_id': ('mes', 'mes_lines', 'line_id')},
-            'future_ok': ['released_local'],
             'checks': [{'reason': 'non_positive_quantity', 'when': 't_planned_quantity <= 0',
                         'detail': 'planned_quantity <= 0'}],
         },
         'mes_shifts': {
-            'columns': {'shift_id': 'string', 'line_id': 'string', 'shift_date': 'date',
-                        'shift_code': 'string', 'shift_start_local': 'timestamp',
-                        'shift_end_local': 'timestamp', 'planned_downtime_minutes': 'integer',
-                        'unplanned_downtime_minutes': 'integer'},
-            'key': ['shift_id'],
-            'ids': ['shift_id', 'line_id'],
-            'future_ok': ['shift_start_local', 'shift_end_local'],
-            'refs': {'line_id': ('mes', 'mes_lines', 'line_id')},
             'checks': [
                 {'reason': 'end_before_start', 'when': 't_shift_end_local <= t_shift_start_local',
                  'detail': 'shift_end_local <= shift_start_local'},
@@ -96,62 +68,19 @@
             ],
         },
         'mes_unit_events': {
-            'columns': {'event_id': 'string', 'serial_number': 'string', 'work_order_id': 'string',
-                        'step_code': 'string', 'event_type': 'string', 'result': 'string',
-                        'event_local': 'timestamp', 'station_id': 'string'},
-            'key': ['event_id'],
-            'ids': ['event_id', 'serial_number', 'work_order_id', 'step_code'],
-            'enums': {'event_type': code('mes_event_type_values'),
-                      'result': code('mes_result_values')},
-            'nullable': ['result'],
-            'refs': {'work_order_id': ('mes', 'mes_work_orders', 'work_order_id')},
-            'optional': {'station_id': none},
             'checks': [{'reason': 'missing_value', 'when': is_tested ~ ' and t_result is null',
                         'detail': 'result is empty on an inspection or retest'},
                        {'reason': 'missing_value', 'when': 't_event_local is null',
                         'detail': 'event_local is empty'}],
         },
-        'mes_defects': {
-            'columns': {'defect_id': 'string', 'event_id': 'string', 'defect_code': 'string'},
-            'key': ['defect_id'],
-            'ids': ['defect_id', 'event_id', 'defect_code'],
-            'refs': {'event_id': ('mes', 'mes_unit_events', 'event_id')},
-        },
         'oms_customers': {
-            'columns': {'customer_id': 'string', 'customer_name': 'string', 'segment': 'string',
-                        'region': 'string', 'time_zone': 'string', 'signed_up_date': 'date'},
-            'key': ['customer_id'],
-            'optional': {'customer_name': none, 'segment': none, 'region': none,
-                         'time_zone': none, 'signed_up_date': none},
             'required_by_var': {'signed_up_date': ('output_kpis_enable_outcomes', true, true)},
             'lookups': [output_kpis.time_zone_lookup('time_zone')],
             'checks': output_kpis.time_zone_checks('time_zone', required=false),
         },
-        'oms_orders': {
-            'columns': {'order_id': 'string', 'customer_id': 'string', 'site_id': 'string',
-                        'ordered_at': 'utc'},
-            'key': ['order_id'],
-            'ids': ['order_id', 'customer_id', 'site_id'],
-            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
-                     'site_id': ('mes', 'mes_sites', 'site_id')},
-            'optional': {'customer_id': none, 'site_id': none, 'ordered_at': none},
-        },
         'oms_order_lines': {
-            'columns': {'order_line_id': 'string', 'order_id': 'string', 'line_number': 'integer',
-                        'product_code': 'string', 'ordered_quantity': 'integer',
-                        'first_promised_date': 'date', 'first_promised_at': 'utc',
-                        'revised_promised_date': 'date', 'revised_promised_at': 'utc',
-                        'cancelled_at': 'utc'},
-            'key': ['order_line_id'],
-            'ids': ['order_line_id', 'order_id', 'product_code'],
-            'refs': {'order_id': ('oms', 'oms_orders', 'order_id')},
-            'optional': {'order_id': none, 'line_number': none, 'product_code': none,
-                         'ordered_quantity': "'1'", 'first_promised_date': none,
-                         'first_promised_at': none, 'revised_promised_date': none,
-                         'revised_promised_at': none, 'cancelled_at': none},
             'one_of': [['first_promised_date', 'first_promised_at']],
             'absent_with': {'ordered_quantity': ('oms', 'oms_shipments', 'shipped_quantity')},
-            'future_ok': ['first_promised_at', 'revised_promised_at'],
             'checks': [
                 {'reason': 'non_positive_quantity', 'when': 't_ordered_quantity <= 0',
                  'detail': 'ordered_quantity <= 0'},
@@ -163,13 +92,6 @@
             ],
         },
         'oms_shipments': {
-            'columns': {'shipment_id': 'string', 'order_line_id': 'string',
-                        'shipped_quantity': 'integer', 'shipped_at': 'utc', 'delivered_at': 'utc'},
-            'key': ['shipment_id'],
-            'ids': ['shipment_id', 'order_line_id'],
-            'refs': {'order_line_id': ('oms', 'oms_order_lines', 'order_line_id')},
-            'optional': {'shipment_id': 'order_line_id', 'shipped_quantity': "'1'",
-                         'shipped_at': none, 'delivered_at': none},
             'required_by_var': {'shipped_at': ('on_time_event', 'delivered', 'shipped'),
                                 'delivered_at': ('on_time_event', 'delivered', 'delivered')},
             'absent_with': {'shipped_quantity': ('oms', 'oms_order_lines', 'ordered_quantity')},
@@ -181,9 +103,6 @@
             ],
         },
         'sd_business_hours': {
-            'columns': {'schedule_id': 'string', 'time_zone': 'string', 'iso_weekday': 'integer',
-                        'open_time': 'string', 'close_time': 'string'},
-            'key': ['schedule_id', 'iso_weekday'],
             'lookups': [output_kpis.time_zone_lookup('time_zone')],
             'checks': output_kpis.time_zone_checks('time_zone') + [
                 {'reason': 'out_of_range', 'when': 't_iso_weekday not between 1 and 7',
@@ -192,32 +111,12 @@
                  'detail': 'close_time <= open_time'},
             ],
         },
-        'sd_teams': {
-            'columns': {'team_id': 'string', 'team_name': 'string', 'schedule_id': 'string'},
-            'key': ['team_id'],
-            'ids': ['team_id', 'schedule_id'],
-            'optional': {'team_name': none},
-            'refs': {'schedule_id': ('sd', 'sd_business_hours', 'schedule_id')},
-        },
         'sd_agents': {
-            'columns': {'agent_id': 'string', 'agent_name': 'string', 'team_id': 'string',
-                        'active_from_date': 'date', 'active_to_date': 'date'},
-            'key': ['agent_id'],
-            'ids': ['agent_id', 'team_id'],
-            'optional': {'agent_name': none, 'active_to_date': none},
-            'refs': {'team_id': ('sd', 'sd_teams', 'team_id')},
             'checks': [{'reason': 'end_before_start',
                         'when': 't_active_to_date < t_active_from_date',
                         'detail': 'active_to_date < active_from_date'}],
         },
         'sd_sla_policies': {
-            'columns': {'policy_id': 'string', 'priority': 'string', 'metric': 'string',
-                        'target_minutes': 'integer', 'clock': 'string',
-                        'pause_on_pending': 'boolean', 'valid_from_date': 'date',
-                        'valid_to_date': 'date'},
-            'key': ['policy_id'],
-            'enums': {'metric': code('sd_sla_metric_values'),
-                      'clock': code('sd_sla_clock_values')},
             'checks': [
                 {'reason': 'non_positive_value', 'when': 't_target_minutes <= 0',
                  'detail': 'target_minutes <= 0'},
@@ -226,15 +125,6 @@
             ],
         },
         'sd_tickets': {
-            'columns': {'ticket_id': 'string', 'customer_id': 'string', 'team_id': 'string',
-                        'agent_id': 'string', 'priority': 'string', 'channel': 'string',
-                        'created_at': 'utc', 'first_replied_at': 'utc'},
-            'key': ['ticket_id'],
-            'ids': ['ticket_id', 'customer_id', 'team_id', 'agent_id'],
-            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
-                     'team_id': ('sd', 'sd_teams', 'team_id'),
-                     'agent_id': ('sd', 'sd_agents', 'agent_id')},
-            'optional': {'customer_id': none, 'channel': none},
             'checks': [
                 {'reason': 'missing_value', 'when': 't_created_at is null',
                  'detail': 'created_at is empty'},
@@ -243,33 +133,12 @@
             ],
         },
         'sd_ticket_status_changes': {
-            'columns': {'change_id': 'string', 'ticket_id': 'string', 'status': 'string',
-                        'changed_at': 'utc'},
-            'key': ['change_id'],
-            'ids': ['change_id', 'ticket_id'],
-            'enums': {'status': code('sd_status_values')},
-            'refs': {'ticket_id': ('sd', 'sd_tickets', 'ticket_id')},
             'checks': [
                 {'reason': 'missing_value', 'when': 't_changed_at is null',
                  'detail': 'changed_at is empty'},
             ],
         },
-        'crm_reps': {
-            'columns': {'rep_id': 'string', 'rep_name': 'string', 'sales_team': 'string',
-                        'region': 'string'},
-            'key': ['rep_id'],
-            'optional': {'rep_name': none, 'sales_team': none, 'region': none},
-        },
         'crm_opportunities': {
-            'columns': {'opportunity_id': 'string', 'customer_id': 'string', 'rep_id': 'string',
-                        'created_at': 'utc', 'qualified_at': 'utc', 'closed_at': 'utc',
-                        'stage': 'string', 'amount': 'number'},
-            'key': ['opportunity_id'],
-            'ids': ['opportunity_id', 'customer_id', 'rep_id'],
-            'enums': {'stage': code('crm_stage_values')},
-            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
-                     'rep_id': ('crm', 'crm_reps', 'rep_id')},
-            'optional': {'customer_id': none},
             'checks': [
                 {'reason': 'negative_value', 'when': 't_amount < 0', 'detail': 'amount < 0'},
                 {'reason': 'extreme_value', 'when': 't_amount > 100000000',
@@ -280,12 +149,6 @@
             ],
         },
         'fin_invoices': {
-            'columns': {'invoice_id': 'string', 'customer_id': 'string', 'site_id': 'string',
-                        'invoice_date': 'date', 'amount': 'number'},
-            'key': ['invoice_id'],
-            'ids': ['invoice_id', 'customer_id', 'site_id'],
-            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id')},
-            'optional': {'site_id': none},
             'checks': [
                 {'reason': 'missing_value', 'when': 't_amount is null or t_invoice_date is null',
                  'detail': 'amount or invoice_date is empty'},
@@ -297,42 +160,36 @@
             ],
         },
         'cx_survey_responses': {
-            'columns': {'response_id': 'string', 'survey_type': 'string', 'ticket_id': 'string',
-                        'customer_id': 'string', 'score': 'integer', 'responded_at': 'utc'},
-            'key': ['response_id'],
-            'ids': ['response_id', 'ticket_id', 'customer_id'],
-            'enums': {'survey_type': code('cx_survey_type_values')},
-            'refs': {'ticket_id': ('sd', 'sd_tickets', 'ticket_id'),
-                     'customer_id': ('oms', 'oms_customers', 'customer_id')},
             'checks': [{'reason': 'out_of_range',
                         'when': '(' ~ is_csat ~ ' and t_score not between 1 and 5)'
                                 ~ ' or (' ~ is_nps ~ ' and t_score not between 0 and 10)',
                         'detail': 'score outside 1-5 (CSAT) or 0-10 (NPS)'}],
         },
         'qa_return_claims': {
-            'columns': {'claim_id': 'string', 'claim_type': 'string', 'serial_number': 'string',
-                        'customer_id': 'string', 'site_id': 'string', 'claimed_date': 'date',
-                        'quantity': 'integer'},
-            'key': ['claim_id'],
-            'ids': ['claim_id', 'serial_number', 'customer_id', 'site_id'],
-            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id'),
-                     'site_id': ('mes', 'mes_sites', 'site_id')},
             'checks': [{'reason': 'non_positive_quantity', 'when': 't_quantity <= 0',
                         'detail': 'quantity <= 0'}],
         },
         'cs_churn_events': {
-            'columns': {'customer_id': 'string', 'churned_date': 'date', 'reason': 'string'},
-            'key': ['customer_id'],
-            'optional': {'reason': none},
-            'refs': {'customer_id': ('oms', 'oms_customers', 'customer_id')},
             'checks': [{'reason': 'missing_value', 'when': 't_churned_date is null',
                         'detail': 'churned_date is empty'}],
         },
     } -%}
-    {%- if table_name not in specs -%}
+    {%- set declared = output_kpis.raw_table_declarations() -%}
+    {%- if table_name not in declared -%}
         {{ exceptions.raise_compiler_error("no quarantine_spec for raw table '" ~ table_name ~ "'") }}
     {%- endif -%}
-    {%- set spec = specs[table_name] -%}
+    {#- The structure (columns, key, ids, optional, nullable, refs, future_ok) is declared in
+        kpi_tooling/raw_tables.yml (macros/raw_tables.sql); a coded column's allowed values are
+        every value of its var. -#}
+    {%- set spec = declared[table_name] -%}
+    {%- if spec.get('enums') -%}
+        {%- set enums = {} -%}
+        {%- for column, var_name in spec.enums.items() -%}
+            {%- do enums.update({column: code(var_name)}) -%}
+        {%- endfor -%}
+        {%- do spec.update({'enums': enums}) -%}
+    {%- endif -%}
+    {%- do spec.update(rules.get(table_name, {})) -%}
     {#- Checks that read another raw table are added only for their own table, so no staging
         model depends on sources it does not check against. #}
     {%- if table_name == 'oms_shipments' and output_kpis.raw_table_present('oms_orders')
@@ -434,30 +291,9 @@
 {% macro quarantine_tables() -%}
     {#- Every raw table read by the enabled domains (raw_table_enabled) with its source and
         staging model, for the quarantine and the reconciliation. -#}
-    {%- set tables = [
-        ('mes', 'mes_sites', 'stg_mes__sites'),
-        ('mes', 'mes_lines', 'stg_mes__lines'),
-        ('mes', 'mes_route_steps', 'stg_mes__route_steps'),
-        ('mes', 'mes_work_orders', 'stg_mes__work_orders'),
-        ('mes', 'mes_shifts', 'stg_mes__shifts'),
-        ('mes', 'mes_unit_events', 'stg_mes__unit_events'),
-        ('mes', 'mes_defects', 'stg_mes__defects'),
-        ('oms', 'oms_customers', 'stg_oms__customers'),
-        ('oms', 'oms_orders', 'stg_oms__orders'),
-        ('oms', 'oms_order_lines', 'stg_oms__order_lines'),
-        ('oms', 'oms_shipments', 'stg_oms__shipments'),
-        ('sd', 'sd_business_hours', 'stg_sd__business_hours'),
-        ('sd', 'sd_teams', 'stg_sd__teams'),
-        ('sd', 'sd_agents', 'stg_sd__agents'),
-        ('sd', 'sd_sla_policies', 'stg_sd__sla_policies'),
-        ('sd', 'sd_tickets', 'stg_sd__tickets'),
-        ('sd', 'sd_ticket_status_changes', 'stg_sd__ticket_status_changes'),
-        ('crm', 'crm_reps', 'stg_crm__reps'),
-        ('crm', 'crm_opportunities', 'stg_crm__opportunities'),
-        ('outcomes', 'fin_invoices', 'stg_outcomes__invoices'),
-        ('outcomes', 'cx_survey_responses', 'stg_outcomes__survey_responses'),
-        ('outcomes', 'qa_return_claims', 'stg_outcomes__return_claims'),
-        ('outcomes', 'cs_churn_events', 'stg_outcomes__churn_events'),
-    ] -%}
+    {%- set tables = [] -%}
+    {%- for name, table in output_kpis.raw_table_declarations().items() -%}
+        {%- do tables.append((table.source, name, table.staging_model)) -%}
+    {%- endfor -%}
     {{ return(tables | selectattr(1, 'in', output_kpis.enabled_raw_tables()) | list) }}
 {%- endmacro %}

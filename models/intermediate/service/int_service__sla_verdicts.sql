@@ -1,5 +1,6 @@
 {#- Part of int_service__ticket_sla_measurements: the measurement - elapsed and paused clock
-    minutes, and the verdict against the deadline. Read once: a view. -#}
+    minutes, and the verdict against the deadline, one row per measurement span. Read once:
+    a view. -#}
 {{ config(materialized='view') }}
 
 with measurements as (
@@ -79,8 +80,11 @@ statused as (
 
 final as (
     select
-        *,
+        sla_measurement_id,
+        deadline_at,
+        elapsed_clock_minutes,
         {{ output_kpis.round_double('raw_paused_minutes', 3) }} as paused_minutes,
+        sla_status,
         sla_status = 'met' as is_met,
         sla_status = 'breached' as is_breached,
         case
@@ -88,7 +92,8 @@ final as (
             when deadline_at is null then event_at
             when event_at < deadline_at then event_at
             else deadline_at
-        end as reporting_at
+        end as reporting_at,
+        as_of_at
     from statused
 )
 

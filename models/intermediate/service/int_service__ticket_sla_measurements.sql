@@ -33,6 +33,10 @@ customers as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_oms__customers') }}
 ),
 
+measurements as (
+    select * from {{ ref('int_service__sla_measurement_spans') }}
+),
+
 verdicts as (
     select * from {{ ref('int_service__sla_verdicts') }}
 ),
@@ -92,22 +96,22 @@ units_to_build as (
 -- A full build takes every ticket: no join to units_to_build (all of unit_fingerprints).
 final as (
     select
-        verdicts.sla_measurement_id,
-        verdicts.ticket_id,
-        verdicts.metric,
-        verdicts.priority,
-        verdicts.team_id,
-        verdicts.agent_id,
-        verdicts.customer_segment,
-        verdicts.policy_id,
-        verdicts.clock,
-        verdicts.target_minutes,
-        verdicts.started_at,
+        measurements.sla_measurement_id,
+        measurements.ticket_id,
+        measurements.metric,
+        measurements.priority,
+        measurements.team_id,
+        measurements.agent_id,
+        measurements.customer_segment,
+        measurements.policy_id,
+        measurements.clock,
+        measurements.target_minutes,
+        measurements.started_at,
         verdicts.deadline_at,
-        verdicts.event_at,
+        measurements.event_at,
         verdicts.elapsed_clock_minutes,
         verdicts.paused_minutes,
-        verdicts.reopen_count,
+        measurements.reopen_count,
         verdicts.sla_status,
         verdicts.is_met,
         verdicts.is_breached,
@@ -115,12 +119,13 @@ final as (
         team_time_zones.time_zone,
         unit_fingerprints.source_fingerprint,
         verdicts.as_of_at
-    from verdicts
-    inner join unit_fingerprints on verdicts.ticket_id = unit_fingerprints.ticket_id
+    from measurements
+    inner join verdicts on measurements.sla_measurement_id = verdicts.sla_measurement_id
+    inner join unit_fingerprints on measurements.ticket_id = unit_fingerprints.ticket_id
     {%- if is_incremental() %}
-    inner join units_to_build on verdicts.ticket_id = units_to_build.ticket_id
+    inner join units_to_build on measurements.ticket_id = units_to_build.ticket_id
     {%- endif %}
-    left join team_time_zones on verdicts.team_id = team_time_zones.team_id
+    left join team_time_zones on measurements.team_id = team_time_zones.team_id
 )
 
 select * from final

@@ -202,7 +202,7 @@
 {%- endmacro %}
 
 {% macro incremental_kpi_periods(
-    relation, partition_by=[], value_columns=['numerator', 'denominator']
+    relation, partition_by=[], value_columns=['numerator', 'denominator'], float_columns=[]
 ) -%}
     {#- CTEs and final select of an incremental KPI component model (config
         incremental_strategy='replace_periods'): `relation` holds every component row; each
@@ -210,7 +210,8 @@
         incremental run compares the day rows with the table's: the first day that differs
         (a changed numerator or denominator, a new or a vanished row) is the rebuild point,
         and every period of every grain that ends on or after it is replaced. value_columns are
-        the columns compared (a model whose rows carry precomputed_value adds it). With no 'day'
+        compared exactly; float_columns (a precomputed product of doubles, whose last bit
+        depends on the order a parallel sum meets its terms) within a relative 1e-12. With no 'day'
         in var kpi_grains nothing can be compared and every period is replaced. -#}
     {%- set grains = output_kpis.reporting_grains() -%}
     {%- set keys = ['kpi_id', 'period_start', 'dimension_name', 'dimension_value'] + partition_by -%}
@@ -228,13 +229,13 @@
     {%- else %}
 
     kpi_periods__new_days as (
-        select {{ (keys + value_columns) | join(', ') }}
+        select {{ (keys + value_columns + float_columns) | join(', ') }}
         from {{ relation }}
         where grain = 'day'
     ),
 
     kpi_periods__old_days as (
-        select {{ (keys + value_columns) | join(', ') }}
+        select {{ (keys + value_columns + float_columns) | join(', ') }}
         from {{ this }}
         where grain = 'day'
     ),
@@ -252,6 +253,11 @@
             or old_days.kpi_id is null
             {%- for column in value_columns %}
             or new_days.{{ column }} is distinct from old_days.{{ column }}
+            {%- endfor %}
+            {%- for column in float_columns %}
+            or (new_days.{{ column }} is null) <> (old_days.{{ column }} is null)
+            or abs(new_days.{{ column }} - old_days.{{ column }})
+            > 1e-12 * greatest(1.0, abs(old_days.{{ column }}))
             {%- endfor %}
     ),
 

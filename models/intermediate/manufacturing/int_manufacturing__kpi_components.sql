@@ -126,6 +126,4 @@ final as (
     from rolled_throughput_yield
 ),
 
-{{ incremental_kpi_periods(
-    'final', value_columns=['numerator', 'denominator', 'precomputed_value']
-) }}
+{{ incremental_kpi_periods('final', float_columns=['precomputed_value']) }}

@@ -183,6 +183,31 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro all_kpi_values() -%}
+    {#- Every KPI value, output (fct_kpi_values) and outcome (fct_outcome_values), as one
+        select: the one union of the two value marts, which fct_kpi_status,
+        fct_kpi_scorecard, fct_kpi_anomalies and the kpi_values serving view read. A macro,
+        not a model: the serving views read only the schemas published together (marts,
+        serving), and the readers' unit tests give the two marts as typed inputs. With the
+        outcomes domain off it holds the output values alone. -#}
+    {%- for relation in [ref('fct_kpi_values'), output_kpis.domain_ref('fct_outcome_values')] %}
+    select
+        kpi_id,
+        kpi_name,
+        domain,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        numerator,
+        denominator,
+        value,
+        as_of_at
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
 {% macro pivot_kpi_values(kpi_ids) -%}
     {#- Wide, readable view of fct_kpi_values: one row per grain x period x dimension, and for
         each KPI its value, numerator and denominator side by side. -#}

@@ -4,7 +4,7 @@
     holds the output KPIs alone, with no anomaly flags. -#}
 {{ config(grants=output_kpis.serving_grants()) }}
 with all_values as (
-    select * from {{ ref('int_governance__kpi_values') }}
+    {{- output_kpis.all_kpi_values() }}
 ),
 
 kpis as (

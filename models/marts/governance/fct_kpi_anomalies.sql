@@ -18,7 +18,7 @@
 {%- endset -%}
 
 with all_values as (
-    select * from {{ ref('int_governance__kpi_values') }}
+    {{- output_kpis.all_kpi_values() }}
 ),
 
 registry as (

@@ -16,7 +16,7 @@ periods as (
 ),
 
 kpi_values as (
-    select * from {{ ref('int_governance__kpi_values') }}
+    {{- output_kpis.all_kpi_values() }}
 ),
 
 status as (

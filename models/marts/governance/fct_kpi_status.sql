@@ -35,7 +35,7 @@ kpis_without_data as (
 ),
 
 kpi_values as (
-    select * from {{ ref('int_governance__kpi_values') }}
+    {{- output_kpis.all_kpi_values() }}
 ),
 
 compared as (

@@ -201,13 +201,17 @@
     {%- endfor %}
 {%- endmacro %}
 
-{% macro incremental_kpi_periods(relation, partition_by=[]) -%}
+{% macro incremental_kpi_periods(
+    relation, partition_by=[], value_columns=['numerator', 'denominator'], float_columns=[]
+) -%}
     {#- CTEs and final select of an incremental KPI component model (config
         incremental_strategy='replace_periods'): `relation` holds every component row; each
         row is stamped rebuilt_at (this run's start). A full build returns them all. An
         incremental run compares the day rows with the table's: the first day that differs
         (a changed numerator or denominator, a new or a vanished row) is the rebuild point,
-        and every period of every grain that ends on or after it is replaced. With no 'day'
+        and every period of every grain that ends on or after it is replaced. value_columns are
+        compared exactly; float_columns (a precomputed product of doubles, whose last bit
+        depends on the order a parallel sum meets its terms) within a relative 1e-12. With no 'day'
         in var kpi_grains nothing can be compared and every period is replaced. -#}
     {%- set grains = output_kpis.reporting_grains() -%}
     {%- set keys = ['kpi_id', 'period_start', 'dimension_name', 'dimension_value'] + partition_by -%}
@@ -225,13 +229,13 @@
     {%- else %}
 
     kpi_periods__new_days as (
-        select {{ keys | join(', ') }}, numerator, denominator
+        select {{ (keys + value_columns + float_columns) | join(', ') }}
         from {{ relation }}
         where grain = 'day'
     ),
 
     kpi_periods__old_days as (
-        select {{ keys | join(', ') }}, numerator, denominator
+        select {{ (keys + value_columns + float_columns) | join(', ') }}
         from {{ this }}
         where grain = 'day'
     ),
@@ -247,8 +251,14 @@
         where
             new_days.kpi_id is null
             or old_days.kpi_id is null
-            or new_days.numerator is distinct from old_days.numerator
-            or new_days.denominator is distinct from old_days.denominator
+            {%- for column in value_columns %}
+            or new_days.{{ column }} is distinct from old_days.{{ column }}
+            {%- endfor %}
+            {%- for column in float_columns %}
+            or (new_days.{{ column }} is null) <> (old_days.{{ column }} is null)
+            or abs(new_days.{{ column }} - old_days.{{ column }})
+            > 1e-12 * greatest(1.0, abs(old_days.{{ column }}))
+            {%- endfor %}
     ),
 
     kpi_periods__rebuild_from as (

@@ -133,10 +133,18 @@
     )
 {%- endmacro %}
 
-{% macro kpi_values_from_components(components, registry) -%}
+{% macro kpi_values_from_components(components, registry, precomputed=false) -%}
     {#- Joins KPI components to the registry and computes each value once, here, from its
         numerator and denominator. A component with no registry row keeps a null kpi_name and
-        fails the marts' not_null test instead of vanishing. -#}
+        fails the marts' not_null test instead of vanishing. With precomputed=true the
+        components carry a precomputed_value column, which is the value where it is not null
+        (a KPI that is not a ratio of sums, e.g. a product of step yields). -#}
+    {%- set computed = output_kpis.kpi_value(
+        registry ~ '.aggregation',
+        components ~ '.numerator',
+        components ~ '.denominator',
+        registry ~ '.multiplier',
+    ) -%}
     select
         {{ components }}.kpi_id,
         {{ registry }}.kpi_name,
@@ -147,14 +155,57 @@
         {{ components }}.dimension_value,
         {{ components }}.numerator,
         {{ components }}.denominator,
-        {{ output_kpis.kpi_value(
-            registry ~ '.aggregation',
-            components ~ '.numerator',
-            components ~ '.denominator',
-            registry ~ '.multiplier',
-        ) }} as value
+        {%- if precomputed %}
+        coalesce({{ components }}.precomputed_value, {{ computed }}) as value
+        {%- else %}
+        {{ computed }} as value
+        {%- endif %}
     from {{ components }}
     left join {{ registry }} on {{ components }}.kpi_id = {{ registry }}.kpi_id
+{%- endmacro %}
+
+{% macro component_precomputed_value(model_name) -%}
+    {#- The precomputed_value column of a *_kpi_components model whose YAML declares one (its
+        rows carry a value that is not a ratio of sums), else a typed null: the value marts
+        read every component model alike without each model restating an empty column. -#}
+    {%- set declaring = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.name == model_name
+            and 'precomputed_value' in node.columns -%}
+            {%- do declaring.append(node.unique_id) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if declaring -%}
+        precomputed_value
+    {%- else -%}
+        cast(null as {{ output_kpis.type_double() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro all_kpi_values() -%}
+    {#- Every KPI value, output (fct_kpi_values) and outcome (fct_outcome_values), as one
+        select: the one union of the two value marts, which fct_kpi_status,
+        fct_kpi_scorecard, fct_kpi_anomalies and the kpi_values serving view read. A macro,
+        not a model: the serving views read only the schemas published together (marts,
+        serving), and the readers' unit tests give the two marts as typed inputs. With the
+        outcomes domain off it holds the output values alone. -#}
+    {%- for relation in [ref('fct_kpi_values'), output_kpis.domain_ref('fct_outcome_values')] %}
+    select
+        kpi_id,
+        kpi_name,
+        domain,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        numerator,
+        denominator,
+        value,
+        as_of_at
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 {% macro pivot_kpi_values(kpi_ids) -%}

@@ -340,13 +340,9 @@
         empty relation with the columns the mart reads, so the mart needs no branches. -#}
     {%- set string, number = dbt.type_string(), output_kpis.type_double() -%}
     {%- set specs = {
-        'fct_manufacturing_step_yields': ('manufacturing', {
-            'grain': string, 'period_start': 'date', 'dimension_name': string,
-            'dimension_value': string, 'first_pass_yield': number, 'inspected_count': number}),
-        'int_manufacturing__step_kpi_components': ('manufacturing', {
-            'period_start': 'date', 'rebuilt_at': dbt.type_timestamp()}),
         'fct_outcome_values': ('outcomes', {
-            'kpi_id': string, 'grain': string, 'period_start': 'date',
+            'kpi_id': string, 'kpi_name': string, 'domain': string, 'grain': string,
+            'period_start': 'date',
             'dimension_name': string, 'dimension_value': string, 'numerator': number,
             'denominator': number, 'value': number, 'as_of_at': dbt.type_timestamp()}),
         'fct_kpi_anomalies': ('outcomes', {

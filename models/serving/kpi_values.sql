@@ -3,12 +3,8 @@
     dashboard's tiles, trend charts and filters need. With the outcomes domain switched off it
     holds the output KPIs alone, with no anomaly flags. -#}
 {{ config(grants=output_kpis.serving_grants()) }}
-with output_values as (
-    select * from {{ ref('fct_kpi_values') }}
-),
-
-outcome_values as (
-    select * from {{ output_kpis.domain_ref('fct_outcome_values') }}
+with all_values as (
+    {{- output_kpis.all_kpi_values() }}
 ),
 
 kpis as (
@@ -17,23 +13,6 @@ kpis as (
 
 anomalies as (
     select * from {{ output_kpis.domain_ref('fct_kpi_anomalies') }}
-),
-
-all_values as (
-    {%- for relation in ['output_values', 'outcome_values'] %}
-        select
-            kpi_id,
-            grain,
-            period_start,
-            dimension_name,
-            dimension_value,
-            numerator,
-            denominator,
-            value,
-            as_of_at
-        from {{ relation }}
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
 ),
 
 final as (

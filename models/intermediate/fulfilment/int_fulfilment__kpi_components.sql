@@ -1,4 +1,7 @@
-{#- Delivery KPIs are reported in the period of the line's promised date (its due period). -#}
+{#- Delivery KPIs are reported in the period of the line's promised date (its due period).
+    The SQL is rollup_kpi_components (grains and slices) and incremental_kpi_periods (which
+    periods to replace), shared by every *_kpi_components model so that all domains roll up
+    and refresh the same way; this model only states its dimensions and measures. -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
     incremental_strategy='replace_periods',

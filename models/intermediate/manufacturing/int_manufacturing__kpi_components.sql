@@ -1,7 +1,9 @@
 {#- Numerators and denominators of every manufacturing output KPI at each grain and dimension.
     Throughput is reported on the shift's date (a night shift belongs to the day it started);
     first-pass yield and defects are the sum over steps of int_manufacturing__step_kpi_components;
-    units started count on the local date of a serial's first event. -#}
+    units started count on the local date of a serial's first event. Rolled throughput yield is a
+    product of step yields, not a ratio of sums: its rows carry the product in precomputed_value
+    (numerator and denominator null), which fct_kpi_values publishes as the value. -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
     incremental_strategy='replace_periods',
@@ -60,7 +62,39 @@ inspection_kpis as (
     group by kpi_id, grain, period_start, dimension_name, dimension_value
 ),
 
-final as (
+step_yields as (
+    select
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        denominator as inspected_count,
+        {{ safe_divide('numerator', 'denominator') }} as first_pass_yield
+    from step_kpis
+    where kpi_id = 'first_pass_yield'
+),
+
+rolled_throughput_yield as (
+    {#- Product of step yields via exp(sum(ln)); a step with zero yield makes the product 0;
+        a step with no inspections in the slice is left out. -#}
+    select
+        'rolled_throughput_yield' as kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        cast(null as {{ output_kpis.type_double() }}) as numerator,
+        cast(null as {{ output_kpis.type_double() }}) as denominator,
+        case
+            when min(first_pass_yield) = 0 then 0.0
+            else exp(sum(ln(nullif(first_pass_yield, 0))))
+        end as precomputed_value
+    from step_yields
+    where inspected_count > 0
+    group by grain, period_start, dimension_name, dimension_value
+),
+
+ratio_components as (
     select * from shift_kpis
     union all
     select * from start_kpis
@@ -68,4 +102,28 @@ final as (
     select * from inspection_kpis
 ),
 
-{{ incremental_kpi_periods('final') }}
+final as (
+    select
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        numerator,
+        denominator,
+        cast(null as {{ output_kpis.type_double() }}) as precomputed_value
+    from ratio_components
+    union all
+    select
+        kpi_id,
+        grain,
+        period_start,
+        dimension_name,
+        dimension_value,
+        numerator,
+        denominator,
+        cast(precomputed_value as {{ output_kpis.type_double() }}) as precomputed_value
+    from rolled_throughput_yield
+),
+
+{{ incremental_kpi_periods('final', float_columns=['precomputed_value']) }}

@@ -1,7 +1,9 @@
 {#- First-pass yield and defect components per inspection step, at every grain and dimension:
     the one place these measures are defined. Overall values sum the steps
     (int_manufacturing__kpi_components); rolled throughput yield multiplies them. Reported on
-    the local date of a unit's first inspection at the step. -#}
+    the local date of a unit's first inspection at the step. The SQL is rollup_kpi_components
+    and incremental_kpi_periods, shared by every *_kpi_components model so that all domains
+    roll up and refresh the same way; this model only states its dimensions and measures. -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
     incremental_strategy='replace_periods',

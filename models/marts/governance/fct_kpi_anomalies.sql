@@ -17,12 +17,8 @@
     {%- for grain in grains -%}'{{ grain }}'{%- if not loop.last %}, {% endif -%}{%- endfor -%}
 {%- endset -%}
 
-with output_values as (
-    select * from {{ ref('fct_kpi_values') }}
-),
-
-outcome_values as (
-    select * from {{ ref('fct_outcome_values') }}
+with all_values as (
+    {{- output_kpis.all_kpi_values() }}
 ),
 
 registry as (
@@ -41,17 +37,7 @@ kpi_values as (
         dimension_name,
         dimension_value,
         value
-    from output_values
-    where grain in ({{ grain_list }})
-    union all
-    select
-        kpi_id,
-        grain,
-        period_start,
-        dimension_name,
-        dimension_value,
-        value
-    from outcome_values
+    from all_values
     where grain in ({{ grain_list }})
 ),
 

@@ -16,9 +16,7 @@ periods as (
 ),
 
 kpi_values as (
-    select * from {{ ref('fct_kpi_values') }}
-    union all
-    select * from {{ ref('fct_outcome_values') }}
+    {{- output_kpis.all_kpi_values() }}
 ),
 
 status as (

@@ -35,9 +35,7 @@ kpis_without_data as (
 ),
 
 kpi_values as (
-    select * from {{ ref('fct_kpi_values') }}
-    union all
-    select * from {{ ref('fct_outcome_values') }}
+    {{- output_kpis.all_kpi_values() }}
 ),
 
 compared as (

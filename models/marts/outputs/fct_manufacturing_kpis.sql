@@ -1,4 +1,7 @@
-{#- Readable wide view of the manufacturing KPIs; values come from fct_kpi_values. -#}
+{#- Readable wide view of the manufacturing KPIs; values come from fct_kpi_values. The SQL is
+    pivot_kpi_values (macros/kpi.sql), the same for the four domain marts: only the KPI list is
+    the domain's, so each mart pivots exactly as the others and the engine-specific SQL stays
+    in one macro. -#}
 {{ pivot_kpi_values([
     'throughput_rate',
     'units_per_shift',

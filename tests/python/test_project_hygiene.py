@@ -10,11 +10,6 @@ from pathlib import Path
 
 import pytest
 
-# Models another change is splitting into parts, which get their own key tests there.
-# TODO: remove once the split of int_service__ticket_sla_measurements and
-# int_governance__kpi_violations is merged (issue 18).
-PENDING_SPLIT = frozenset({"int_governance__kpi_violations"})
-
 # One row per raw row, and a raw row has no key the package can trust (quarantine exists for
 # raw rows whose key is missing or duplicated): no column set is unique by construction.
 # Their identity test is singular instead: raw rows = counted + excluded + quarantined
@@ -106,7 +101,7 @@ def test_every_model_has_a_primary_key_test(manifest: dict, models: list[dict]) 
         node["name"]
         for node in models
         if not has_primary_key_test(keys.get(node["unique_id"], set()))
-        and node["name"] not in PENDING_SPLIT | KEYLESS
+        and node["name"] not in KEYLESS
     )
     assert not missing, (
         f"models without a primary-key test (unique + not_null on one column, or "

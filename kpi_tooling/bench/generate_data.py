@@ -2,10 +2,10 @@
 
 Usage::
 
-    python -m kpi_tooling.generate_data --rows 10M --seed 42 --out bench/raw_10m.duckdb
-    python -m kpi_tooling.generate_data --rows 1M --out bench/raw_1m/ --format parquet
+    python -m kpi_tooling.bench.generate_data --rows 10M --seed 42 --out bench/raw_10m.duckdb
+    python -m kpi_tooling.bench.generate_data --rows 1M --out bench/raw_1m/ --format parquet
 
-How it works (block replication). ``kpi_tooling.demo_data`` produces a few base *variants*
+How it works (block replication). ``kpi_tooling.demo.data`` produces a few base *variants*
 (``generate(seed + v * VARIANT_SEED_STRIDE, scale)``, v = 0 .. --variants-1; each ~293k rows at
 scale 1, 2024-01-01 .. 2025-12-31, as_of 2026-01-01, with its planted signals and edge cases).
 Each variant goes through a temporary CSV into DuckDB with the seeds' exact column types
@@ -65,9 +65,9 @@ from typing import Any
 import duckdb
 from tqdm import tqdm
 
-from kpi_tooling.demo_data import COLUMNS, generate, write_tables
+from kpi_tooling.config import DEMO_AS_OF, RAW_SCHEMA
+from kpi_tooling.demo.data import COLUMNS, generate, write_tables
 
-RAW_SCHEMA = "raw"
 SOURCES = ("mes", "oms", "sd", "crm", "outcomes")
 VARIANT_SEED_STRIDE = 1_000_003
 DEFAULT_VARIANTS = 4
@@ -576,7 +576,7 @@ def run(
             Path(str(out) + ".wal").unlink(missing_ok=True)
             target.rename(out)
     manifest = {
-        "generator": "kpi_tooling.generate_data",
+        "generator": "kpi_tooling.bench.generate_data",
         "format": fmt,
         "out": str(out),
         "schema": RAW_SCHEMA if fmt == "duckdb" else None,
@@ -589,7 +589,7 @@ def run(
         "variant_seeds": [plan.variant_seed(v) for v in range(plan.variants)],
         "variant_scale": plan.scale,
         "fixed_tables": list(FIXED_TABLES),
-        "as_of": "2026-01-01 00:00:00",
+        "as_of": DEMO_AS_OF,
         "seconds": round(time.perf_counter() - started, 1),
     }
     manifest_path_for(out).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -598,7 +598,7 @@ def run(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.generate_data",
+        prog="python -m kpi_tooling.bench.generate_data",
         description=(
             "Generate realistic raw data for every domain at any size (1M, 10M, 100M rows) by "
             "replicating demo-data variants in blocks with re-keyed ids. Writes schema 'raw' of "

@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kpi_tooling.errors import SuiteFileError
+
 REQUIRED_SUITE_META = ("model", "key_column", "kpis", "unit_of_output")
 REQUIRED_EXPECTATION_META = ("rule", "kpi")
-
-
-class SuiteFileError(ValueError):
-    """A suite file is missing, unreadable or not in the expected shape."""
 
 
 @dataclass(frozen=True)

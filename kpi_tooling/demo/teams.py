@@ -6,9 +6,9 @@ Writes eight small CSV seeds (``seeds/raw``) covering 2024-01-01 .. 2025-12-31 w
 them are var ``output_kpis_demo_units`` in ``dbt_project.yml``; ``docs/DEMO_TEAMS.md`` tells
 the story and lists the edge rows.
 
-Usage (``make demo-data`` runs it through ``kpi_tooling.demo_data`` with the same seed)::
+Usage (``make demo-data`` runs it through ``kpi_tooling.demo.data`` with the same seed)::
 
-    python -m kpi_tooling.demo_teams --out seeds/raw --seed 42
+    python -m kpi_tooling.demo.teams --out seeds/raw --seed 42
 
 Every draw comes from ``random.Random`` instances derived from ``--seed`` (one per family, so
 changing one family does not reshuffle the others); the wall clock is never read. Rows are
@@ -68,11 +68,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kpi_tooling.csv_tables import write_csv_tables
+from kpi_tooling.config import DEMO_AS_OF
+from kpi_tooling.demo.csv_tables import write_csv_tables
 
 START_DATE = date(2024, 1, 1)
 END_DATE = date(2025, 12, 31)
-AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+AS_OF = datetime.fromisoformat(DEMO_AS_OF).replace(tzinfo=UTC)
 MONTHS: tuple[tuple[int, int], ...] = tuple((y, m) for y in (2024, 2025) for m in range(1, 13))
 
 LONDON = ZoneInfo("Europe/London")
@@ -697,7 +698,7 @@ def write(out_dir: Path, seed: int = 42) -> dict[str, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.demo_teams",
+        prog="python -m kpi_tooling.demo.teams",
         description="Generate the deterministic demo tables of the declared team units.",
     )
     parser.add_argument(

@@ -1,5 +1,6 @@
 # Two-command quick start: `make build` then `make test`. Every target does its own setup.
-# The tooling (kpi_tooling/) runs as `python -m kpi_tooling.<tool>` from the repository root.
+# The tooling (kpi_tooling/, a package per concern) runs as `python -m kpi_tooling.<concern>.<tool>`
+# from the repository root.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -19,7 +20,8 @@ export OUTPUT_KPIS_SERVE_PATH ?= $(CURDIR)/warehouse/serve/output_kpis.duckdb
 # dbt builds into build_<schema> and publishing swaps build_marts with marts (PG_PUBLISHED_SCHEMAS,
 # swapped together in one transaction). Its dbt artifacts go to their own target path.
 PG_TARGET_PATH := target/postgres
-PG_PUBLISHED_SCHEMAS ?= marts serving
+# Empty = the tool's default: the marts and serving schemas of dbt_project.yml (kpi_tooling.config).
+PG_PUBLISHED_SCHEMAS ?=
 # Spark: dbt-spark with a local Spark session, in its own venv (requirements-spark.txt on top of
 # requirements.txt) so build and test never download Spark. Tables and metastore go under
 # OUTPUT_KPIS_SPARK_DIR; its dbt artifacts to their own target path.
@@ -67,19 +69,19 @@ build: venv profiles  ## write-audit-publish: fresh build file, seeds, dbt build
 	$(DBT) build --select $(BUILD_SELECT) $(DBT_FLAGS)
 	$(MAKE) --no-print-directory validate
 	$(MAKE) --no-print-directory publish
-	$(BIN)/python -m kpi_tooling.summary --db $(OUTPUT_KPIS_SERVE_PATH)
+	$(BIN)/python -m kpi_tooling.serving.summary --db $(OUTPUT_KPIS_SERVE_PATH)
 
 validate: venv  ## run every Great Expectations suite against the built unit models
-	$(BIN)/python -m kpi_tooling.validate --db $(OUTPUT_KPIS_DUCKDB_PATH) \
+	$(BIN)/python -m kpi_tooling.ge.validate --db $(OUTPUT_KPIS_DUCKDB_PATH) \
 		--manifest target/manifest.json --suites expectations --out target/ge_results.json
 
 publish: venv  ## copy the audited build onto the serve file (refuses unless dbt and GE passed)
-	$(BIN)/python -m kpi_tooling.publish --build-db $(OUTPUT_KPIS_DUCKDB_PATH) \
+	$(BIN)/python -m kpi_tooling.publish.duckdb_file --build-db $(OUTPUT_KPIS_DUCKDB_PATH) \
 		--serve-db $(OUTPUT_KPIS_SERVE_PATH) --manifest target/manifest.json \
 		--run-results target/run_results.json --ge-results target/ge_results.json
 
 pg-database: venv  ## create the Postgres database (OUTPUT_KPIS_PG_*) if missing
-	$(BIN)/python -m kpi_tooling.pg ensure-database
+	$(BIN)/python -m kpi_tooling.core.pg ensure-database
 
 build-postgres: venv profiles pg-database  ## write-audit-publish on Postgres: seeds, build_* schemas, GE, swap
 	$(DBT) seed --full-refresh --target postgres --target-path $(PG_TARGET_PATH) $(DBT_FLAGS)
@@ -89,11 +91,11 @@ build-postgres: venv profiles pg-database  ## write-audit-publish on Postgres: s
 	$(MAKE) --no-print-directory publish-postgres
 
 validate-postgres: venv  ## run every GE suite against the Postgres build schemas
-	$(BIN)/python -m kpi_tooling.validate --postgres --manifest $(PG_TARGET_PATH)/manifest.json \
+	$(BIN)/python -m kpi_tooling.ge.validate --postgres --manifest $(PG_TARGET_PATH)/manifest.json \
 		--suites expectations --out $(PG_TARGET_PATH)/ge_results.json
 
 publish-postgres: venv  ## swap audited build_* schemas in (refuses unless dbt and GE passed)
-	$(BIN)/python -m kpi_tooling.publish_postgres $(foreach schema,$(PG_PUBLISHED_SCHEMAS),--schema $(schema)) \
+	$(BIN)/python -m kpi_tooling.publish.postgres $(foreach schema,$(PG_PUBLISHED_SCHEMAS),--schema $(schema)) \
 		--manifest $(PG_TARGET_PATH)/manifest.json --run-results $(PG_TARGET_PATH)/run_results.json \
 		--ge-results $(PG_TARGET_PATH)/ge_results.json
 
@@ -141,14 +143,14 @@ docs: venv profiles  ## dbt docs (KPI catalogue, lineage raw -> serving) + GE Da
 semantic: venv profiles  ## regenerate the semantic layer, the KPI catalogues (dbt docs, README) and the unit definition docs from the seed + declared KPIs
 	@# the declared KPIs are read from the manifest: parse first so it holds the current vars
 	$(DBT) parse $(DBT_FLAGS)
-	$(BIN)/python -m kpi_tooling.semantic_layer --manifest target/manifest.json
-	$(BIN)/python -m kpi_tooling.readme_catalogue --manifest target/manifest.json
+	$(BIN)/python -m kpi_tooling.serving.semantic_layer --manifest target/manifest.json
+	$(BIN)/python -m kpi_tooling.serving.readme_catalogue --manifest target/manifest.json
 
 docs-md: venv  ## regenerate docs/VARS.md from the vars of dbt_project.yml
-	$(BIN)/python -m kpi_tooling.vars_doc
+	$(BIN)/python -m kpi_tooling.serving.vars_doc
 
 dashboard: venv  ## Streamlit KPI dashboard on the served file (read-only; never blocks a build)
-	$(BIN)/streamlit run kpi_tooling/dashboard.py --server.headless true \
+	$(BIN)/streamlit run kpi_tooling/serving/dashboard.py --server.headless true \
 		--browser.gatherUsageStats false -- --db $(OUTPUT_KPIS_SERVE_PATH)
 
 # Benchmark (docs/BENCHMARKS.md): BENCH_ROWS of generated raw data (1M, 10M, 100M), the steps
@@ -166,10 +168,10 @@ bench: venv  ## time build, tests, GE, incremental, hand-written SQL and pandas 
 		--dbt-threads $(BENCH_DBT_THREADS)
 
 demo-data: venv  ## regenerate the demo seeds (deterministic)
-	$(BIN)/python -m kpi_tooling.demo_data --out seeds/raw --seed 42
+	$(BIN)/python -m kpi_tooling.demo.data --out seeds/raw --seed 42
 
-generate: venv  ## rewrite the files derived from kpi_tooling/raw_tables.yml (macro, sources, seeds, docs)
-	$(BIN)/python -m kpi_tooling.raw_tables
+generate: venv  ## rewrite the files derived from kpi_tooling/core/raw_tables.yml (macro, sources, seeds, docs)
+	$(BIN)/python -m kpi_tooling.core.raw_tables
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf target warehouse logs

@@ -62,7 +62,7 @@
     {#- on-run-end: the reader role must never see a build. A serving view built under the
         build prefix (build_serving) gets no USAGE for the role (revoked, in case the schema
         was published before: privileges travel with a renamed schema); publishing
-        (kpi_tooling.publish_postgres) grants USAGE on the published name in its swap. Built
+        (kpi_tooling.publish.postgres) grants USAGE on the published name in its swap. Built
         with no prefix, straight into the schema BI reads, the role gets USAGE here. -#}
     {%- set role = output_kpis.serving_reader_role() -%}
     {%- set prefix = output_kpis.build_schema_prefix() -%}

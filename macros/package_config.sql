@@ -5,7 +5,7 @@
 
 {% macro raw_tables() -%}
     {#- Every raw table by source, in the order of quarantine_tables() (declared in
-        kpi_tooling/raw_tables.yml, macros/raw_tables.sql). -#}
+        kpi_tooling/core/raw_tables.yml, macros/raw_tables.sql). -#}
     {%- set by_source = {} -%}
     {%- for name, table in output_kpis.raw_table_declarations().items() -%}
         {%- if table.source not in by_source -%}

@@ -1,7 +1,7 @@
 {% macro quarantine_spec(table_name) -%}
     {#-
         What a valid row of each raw table looks like. The structure of every table is declared
-        once in kpi_tooling/raw_tables.yml (generated into raw_table_declarations,
+        once in kpi_tooling/core/raw_tables.yml (generated into raw_table_declarations,
         macros/raw_tables.sql); the rules that are SQL are here, by table. A spec holds:
           columns   column -> type (string, integer, number, date, timestamp = site-local wall
                     clock, utc = ISO-8601 text ending in Z, boolean); the payload keeps them all
@@ -179,7 +179,7 @@
         {{ exceptions.raise_compiler_error("no quarantine_spec for raw table '" ~ table_name ~ "'") }}
     {%- endif -%}
     {#- The structure (columns, key, ids, optional, nullable, refs, future_ok) is declared in
-        kpi_tooling/raw_tables.yml (macros/raw_tables.sql); a coded column's allowed values are
+        kpi_tooling/core/raw_tables.yml (macros/raw_tables.sql); a coded column's allowed values are
         every value of its var. -#}
     {%- set spec = declared[table_name] -%}
     {%- if spec.get('enums') -%}

@@ -232,7 +232,7 @@
 
 {% macro known_grains() -%}
     {#- Every reporting grain the package knows, finest first: the one list of them (the
-        default of var kpi_grains; kpi_tooling.grains and the yml tests derive from it). -#}
+        default of var kpi_grains; kpi_tooling.core.grains and the yml tests derive from it). -#}
     {{ return(['day', 'week', 'month', 'quarter', 'year']) }}
 {%- endmacro %}
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from kpi_tooling.config import RAW_SCHEMA
+
 # Per raw table: the column that says when the row came into being (ISO text, date or
 # timestamp: compared as text, which orders ISO values correctly).
 TIMELINE: dict[str, str] = {
@@ -40,7 +42,7 @@ UPDATED_LATER: dict[str, tuple[str, str]] = {
 }
 
 
-def before(table: str, cutoff: str, schema: str = "raw") -> str:
+def before(table: str, cutoff: str, schema: str = RAW_SCHEMA) -> str:
     """The predicate keeping a row of `table` in the base load."""
     if table in TIMELINE:
         return f"cast({TIMELINE[table]} as varchar) < '{cutoff}'"

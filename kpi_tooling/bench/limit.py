@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from kpi_tooling.config import RAW_SCHEMA
+
 SCRIPT = Path(__file__).with_name("limit.sql")
 RAW_CATALOG = "src"
 RESULT_TABLE = "limit_kpi_values"
@@ -37,7 +39,7 @@ def run_limit(
     out_db: Path,
     as_of: str,
     *,
-    raw_schema: str = "raw",
+    raw_schema: str = RAW_SCHEMA,
     settings: dict[str, str | int] | None = None,
 ) -> float:
     """Create (or overwrite) `out_db` with table limit_kpi_values computed from the raw tables
@@ -65,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--raw-db", type=Path, required=True, help="DuckDB file with raw tables")
     parser.add_argument("--out-db", type=Path, required=True, help="DuckDB file to (re)create")
     parser.add_argument("--as-of", required=True, help="'YYYY-MM-DD HH:MM:SS' (UTC)")
-    parser.add_argument("--raw-schema", default="raw")
+    parser.add_argument("--raw-schema", default=RAW_SCHEMA)
     parser.add_argument("--threads", type=int, help="DuckDB setting threads")
     parser.add_argument("--memory-limit", help="DuckDB setting memory_limit, e.g. 4GB")
     args = parser.parse_args(argv)

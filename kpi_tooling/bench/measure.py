@@ -20,6 +20,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kpi_tooling.errors import StepFailed
+
 
 @dataclass
 class Measurement:
@@ -39,14 +41,6 @@ class Measurement:
 
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class StepFailed(RuntimeError):
-    """A step exited non-zero; its measurement (seconds, peak RSS, exit code) is kept."""
-
-    def __init__(self, message: str, measurement: Measurement) -> None:
-        super().__init__(message)
-        self.measurement = measurement
 
 
 def run_step(

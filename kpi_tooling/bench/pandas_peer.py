@@ -8,7 +8,7 @@ and ``tz_localize``/``tz_convert``, no SQL and no Python loops over rows.
 
 It follows the package's SQL with its default vars, hard-coded here:
 
-- ``kpi_grains`` every known grain (``kpi_tooling.grains``); ``kpi_week_start`` monday;
+- ``kpi_grains`` every known grain (``kpi_tooling.core.grains``); ``kpi_week_start`` monday;
   ``kpi_fiscal_year_start_month`` 1 (quarters and years are calendar ones);
 - ``output_kpis_site_time_zones`` {} (every site's zone is ``mes_sites.time_zone``);
 - ``on_time_promise_basis`` first, ``on_time_event`` delivered,
@@ -48,7 +48,8 @@ import numpy as np
 import pandas as pd
 
 from kpi_tooling.bench.compare import KEY_COLUMNS, VALUE_COLUMNS
-from kpi_tooling.grains import known_grains
+from kpi_tooling.config import RAW_SCHEMA
+from kpi_tooling.core.grains import known_grains
 
 GRAINS = known_grains()
 # kpi_id -> (aggregation, multiplier), as in seeds/reference/kpi_registry.csv.
@@ -83,7 +84,7 @@ OUTPUT_COLUMNS = [*KEY_COLUMNS, *VALUE_COLUMNS]
 # --- loading and time helpers ---------------------------------------------------------------
 
 
-def load_raw(raw_db: Path, schema: str = "raw") -> dict[str, pd.DataFrame]:
+def load_raw(raw_db: Path, schema: str = RAW_SCHEMA) -> dict[str, pd.DataFrame]:
     """The analyst's load step: every raw table the KPIs need, as a DataFrame."""
     con = duckdb.connect(str(raw_db), read_only=True)
     try:
@@ -510,7 +511,7 @@ def fulfilment_components(raw: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> 
 # --- entry points -----------------------------------------------------------------------------
 
 
-def compute(raw_db: Path, as_of: str, schema: str = "raw") -> pd.DataFrame:
+def compute(raw_db: Path, as_of: str, schema: str = RAW_SCHEMA) -> pd.DataFrame:
     """The peer KPIs of the raw tables in `schema` of DuckDB file `raw_db`, as of `as_of`
     (UTC): columns kpi_id, grain, period_start, dimension_name, dimension_value, numerator,
     denominator, value."""
@@ -520,7 +521,7 @@ def compute(raw_db: Path, as_of: str, schema: str = "raw") -> pd.DataFrame:
     return kpi_values(pd.concat(components, ignore_index=True))
 
 
-def run_pandas(raw_db: Path, out_db: Path, as_of: str, schema: str = "raw") -> float:
+def run_pandas(raw_db: Path, out_db: Path, as_of: str, schema: str = RAW_SCHEMA) -> float:
     """Time `compute` (load included) and store its frame as table pandas_kpi_values in
     DuckDB file `out_db` (replaced). Returns the seconds compute took."""
     started = time.perf_counter()
@@ -545,7 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw-db", type=Path, required=True, help="DuckDB file with raw tables")
     parser.add_argument("--out-db", type=Path, required=True, help="DuckDB file to write to")
     parser.add_argument("--as-of", required=True, help="UTC 'YYYY-MM-DD HH:MM:SS'")
-    parser.add_argument("--schema", default="raw", help="schema of the raw tables (raw)")
+    parser.add_argument(
+        "--schema", default=RAW_SCHEMA, help=f"schema of the raw tables ({RAW_SCHEMA})"
+    )
     args = parser.parse_args(argv)
     seconds = run_pandas(args.raw_db, args.out_db, args.as_of, args.schema)
     print(f"pandas peer: {seconds:.2f} s -> {args.out_db} (table pandas_kpi_values)")

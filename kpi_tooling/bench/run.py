@@ -2,7 +2,8 @@
 
 One run, one data size, the same data for every step:
 
-1. generate raw data (``kpi_tooling.generate_data``; reused when the same size and seed exist);
+1. generate raw data (``kpi_tooling.bench.generate_data``; reused when the same size and seed
+   exist);
 2. full model build: ``dbt run`` of every model on a fresh warehouse (the reference seeds are
    loaded beforehand, not timed);
 3. the data and unit tests (``dbt test``) and every Great Expectations suite on that build;
@@ -34,15 +35,17 @@ from pathlib import Path
 import duckdb
 
 from kpi_tooling.bench import append, compare, report
-from kpi_tooling.bench.measure import Measurement, StepFailed, run_step
-from kpi_tooling.demo_teams import generate as generate_team_tables
+from kpi_tooling.bench.measure import Measurement, run_step
+from kpi_tooling.config import DEMO_AS_OF
+from kpi_tooling.demo.teams import generate as generate_team_tables
+from kpi_tooling.errors import StepFailed
 
 # The demo's team tables (seeds/raw; read by the demo's declared units, output_kpis_demo_units).
 TEAM_SEEDS = sorted(generate_team_tables())
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-FINAL_AS_OF = "2026-01-01 00:00:00"
+FINAL_AS_OF = DEMO_AS_OF
 SOURCES = ("mes", "oms", "sd", "crm", "outcomes")
 RAW_ALIAS = "bench_raw"
 STEPS = ("build", "tests", "ge", "incremental", "limit", "pandas")
@@ -241,7 +244,7 @@ class Bench:
         self.raw_full.unlink(missing_ok=True)
         self.python(
             "generate",
-            "kpi_tooling.generate_data",
+            "kpi_tooling.bench.generate_data",
             "--rows",
             str(self.rows),
             "--seed",
@@ -289,7 +292,7 @@ class Bench:
     def ge(self) -> None:
         self.python(
             "ge",
-            "kpi_tooling.validate",
+            "kpi_tooling.ge.validate",
             "--db",
             str(self.full_db),
             "--manifest",

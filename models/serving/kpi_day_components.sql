@@ -5,7 +5,7 @@
     also gets its denominator split into the stock at the day's start (the previous day's
     denominator less its numerator: those who left) and the day's inflow, so a period's
     denominator is its first day's stock plus the period's inflow. Which KPIs get a metric is
-    decided in kpi_tooling/semantic_layer.py (not rolled_throughput_yield, a product). -#}
+    decided in kpi_tooling/serving/semantic_layer.py (not rolled_throughput_yield, a product). -#}
 {{ config(grants=output_kpis.serving_grants()) }}
 {%- set stock_kpis = var('stock_denominator_kpis', ['customer_churn_rate']) -%}
 {%- for kpi_id in stock_kpis -%}

@@ -22,11 +22,11 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from kpi_tooling.pg import PgSettings, ensure_database
+from kpi_tooling.config import DEMO_AS_OF
+from kpi_tooling.core.pg import PgSettings, ensure_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-DEMO_AS_OF = "2026-01-01 00:00:00"
 DEMO_VARS = '{"as_of": "' + DEMO_AS_OF + '"}'
 # What `make build` builds after the seeds: selecting by type keeps the tests that read a seed
 # (excluding resource_type:seed would drop them too).
@@ -262,7 +262,7 @@ def pg_build(
     postgres: PgSettings, profiles_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> PgBuild:
     """Seeds, `dbt build` (models, data tests, unit tests) and every GE suite on Postgres."""
-    from kpi_tooling.validate import run_suites
+    from kpi_tooling.ge.validate import run_suites
 
     reset_database(postgres)
     target = tmp_path_factory.mktemp("pg_build") / "target"
@@ -310,7 +310,7 @@ def pg_publish_args(
 def pg_published(pg_build: PgBuild) -> PgBuild:
     """The Postgres build, published: build_marts swapped in as marts. Tests that publish
     another build swap this one back before they end, so marts always holds it between tests."""
-    from kpi_tooling.publish_postgres import EXIT_OK, main
+    from kpi_tooling.publish.postgres import EXIT_OK, main
 
     assert main(pg_publish_args(pg_build), settings=pg_build.settings) == EXIT_OK
     return pg_build

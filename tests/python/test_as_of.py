@@ -19,8 +19,8 @@ import duckdb
 import pytest
 
 from conftest import BUILD_SELECT, ROOT, Warehouse, run_dbt
-from kpi_tooling.publish import EXIT_OK, main
-from kpi_tooling.validate import run_suites
+from kpi_tooling.ge.validate import run_suites
+from kpi_tooling.publish.duckdb_file import EXIT_OK, main
 
 SUITES = ROOT / "expectations"
 PAST_AS_OF = "2025-10-15 13:37:21"  # in the data, in the middle of a day

@@ -11,8 +11,9 @@ import duckdb
 import pytest
 
 from kpi_tooling.bench import append, report
-from kpi_tooling.bench.measure import StepFailed, run_step
+from kpi_tooling.bench.measure import run_step
 from kpi_tooling.bench.run import label_of, parse_rows
+from kpi_tooling.errors import StepFailed
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from conftest import Warehouse
 from kpi_tooling.bench.compare import PEER_KPIS, Comparison, compare
 from kpi_tooling.bench.limit import RESULT_TABLE, run_limit
-from kpi_tooling.grains import known_grains
+from kpi_tooling.core.grains import known_grains
 
 
 def build_as_of(warehouse: Warehouse) -> str:

@@ -1,4 +1,5 @@
-"""kpi_tooling.compare_marts on two tiny DuckDB builds: identical, float noise, a real change."""
+"""kpi_tooling.publish.compare_marts on two tiny DuckDB builds: identical, float noise, a real
+change."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kpi_tooling import compare_marts
+from kpi_tooling.publish import compare_marts
 
 
 def make_build(path: Path, values: list[tuple[str, float]], extra_view: bool = False) -> Path:

@@ -1,5 +1,5 @@
-"""The dashboard in a real browser: start `streamlit run kpi_tooling/dashboard.py` on a copy of
-the built warehouse, load it in headless Chromium (Debian's chromium + chromium-driver,
+"""The dashboard in a real browser: start `streamlit run kpi_tooling/serving/dashboard.py` on a
+copy of the built warehouse, load it in headless Chromium (Debian's chromium + chromium-driver,
 installed here when missing), take a screenshot and check that the page shows the warehouse's
 own KPI values, no error, and holds no lock on the file it reads."""
 
@@ -69,7 +69,7 @@ def dashboard(served: Path) -> Iterator[str]:
             [
                 str(BIN / "streamlit"),
                 "run",
-                str(ROOT / "kpi_tooling" / "dashboard.py"),
+                str(ROOT / "kpi_tooling" / "serving" / "dashboard.py"),
                 "--server.headless",
                 "true",
                 "--server.port",

@@ -61,7 +61,7 @@ def validate(db_path: Path, manifest: Path, suites: Path, out: Path) -> subproce
         [
             str(BIN / "python"),
             "-m",
-            "kpi_tooling.validate",
+            "kpi_tooling.ge.validate",
             "--db",
             str(db_path),
             "--manifest",

@@ -2,7 +2,7 @@
 unit whose logic is SQL, in its declaration for a declared one. The GE suite files name the
 KPI whose entry defines their unit (meta ``unit_of_output_from``) and carry no copy of the
 text; the runner reads it at run time; the unit models' yml descriptions show the generated
-docs block (models/_definitions.md, ``python -m kpi_tooling.semantic_layer``); the docs
+docs block (models/_definitions.md, ``python -m kpi_tooling.serving.semantic_layer``); the docs
 catalogue reads the same rows. These tests fail when a copy appears, differs or goes stale.
 """
 
@@ -18,15 +18,15 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from kpi_tooling import semantic_layer
-from kpi_tooling.ge_plan import SetupError, _resolve_definitions, unit_definitions
-from kpi_tooling.ge_suites import (
-    SuiteFileError,
+from kpi_tooling.errors import SetupError, SuiteFileError
+from kpi_tooling.ge.plan import _resolve_definitions, unit_definitions
+from kpi_tooling.ge.suites import (
     builtin_definitions,
     load_suite,
     registry_definitions,
     resolve_definition,
 )
+from kpi_tooling.serving import semantic_layer
 
 SUITES = ROOT / "expectations"
 REGISTRY = ROOT / "seeds" / "reference" / "kpi_registry.csv"

@@ -1,6 +1,6 @@
 """The demo-data generator: deterministic, documented schema, consistent, signals planted.
 
-Runs the real CLI (``python -m kpi_tooling.demo_data``) at small scales so the suite stays fast.
+Runs the real CLI (``python -m kpi_tooling.demo.data``) at small scales so the suite stays fast.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kpi_tooling.demo_data import FOREIGN_KEYS
-from kpi_tooling.demo_teams import COLUMNS as TEAM_COLUMNS
+from kpi_tooling.demo.data import FOREIGN_KEYS
+from kpi_tooling.demo.teams import COLUMNS as TEAM_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
@@ -73,7 +73,7 @@ EDGE_IDS = {
 def _generate(out: Path, seed: int, scale: str) -> Path:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run(
-        [sys.executable, "-m", "kpi_tooling.demo_data", "--out", str(out), "--seed", str(seed),
+        [sys.executable, "-m", "kpi_tooling.demo.data", "--out", str(out), "--seed", str(seed),
          "--scale", scale, "--quiet"],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip

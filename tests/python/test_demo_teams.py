@@ -1,5 +1,5 @@
 """The team tables of the declared demo units: deterministic, declared consistently, signals
-planted (kpi_tooling/demo_teams.py, docs/DEMO_TEAMS.md).
+planted (kpi_tooling/demo/teams.py, docs/DEMO_TEAMS.md).
 
 Pure Python and an in-memory DuckDB (no dbt): the monthly series are computed from the CSVs
 with the declarations' own predicates, columns and time zones read from dbt_project.yml, so a
@@ -18,8 +18,8 @@ import duckdb
 import pytest
 import yaml
 
-from kpi_tooling import demo_teams
-from kpi_tooling.demo_data import main as demo_data_main
+from kpi_tooling.demo import teams as demo_teams
+from kpi_tooling.demo.data import main as demo_data_main
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = ROOT / "seeds" / "raw"

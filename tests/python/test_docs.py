@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_dbt
-from kpi_tooling import semantic_layer
+from kpi_tooling.serving import semantic_layer
 
 
 @pytest.fixture(scope="module")

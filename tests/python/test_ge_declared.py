@@ -1,4 +1,4 @@
-"""The GE suites generated from the declared units in the manifest (kpi_tooling.ge_declared).
+"""The GE suites generated from the declared units in the manifest (kpi_tooling.ge.declared).
 
 Pure tests of the generator on a handmade manifest, then end to end: a small raw table and a
 handmade int_units__declared_units (every row worked out by hand from the rules of
@@ -18,15 +18,15 @@ from typing import Any
 import duckdb
 import pytest
 
-from kpi_tooling.ge_declared import (
-    DeclarationError,
+from kpi_tooling.core.pg import PgSettings
+from kpi_tooling.errors import DeclarationError, SetupError
+from kpi_tooling.ge.declared import (
     declared_suites,
     raw_relation_sql,
 )
-from kpi_tooling.ge_plan import SetupError, Target, plan_suites
-from kpi_tooling.ge_results import Report
-from kpi_tooling.pg import PgSettings
-from kpi_tooling.validate import EXIT_FAILED, main, run_suites
+from kpi_tooling.ge.plan import Target, plan_suites
+from kpi_tooling.ge.results import Report
+from kpi_tooling.ge.validate import EXIT_FAILED, main, run_suites
 
 UNITS = "int_units__declared_units"
 UNITS_SCHEMA = "units"

@@ -1,4 +1,4 @@
-"""The DuckDB patch for GE (kpi_tooling/ge_duckdb.py): needed, effective, idempotent."""
+"""The DuckDB patch for GE (kpi_tooling/ge/duckdb_patch.py): needed, effective, idempotent."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import great_expectations as gx
 import pytest
 from great_expectations.execution_engine import sqlalchemy_execution_engine as engine_module
 
-from kpi_tooling.ge_duckdb import (
+from kpi_tooling.ge.duckdb_patch import (
     enable_duckdb_persisted_connection,
     is_duckdb_persisted_connection_enabled,
 )
@@ -72,7 +72,7 @@ def test_patch_is_still_needed(db_path: Path) -> None:
     observed = _observed(db_path)
     assert observed[0].get("observed_value") != 10, (
         "GE now reads DuckDB correctly without the patch (issue #10738 fixed?): "
-        "kpi_tooling/ge_duckdb.py can be removed"
+        "kpi_tooling/ge/duckdb_patch.py can be removed"
     )
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 
 from conftest import ROOT, Warehouse
-from kpi_tooling.ge_declared import load_declared_suites
-from kpi_tooling.validate import run_suites
+from kpi_tooling.ge.declared import load_declared_suites
+from kpi_tooling.ge.validate import run_suites
 
 SUITES = ROOT / "expectations"
 

@@ -1,5 +1,5 @@
-"""The scalable raw-data generator (kpi_tooling.generate_data): exact seed schema, deterministic,
-re-keyed blocks without orphans or duplicate keys, row count close to --rows.
+"""The scalable raw-data generator (kpi_tooling.bench.generate_data): exact seed schema,
+deterministic, re-keyed blocks without orphans or duplicate keys, row count close to --rows.
 
 Runs the real CLI at a small scale (--scale 0.05, several blocks cycling two variants) so the
 module stays well under 30 seconds.
@@ -17,9 +17,7 @@ import duckdb
 import pytest
 import yaml
 
-from kpi_tooling.demo_data import COLUMNS, FOREIGN_KEYS, PRIMARY_KEYS
-from kpi_tooling.demo_teams import COLUMNS as TEAM_COLUMNS
-from kpi_tooling.generate_data import (
+from kpi_tooling.bench.generate_data import (
     FIXED_TABLES,
     RAW_TYPES,
     REPLICATED_KEYS,
@@ -30,6 +28,8 @@ from kpi_tooling.generate_data import (
     parse_rows,
     table_checksums,
 )
+from kpi_tooling.demo.data import COLUMNS, FOREIGN_KEYS, PRIMARY_KEYS
+from kpi_tooling.demo.teams import COLUMNS as TEAM_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = "90k"
@@ -39,7 +39,7 @@ IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kpi_tooling.generate_data", *args],
+        [sys.executable, "-m", "kpi_tooling.bench.generate_data", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from conftest import ROOT, Warehouse, run_dbt
-from kpi_tooling import semantic_layer
+from kpi_tooling.serving import semantic_layer
 
 Rows = list[dict[str, str]]
 Seeds = dict[str, Rows]

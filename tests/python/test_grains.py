@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from kpi_tooling import dashboard
 from kpi_tooling.bench import pandas_peer
-from kpi_tooling.grains import known_grains
+from kpi_tooling.core.grains import known_grains
+from kpi_tooling.serving import dashboard
 
 # A grain list written out by hand: the first two grains side by side, quoted or not.
 HARD_CODED_LIST = re.compile(r"""\[\s*["']?day["']?\s*,\s*["']?week["']?""")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import pg_env, run_dbt
-from kpi_tooling.pg import PgSettings, ensure_database
+from kpi_tooling.core.pg import PgSettings, ensure_database
 
 ZONE = "Europe/Berlin"  # DST 2025: clocks forward 30 March 02:00, back 26 October 03:00
 

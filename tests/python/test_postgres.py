@@ -20,7 +20,7 @@ import pytest
 from psycopg2 import sql
 
 from conftest import PgBuild, Warehouse
-from kpi_tooling.pg import PgSettings
+from kpi_tooling.core.pg import PgSettings
 
 PUBLIC_MARTS = ("fct_kpi_values", "fct_outcome_values")
 BUILD_TIME_COLUMNS = frozenset({"rebuilt_at"})  # differ between any two builds

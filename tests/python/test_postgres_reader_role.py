@@ -152,7 +152,7 @@ def test_dashboard_reads_the_published_views_as_the_reader(
 ) -> None:
     """The dashboard's Postgres mode, connected as the reader role, gets the same scorecard as
     the DuckDB build (values to 1e-9)."""
-    from kpi_tooling import dashboard
+    from kpi_tooling.serving import dashboard
 
     settings = dataclasses.replace(
         pg_published.settings,

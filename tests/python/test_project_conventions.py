@@ -16,7 +16,7 @@ import yaml
 
 from conftest import ROOT, Warehouse
 from definitional_vars import CONSUMER_VALUES, DEPLOYMENT_VARS
-from kpi_tooling import semantic_layer
+from kpi_tooling.serving import semantic_layer
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,8 @@ import duckdb
 import pytest
 
 from conftest import BIN, BUILD_SELECT, DEMO_VARS, ROOT, Warehouse, run_dbt
-from kpi_tooling.publish import (
+from kpi_tooling.ge.validate import run_suites
+from kpi_tooling.publish.duckdb_file import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_SETUP,
@@ -33,7 +34,6 @@ from kpi_tooling.publish import (
     main,
     publish,
 )
-from kpi_tooling.validate import run_suites
 
 SUITES = ROOT / "expectations"
 DB_NAME = "output_kpis.duckdb"  # DuckDB names the catalog after the file: copies keep it

@@ -24,10 +24,10 @@ import pytest
 from psycopg2 import sql
 
 from conftest import ROOT, PgBuild, pg_publish_args
-from kpi_tooling.audit import quarantine_relation
-from kpi_tooling.pg import PgSettings
-from kpi_tooling.publish_postgres import EXIT_OK, EXIT_REFUSED, LOG_SCHEMA, LOG_TABLE, main
-from kpi_tooling.validate import run_suites
+from kpi_tooling.core.pg import PgSettings
+from kpi_tooling.ge.validate import run_suites
+from kpi_tooling.publish.audit import quarantine_relation
+from kpi_tooling.publish.postgres import EXIT_OK, EXIT_REFUSED, LOG_SCHEMA, LOG_TABLE, main
 
 SUITES = ROOT / "expectations"
 MART = "fct_kpi_values"

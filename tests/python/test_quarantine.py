@@ -77,7 +77,7 @@ def _validate_and_publish(
     target: Path, db_args: list[str], publish_step: Callable[[], int]
 ) -> tuple[int, int, str]:
     """Every GE suite on the build, then the publish step: exit codes and what they printed."""
-    from kpi_tooling import validate
+    from kpi_tooling.ge import validate
 
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
@@ -104,7 +104,7 @@ def _artifacts(target: Path) -> list[str]:
 def duckdb_corpus(
     tmp_path_factory: pytest.TempPathFactory, profiles_dir: Path, warehouse
 ) -> CorpusBuild:
-    from kpi_tooling import publish
+    from kpi_tooling.publish import duckdb_file as publish
 
     directory = tmp_path_factory.mktemp("corpus_duckdb")
     db = directory / warehouse.db_path.name
@@ -141,7 +141,7 @@ def postgres_corpus(
 ) -> CorpusBuild:
     """The same on Postgres, in its own database (the session's Postgres build is left alone):
     seeds, the corpus injected into raw, dbt build into build_*, GE, the schema swap."""
-    from kpi_tooling import publish_postgres
+    from kpi_tooling.publish import postgres as publish_postgres
 
     settings = dataclasses.replace(postgres, database=f"{PG_TEST_DATABASE}_corpus")
     reset_database(settings)

@@ -1,4 +1,4 @@
-"""The raw tables are declared once (kpi_tooling/raw_tables.yml): every file generated from the
+"""The raw tables are declared once (kpi_tooling/core/raw_tables.yml): every file generated from the
 declaration is current, and the declaration agrees with the demo seeds."""
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kpi_tooling import demo_data, demo_teams, generate_data, raw_tables
+from kpi_tooling.bench import generate_data
+from kpi_tooling.core import raw_tables
+from kpi_tooling.demo import data as demo_data
+from kpi_tooling.demo import teams as demo_teams
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +26,7 @@ def data() -> dict:
 
 def test_generated_files_are_current() -> None:
     stale = raw_tables.stale_files(ROOT)
-    assert not stale, f"stale: {stale}; run `python -m kpi_tooling.raw_tables` (make generate)"
+    assert not stale, f"stale: {stale}; run `python -m kpi_tooling.core.raw_tables` (make generate)"
 
 
 def test_generated_files_name_their_generator() -> None:

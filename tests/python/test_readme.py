@@ -1,6 +1,7 @@
-"""README.md is a front door: short, its KPI catalogue generated (kpi_tooling.readme_catalogue)
-and current, docs/VARS.md generated from dbt_project.yml (kpi_tooling.vars_doc) and current,
-and every relative link of README.md and docs/*.md points at a file that exists."""
+"""README.md is a front door: short, its KPI catalogue generated
+(kpi_tooling.serving.readme_catalogue) and current, docs/VARS.md generated from dbt_project.yml
+(kpi_tooling.serving.vars_doc) and current, and every relative link of README.md and docs/*.md
+points at a file that exists."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_tooling import readme_catalogue, semantic_layer, vars_doc
+from kpi_tooling.serving import readme_catalogue, semantic_layer, vars_doc
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

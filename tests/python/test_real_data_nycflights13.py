@@ -69,7 +69,7 @@ def test_ge_validates_the_enabled_domain_with_no_flags(flights_build: tuple[Path
     through the manifest, the disabled domains' suites skipped, the order-line suite holds."""
     project, db_path = flights_build
     result = subprocess.run(
-        [sys.executable, "-m", "kpi_tooling.validate", "--db", str(db_path)],
+        [sys.executable, "-m", "kpi_tooling.ge.validate", "--db", str(db_path)],
         cwd=project,
         env={**os.environ, "PYTHONPATH": str(project / "dbt_packages" / "output_kpis")},
         capture_output=True,

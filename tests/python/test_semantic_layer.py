@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import BIN, ROOT, Warehouse
-from kpi_tooling import semantic_layer
+from kpi_tooling.serving import semantic_layer
 
 SEMANTIC_YAML = ROOT / "models" / "serving" / "_serving__semantic.yml"
 CATALOGUE = ROOT / "models" / "serving" / "_kpi_catalogue.md"

@@ -21,8 +21,8 @@ import duckdb
 import pytest
 
 from conftest import BUILD_SELECT, ROOT, Warehouse, run_dbt
-from kpi_tooling.publish import EXIT_OK, EXIT_REFUSED, PUBLISHED_MANIFEST, main
-from kpi_tooling.validate import run_suites
+from kpi_tooling.ge.validate import run_suites
+from kpi_tooling.publish.duckdb_file import EXIT_OK, EXIT_REFUSED, PUBLISHED_MANIFEST, main
 
 # as_of of the demo build (DEMO_VARS): rows stamped after it are after_as_of
 LATE = "2026-01-01T06:00:00Z"

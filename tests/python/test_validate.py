@@ -23,11 +23,11 @@ import duckdb
 import pytest
 
 from conftest import ROOT, dbt_deps, run_dbt
-from kpi_tooling.audit import audit_ge
-from kpi_tooling.ge_plan import SetupError
-from kpi_tooling.ge_results import Report
-from kpi_tooling.ge_suites import builtin_definitions, registry_definitions
-from kpi_tooling.validate import EXIT_FAILED, EXIT_OK, EXIT_SETUP, main, run_suites
+from kpi_tooling.errors import SetupError
+from kpi_tooling.ge.results import Report
+from kpi_tooling.ge.suites import builtin_definitions, registry_definitions
+from kpi_tooling.ge.validate import EXIT_FAILED, EXIT_OK, EXIT_SETUP, main, run_suites
+from kpi_tooling.publish.audit import audit_ge
 
 REPO = Path(__file__).resolve().parents[2]
 SUITES = REPO / "expectations"
@@ -394,7 +394,7 @@ class CliRun:
 
 
 def _cli(tmp: Path, *args: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "kpi_tooling.validate", "--suites", str(SUITES), *args]
+    command = [sys.executable, "-m", "kpi_tooling.ge.validate", "--suites", str(SUITES), *args]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
         command, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -679,7 +679,7 @@ def test_from_a_consumer_project_with_no_flags_the_package_suites_run(
     # only --db (and the file suites by name: this hand-made warehouse holds no declared units
     # for the generated suite units__resolved_ticket; test_ge_declared covers those):
     # manifest, suites folder, results file and Data Docs all default
-    command = [sys.executable, "-m", "kpi_tooling.validate", "--db", str(db)]
+    command = [sys.executable, "-m", "kpi_tooling.ge.validate", "--db", str(db)]
     for suite in ROWS:
         command += ["--suite", suite]
     run = subprocess.run(

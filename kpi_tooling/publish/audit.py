@@ -17,11 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kpi_tooling.errors import SetupError
+
 BAD_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
-
-
-class SetupError(RuntimeError):
-    """An input file is missing or unreadable (exit 2)."""
 
 
 @dataclass
@@ -118,7 +116,7 @@ def audit_ge(ge_results: dict[str, Any], ge_mtime: float, dbt_finished: float) -
     No suites is fine only when the results file lists every suite as skipped (the project
     disabled each domain that has one): there was no unit of output to validate.
     """
-    from kpi_tooling.ge_results import ExpectationOutcome, SuiteOutcome, failure_message
+    from kpi_tooling.ge.results import ExpectationOutcome, SuiteOutcome, failure_message
 
     reasons: list[str] = []
     suites = ge_results.get("suites", [])

@@ -1,5 +1,5 @@
 """Output KPI dashboard (Streamlit): `make dashboard`, or
-``streamlit run kpi_tooling/dashboard.py -- --db warehouse/serve/output_kpis.duckdb``.
+``streamlit run kpi_tooling/serving/dashboard.py -- --db warehouse/serve/output_kpis.duckdb``.
 
 Reads only the `serving` views of the published data: the served DuckDB file, opened
 read-only for each query and closed at once, so the dashboard never holds a lock and never
@@ -26,7 +26,7 @@ PERIOD_LENGTH = {
     "month": pd.DateOffset(months=1),
     "quarter": pd.DateOffset(months=3),
     "year": pd.DateOffset(years=1),
-}  # one per grain of kpi_tooling.grains.known_grains() (tests/python/test_grains.py)
+}  # one per grain of kpi_tooling.core.grains.known_grains() (tests/python/test_grains.py)
 STATUS_COLOURS = {"on_track": "#1a7f37", "at_risk": "#bf8700", "off_track": "#cf222e"}
 DEFAULT_DB = Path("warehouse/serve/output_kpis.duckdb")
 

@@ -6,9 +6,9 @@ Writes eight small CSV seeds (``seeds/raw``) covering 2024-01-01 .. 2025-12-31 w
 them are var ``output_kpis_demo_units`` in ``dbt_project.yml``; ``docs/DEMO_TEAMS.md`` tells
 the story and lists the edge rows.
 
-Usage (``make demo-data`` runs it through ``kpi_tooling.demo_data`` with the same seed)::
+Usage (``make demo-data`` runs it through ``kpi_tooling.demo.data`` with the same seed)::
 
-    python -m kpi_tooling.demo_teams --out seeds/raw --seed 42
+    python -m kpi_tooling.demo.teams --out seeds/raw --seed 42
 
 Every draw comes from ``random.Random`` instances derived from ``--seed`` (one per family, so
 changing one family does not reshuffle the others); the wall clock is never read. Rows are
@@ -68,12 +68,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kpi_tooling import raw_tables
-from kpi_tooling.csv_tables import write_csv_tables
+from kpi_tooling.config import DEMO_AS_OF
+from kpi_tooling.core import raw_tables
+from kpi_tooling.demo.csv_tables import write_csv_tables
 
 START_DATE = date(2024, 1, 1)
 END_DATE = date(2025, 12, 31)
-AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+AS_OF = datetime.fromisoformat(DEMO_AS_OF).replace(tzinfo=UTC)
 MONTHS: tuple[tuple[int, int], ...] = tuple((y, m) for y in (2024, 2025) for m in range(1, 13))
 
 LONDON = ZoneInfo("Europe/London")
@@ -82,7 +83,7 @@ ZURICH = ZoneInfo("Europe/Zurich")
 Row = tuple[Any, ...]
 Tables = dict[str, list[Row]]
 
-# Column order is binding (dbt_project.yml declarations); kpi_tooling/raw_tables.yml states it.
+# Column order is binding (dbt_project.yml declarations); kpi_tooling/core/raw_tables.yml states it.
 COLUMNS: dict[str, tuple[str, ...]] = raw_tables.demo_columns(team=True)
 
 # Marketing plan. FIRST_TIME_RIGHT[0] is Dec 2023 (it drives Jan 2024 leads), then Jan 2024 ..
@@ -632,7 +633,7 @@ def write(out_dir: Path, seed: int = 42) -> dict[str, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.demo_teams",
+        prog="python -m kpi_tooling.demo.teams",
         description="Generate the deterministic demo tables of the declared team units.",
     )
     parser.add_argument(

@@ -6,7 +6,7 @@ the project disabled (``output_kpis_enable_<domain>: false``: the manifest lists
 ``disabled``) is skipped, not an error; one whose model the manifest does not know is an error.
 
 Beside the suite files, every unit declared in YAML gets a generated suite ``units__<unit_id>``
-on ``int_units__declared_units`` (kpi_tooling.ge_declared, from the manifest's declarations);
+on ``int_units__declared_units`` (kpi_tooling.ge.declared, from the manifest's declarations);
 none when nothing is declared or the model is disabled. ``--suite`` names either kind.
 
 A suite file names the KPI that defines its unit (meta ``unit_of_output_from``); the text is
@@ -24,11 +24,11 @@ from typing import Any
 import duckdb
 import yaml
 
-from kpi_tooling.ge_declared import UNITS_MODEL, DeclarationError, declarations, declared_suites
-from kpi_tooling.ge_results import SkippedSuite
-from kpi_tooling.ge_suites import (
+from kpi_tooling.errors import DeclarationError, SetupError, SuiteFileError
+from kpi_tooling.ge.declared import UNITS_MODEL, declarations, declared_suites
+from kpi_tooling.ge.results import SkippedSuite
+from kpi_tooling.ge.suites import (
     REGISTRY_PATH,
-    SuiteFileError,
     SuiteSpec,
     builtin_definitions,
     declared_definitions,
@@ -45,10 +45,6 @@ DOMAIN_DISABLED = "domain disabled"
 _EXISTS_SQL = (
     "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
 )
-
-
-class SetupError(RuntimeError):
-    """The run cannot start: database, manifest, suite or model missing (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +211,7 @@ def _load_specs(
 
 
 def generated_specs(manifest_path: Path, models: ManifestModels, dialect: str) -> list[SuiteSpec]:
-    """One suite per unit declared in YAML (kpi_tooling.ge_declared), read from the manifest;
+    """One suite per unit declared in YAML (kpi_tooling.ge.declared), read from the manifest;
     none when nothing is declared or the project does not build int_units__declared_units."""
     if UNITS_MODEL not in models.built:
         return []

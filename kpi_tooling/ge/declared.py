@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kpi_tooling.ge_suites import SuiteSpec
+from kpi_tooling.errors import DeclarationError
+from kpi_tooling.ge.suites import SuiteSpec
 
 UNITS_MODEL = "int_units__declared_units"
 UNITS_NODE = f"model.output_kpis.{UNITS_MODEL}"
@@ -37,10 +38,6 @@ _DAY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 _WALL = _DAY + "[ T][0-9][0-9]:[0-9][0-9](:[0-9][0-9]([.][0-9]+)?)?"
 _OFFSET = "(Z|[+-][0-9][0-9](:?[0-9][0-9])?)"
 _JOIN = re.compile(r"\bjoin\b", re.IGNORECASE)
-
-
-class DeclarationError(ValueError):
-    """The manifest's declarations cannot be turned into suites (a relation it cannot find)."""
 
 
 def _quote(value: str) -> str:

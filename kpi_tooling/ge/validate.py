@@ -5,7 +5,7 @@ runner finds the model's table through the dbt manifest, runs the suite through 
 Checkpoint (every check pushed down to SQL, on DuckDB or Postgres), prints one line per broken
 rule naming the KPI, the rule and sample offending keys, and writes a JSON results file plus GE
 Data Docs. Each unit declared in YAML (docs/adding_a_kpi.md) adds a suite ``units__<unit_id>``
-generated from the manifest (kpi_tooling.ge_declared), run in the same pass.
+generated from the manifest (kpi_tooling.ge.declared), run in the same pass.
 
 A suite whose model the project disabled (its domain's ``output_kpis_enable_<domain>`` var is
 false) is skipped with a one-line note and listed under ``skipped`` in the results file. When
@@ -26,15 +26,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from kpi_tooling.ge_plan import (
+from kpi_tooling.errors import SetupError, ToolingError
+from kpi_tooling.ge.plan import (
     DEFAULT_SUITES_DIR,
     DOMAIN_DISABLED,
-    SetupError,
     Target,
     default_suites_dir,
     plan_suites,
 )
-from kpi_tooling.ge_results import Report
+from kpi_tooling.ge.results import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
 
@@ -60,7 +60,7 @@ def run_suites(
     # Every suite skipped: no GE run, no Data Docs; the results file still says what was skipped.
     if plan.suites:
         # GE takes ~3 s to import: setup errors and --help should not wait for it.
-        from kpi_tooling.ge_runner import run_planned
+        from kpi_tooling.ge.runner import run_planned
 
         docs_dir = Path(data_docs_dir) if data_docs_dir is not None else None
         bar = tqdm(
@@ -78,7 +78,7 @@ def run_suites(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.validate",
+        prog="python -m kpi_tooling.ge.validate",
         description="Validate each unit-of-output model with its Great Expectations suite.",
         epilog=(
             "A suite whose model the project disabled (output_kpis_enable_<domain>: false) is "
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     docs_dir = None if args.no_data_docs else args.data_docs or args.out.parent / "ge_data_docs"
     db: Path | str = args.db or args.url
     if args.postgres:
-        from kpi_tooling.pg import PgSettings
+        from kpi_tooling.core.pg import PgSettings
 
         db = PgSettings.from_env().sqlalchemy_url()
     try:
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         if suites.resolve() != Path(DEFAULT_SUITES_DIR).resolve():
             print(f"suites: {suites}")
         report = run_suites(db, args.manifest, suites, args.out, args.suite_names, docs_dir, True)
-    except SetupError as exc:
+    except ToolingError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_SETUP
     for item in report.skipped:

@@ -2,10 +2,10 @@
 
 Usage::
 
-    python -m kpi_tooling.generate_data --rows 10M --seed 42 --out bench/raw_10m.duckdb
-    python -m kpi_tooling.generate_data --rows 1M --out bench/raw_1m/ --format parquet
+    python -m kpi_tooling.bench.generate_data --rows 10M --seed 42 --out bench/raw_10m.duckdb
+    python -m kpi_tooling.bench.generate_data --rows 1M --out bench/raw_1m/ --format parquet
 
-How it works (block replication). ``kpi_tooling.demo_data`` produces a few base *variants*
+How it works (block replication). ``kpi_tooling.demo.data`` produces a few base *variants*
 (``generate(seed + v * VARIANT_SEED_STRIDE, scale)``, v = 0 .. --variants-1; each ~293k rows at
 scale 1, 2024-01-01 .. 2025-12-31, as_of 2026-01-01, with its planted signals and edge cases).
 Each variant goes through a temporary CSV into DuckDB with the seeds' exact column types
@@ -65,10 +65,10 @@ from typing import Any
 import duckdb
 from tqdm import tqdm
 
-from kpi_tooling import raw_tables
-from kpi_tooling.demo_data import COLUMNS, generate, write_tables
+from kpi_tooling.config import DEMO_AS_OF, RAW_SCHEMA
+from kpi_tooling.core import raw_tables
+from kpi_tooling.demo.data import COLUMNS, generate, write_tables
 
-RAW_SCHEMA = "raw"
 SOURCES = tuple(raw_tables.declaration().sources)
 VARIANT_SEED_STRIDE = 1_000_003
 DEFAULT_VARIANTS = 4
@@ -79,8 +79,9 @@ REPLICATED_ROWS_AT_SCALE_1 = 284_000
 FIXED_ROWS_ESTIMATE = 8_900
 MIN_SCALE = 0.01
 
-# DuckDB types of the raw tables as `dbt seed` loads them (declared in kpi_tooling/raw_tables.yml,
-# checked by tests/python/test_generate_data.py); column order is COLUMNS.
+# DuckDB types of the raw tables as `dbt seed` loads them (declared in
+# kpi_tooling/core/raw_tables.yml, checked by tests/python/test_generate_data.py); column order
+# is COLUMNS.
 RAW_TYPES: dict[str, dict[str, str]] = raw_tables.seed_types()
 
 # Reference and calendar tables: written once (from variant 0); replicated rows refer to them by
@@ -417,7 +418,7 @@ def run(
             Path(str(out) + ".wal").unlink(missing_ok=True)
             target.rename(out)
     manifest = {
-        "generator": "kpi_tooling.generate_data",
+        "generator": "kpi_tooling.bench.generate_data",
         "format": fmt,
         "out": str(out),
         "schema": RAW_SCHEMA if fmt == "duckdb" else None,
@@ -430,7 +431,7 @@ def run(
         "variant_seeds": [plan.variant_seed(v) for v in range(plan.variants)],
         "variant_scale": plan.scale,
         "fixed_tables": list(FIXED_TABLES),
-        "as_of": "2026-01-01 00:00:00",
+        "as_of": DEMO_AS_OF,
         "seconds": round(time.perf_counter() - started, 1),
     }
     manifest_path_for(out).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -439,7 +440,7 @@ def run(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.generate_data",
+        prog="python -m kpi_tooling.bench.generate_data",
         description=(
             "Generate realistic raw data for every domain at any size (1M, 10M, 100M rows) by "
             "replicating demo-data variants in blocks with re-keyed ids. Writes schema 'raw' of "

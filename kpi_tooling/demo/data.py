@@ -7,7 +7,7 @@ whose SLA deadlines lie after ``as_of``, order lines promised in January 2026.
 
 Usage::
 
-    python -m kpi_tooling.demo_data --out seeds/raw --seed 42 [--scale 1.0]
+    python -m kpi_tooling.demo.data --out seeds/raw --seed 42 [--scale 1.0]
 
 Every draw comes from ``random.Random`` instances derived from ``--seed`` (one per domain, so
 changing one domain does not reshuffle the others); the wall clock is never read. Rows are
@@ -37,7 +37,7 @@ Planted signals (the lag analysis must recover them):
 Hand-crafted edge-case records (ids ``*-EDGE-*``) are listed with their exact timestamps and
 expected KPI flags in ``seeds/EDGE_CASES.md``.
 
-``main`` also writes the team tables of the declared demo units (``kpi_tooling.demo_teams``,
+``main`` also writes the team tables of the declared demo units (``kpi_tooling.demo.teams``,
 same ``--seed``, not scaled; ``docs/DEMO_TEAMS.md``).
 """
 
@@ -58,14 +58,16 @@ from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
-from kpi_tooling import demo_teams, raw_tables
-from kpi_tooling.csv_tables import write_csv_tables
+from kpi_tooling.config import DEMO_AS_OF
+from kpi_tooling.core import raw_tables
+from kpi_tooling.demo import teams as demo_teams
+from kpi_tooling.demo.csv_tables import write_csv_tables
 
 UTC = UTC
 START_DATE = date(2024, 1, 1)
 END_DATE = date(2025, 12, 31)
 START_AT = datetime(2024, 1, 1, tzinfo=UTC)
-AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+AS_OF = datetime.fromisoformat(DEMO_AS_OF).replace(tzinfo=UTC)
 
 # Daily volumes at --scale 1.0, sized so all CSVs together stay near 300k rows (dbt seed
 # loading is slow beyond that).
@@ -77,7 +79,7 @@ OPPORTUNITIES_PER_DAY = 8
 Row = tuple[Any, ...]
 Tables = dict[str, list[Row]]
 
-# Column order is binding: the declaration (kpi_tooling/raw_tables.yml) states it.
+# Column order is binding: the declaration (kpi_tooling/core/raw_tables.yml) states it.
 COLUMNS: dict[str, tuple[str, ...]] = raw_tables.demo_columns()
 
 # Sort keys (primary keys) that make the output byte-stable.
@@ -1666,7 +1668,7 @@ def write_tables(tables: Tables, out_dir: Path) -> dict[str, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.demo_data",
+        prog="python -m kpi_tooling.demo.data",
         description="Generate the deterministic demo raw data (one CSV per raw table).",
     )
     parser.add_argument(

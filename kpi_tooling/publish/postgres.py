@@ -1,8 +1,8 @@
 """Write-audit-publish on PostgreSQL: swap audited build schemas with the published ones.
 
 On Postgres, dbt builds into ``build_<schema>`` (``macros/generate_schema_name.sql``) and BI reads
-``<schema>``. A build is published only when the shared audit (``kpi_tooling.audit``: dbt run
-results of the invocation that wrote the manifest, every node ran, GE successful) passes and
+``<schema>``. A build is published only when the shared audit (``kpi_tooling.publish.audit``:
+dbt run results of the invocation that wrote the manifest, every node ran, GE successful) passes and
 the artifacts belong to this build: every model of a published schema was built into its build
 schema, and GE validated tables of the build schemas in this database.
 
@@ -32,24 +32,26 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from kpi_tooling.audit import (
+from kpi_tooling.config import MARTS_SCHEMA, READER_ROLE, SERVING_SCHEMA
+from kpi_tooling.core.pg import PgSettings
+from kpi_tooling.errors import SetupError, ToolingError
+from kpi_tooling.publish.audit import (
     Audit,
     QuarantinedTable,
-    SetupError,
     audit_artifacts,
     quarantine_query,
     quarantine_relation,
     quarantine_report,
     read_json,
 )
-from kpi_tooling.pg import PgSettings
 
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2
-DEFAULT_SCHEMAS = ("marts", "serving")
+# The schemas of models/marts and models/serving (+schema in dbt_project.yml, kpi_tooling.config).
+DEFAULT_SCHEMAS = (MARTS_SCHEMA, SERVING_SCHEMA)
 # Roles that read the published serving views (dbt var serving_reader_role); their USAGE
 # follows the published name through the swap, so a build schema is never readable by them.
-DEFAULT_READER_ROLES = ("kpi_reader",)
-READER_SCHEMA = "serving"
+DEFAULT_READER_ROLES = (READER_ROLE,)
+READER_SCHEMA = SERVING_SCHEMA
 DEFAULT_PREFIX = "build_"
 PREVIOUS_SUFFIX = "__previous"
 LOG_SCHEMA, LOG_TABLE = "output_kpis_meta", "publications"
@@ -325,7 +327,7 @@ def _record(cur: Any, plan: SwapPlan, record: dict[str, Any]) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.publish_postgres",
+        prog="python -m kpi_tooling.publish.postgres",
         description="Publish an audited Postgres build: swap build_<schema> with <schema> in one "
         "transaction (connection from the OUTPUT_KPIS_PG_* environment, as the dbt profile).",
         epilog="Exit codes: 0 published, 1 audit refused (published schemas untouched), "
@@ -387,7 +389,7 @@ def main(argv: list[str] | None = None, settings: PgSettings | None = None) -> i
             return EXIT_REFUSED
         roles = tuple(args.reader_roles or DEFAULT_READER_ROLES)
         record = swap(con, plan, audit, args.lock_timeout, roles)
-    except SetupError as exc:
+    except ToolingError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_SETUP
     except psycopg2.Error as exc:  # e.g. a deadlock with a reader: rolled back, nothing changed

@@ -10,7 +10,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-TIME_MACROS = Path(__file__).resolve().parents[1] / "macros" / "time.sql"
+TIME_MACROS = Path(__file__).resolve().parents[2] / "macros" / "time.sql"
 _KNOWN_GRAINS = re.compile(r"macro known_grains\(\).*?return\((\[[^\]]*\])\)", re.DOTALL)
 
 

@@ -2,7 +2,7 @@
 
 Every setting comes from the same ``OUTPUT_KPIS_PG_*`` environment variables the dbt profile
 reads (``profiles.example.yml``), with the same defaults, so dbt, GE and publishing always talk
-to one database. ``python -m kpi_tooling.pg ensure-database`` creates the database when it is
+to one database. ``python -m kpi_tooling.core.pg ensure-database`` creates the database when it is
 missing (`make build-postgres` runs it first).
 """
 
@@ -84,7 +84,7 @@ def ensure_database(settings: PgSettings) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.pg",
+        prog="python -m kpi_tooling.core.pg",
         description="PostgreSQL helpers for the output_kpis build (settings: OUTPUT_KPIS_PG_*).",
     )
     parser.add_argument("command", choices=["ensure-database"], help="what to do")

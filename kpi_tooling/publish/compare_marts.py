@@ -1,7 +1,8 @@
 """Compare the public relations of two DuckDB builds row for row (EXCEPT ALL, both ways).
 
 A refactor that must not change the published numbers is proven by building before and after and
-running ``python -m kpi_tooling.compare_marts --before A.duckdb --after B.duckdb``: every table and
+running ``python -m kpi_tooling.publish.compare_marts --before A.duckdb --after B.duckdb``:
+every table and
 view of the published schemas (``marts`` and ``serving`` by default) is listed with its rows and
 the rows each side has that the other lacks. Exit 1 on any difference: a relation or column on
 one side only, or a row in one side's EXCEPT ALL. Columns stamped with the run's start
@@ -217,7 +218,7 @@ def report(results: list[Comparison]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.compare_marts",
+        prog="python -m kpi_tooling.publish.compare_marts",
         description="Compare the published relations of two DuckDB builds (EXCEPT ALL both ways).",
     )
     parser.add_argument("--before", type=Path, required=True, help="DuckDB file built before")

@@ -22,16 +22,14 @@ from typing import Any
 
 import yaml
 
+from kpi_tooling.errors import SuiteFileError
+
 REQUIRED_SUITE_META = ("model", "key_column", "kpis")
 DEFINITION_META = ("unit_of_output_from", "unit_of_output")  # one of them
 REQUIRED_EXPECTATION_META = ("rule", "kpi")
 REGISTRY_PATH = Path("seeds", "reference", "kpi_registry.csv")
 # The package this tooling ships with: its registry, when a suites folder has none beside it.
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-
-
-class SuiteFileError(ValueError):
-    """A suite file is missing, unreadable or not in the expected shape."""
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

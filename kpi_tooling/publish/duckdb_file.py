@@ -43,10 +43,11 @@ from typing import Any
 
 import duckdb
 
-from kpi_tooling.audit import (
+from kpi_tooling.config import MARTS_SCHEMA
+from kpi_tooling.errors import SetupError, ToolingError
+from kpi_tooling.publish.audit import (
     Audit,
     QuarantinedTable,
-    SetupError,
     audit_artifacts,
     quarantine_query,
     quarantine_relation,
@@ -55,7 +56,7 @@ from kpi_tooling.audit import (
 )
 
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2
-MART_SCHEMA = "marts"
+MART_SCHEMA = MARTS_SCHEMA
 PUBLISHED_MANIFEST = "published.json"
 TEMP_SUFFIX = ".tmp"
 _LIST_MARTS_SQL = (
@@ -262,7 +263,7 @@ def publish(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m kpi_tooling.publish",
+        prog="python -m kpi_tooling.publish.duckdb_file",
         description="Publish an audited DuckDB build to the file BI reads (atomic rename).",
         epilog="Exit codes: 0 published, 1 audit refused (served file untouched), "
         "2 an input is missing.",
@@ -284,7 +285,7 @@ def _parser() -> argparse.ArgumentParser:
         "--ge-results",
         type=Path,
         default=Path("target/ge_results.json"),
-        help="results file of python -m kpi_tooling.validate on the build",
+        help="results file of python -m kpi_tooling.ge.validate on the build",
     )
     return parser
 
@@ -315,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {reason}")
             return EXIT_REFUSED
         record = publish(args.build_db, args.serve_db, audit, quarantine)
-    except SetupError as exc:
+    except ToolingError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_SETUP
     marts, rows = len(record["mart_row_counts"]), sum(record["mart_row_counts"].values())

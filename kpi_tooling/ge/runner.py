@@ -30,13 +30,13 @@ from great_expectations.expectations.expectation_configuration import (
     ExpectationConfiguration,
 )
 
-from kpi_tooling.ge_duckdb import (
+from kpi_tooling.ge.duckdb_patch import (
     enable_duckdb_persisted_connection,
     release_duckdb_connections,
 )
-from kpi_tooling.ge_plan import PlannedSuite, Relation, Target
-from kpi_tooling.ge_results import SAMPLE_SIZE, ExpectationOutcome, SuiteOutcome, jsonable
-from kpi_tooling.ge_suites import SuiteSpec
+from kpi_tooling.ge.plan import PlannedSuite, Relation, Target
+from kpi_tooling.ge.results import SAMPLE_SIZE, ExpectationOutcome, SuiteOutcome, jsonable
+from kpi_tooling.ge.suites import SuiteSpec
 
 UNEXPECTED_ROWS = "unexpected_rows_expectation"
 _JOIN = re.compile(r"\bjoin\b", re.IGNORECASE)

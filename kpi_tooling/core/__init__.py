@@ -1,0 +1,1 @@
+"""Shared by every concern: the known grains and the Postgres connection settings."""

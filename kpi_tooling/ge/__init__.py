@@ -1,0 +1,1 @@
+"""Great Expectations validation: suites from files and declarations, planned, run, reported."""

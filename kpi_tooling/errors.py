@@ -28,6 +28,10 @@ class ManifestMissing(SetupError):
     """No dbt manifest (or no declared units in it) to read the declared KPIs from."""
 
 
+class MarkersMissing(SetupError):
+    """A file with a generated block lacks its start/end markers (e.g. README.md's catalogue)."""
+
+
 class DeclarationError(ToolingError):
     """A declared unit cannot be turned into a GE suite (e.g. a ref not in the manifest)."""
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from kpi_tooling.errors import SetupError
+
 DECLARATION = Path(__file__).with_name("raw_tables.yml")
 ROOT = Path(__file__).resolve().parents[2]
 GENERATOR = "python -m kpi_tooling.core.raw_tables"
@@ -106,17 +108,17 @@ class Declaration:
 def _column(table: str, raw: dict[str, Any]) -> Column:
     unknown = set(raw) - COLUMN_FIELDS
     if unknown:
-        raise ValueError(f"{table}.{raw.get('name')}: unknown fields {sorted(unknown)}")
+        raise SetupError(f"{table}.{raw.get('name')}: unknown fields {sorted(unknown)}")
     if raw.get("type") not in TYPES:
-        raise ValueError(f"{table}.{raw.get('name')}: type {raw.get('type')!r} not in {TYPES}")
+        raise SetupError(f"{table}.{raw.get('name')}: type {raw.get('type')!r} not in {TYPES}")
     if "default" in raw and not raw.get("optional"):
-        raise ValueError(f"{table}.{raw['name']}: a default needs optional: true")
+        raise SetupError(f"{table}.{raw['name']}: a default needs optional: true")
     if raw.get("demo") is False and not raw.get("optional"):
-        raise ValueError(f"{table}.{raw['name']}: a column the demo leaves out must be optional")
+        raise SetupError(f"{table}.{raw['name']}: a column the demo leaves out must be optional")
     ref = raw.get("references")
     parts = tuple(ref.split(".")) if ref else None
     if parts is not None and len(parts) != 3:
-        raise ValueError(f"{table}.{raw['name']}: references must be source.table.column")
+        raise SetupError(f"{table}.{raw['name']}: references must be source.table.column")
     return Column(
         name=raw["name"],
         type=raw["type"],
@@ -141,7 +143,7 @@ def parse(data: dict[str, Any]) -> Declaration:
         for name, raw in spec["tables"].items():
             unknown = set(raw) - TABLE_FIELDS
             if unknown:
-                raise ValueError(f"{name}: unknown fields {sorted(unknown)}")
+                raise SetupError(f"{name}: unknown fields {sorted(unknown)}")
             columns = tuple(_column(name, c) for c in raw["columns"])
             tables[name] = Table(
                 name=name,
@@ -164,19 +166,19 @@ def _check(declaration: Declaration) -> None:
     for table in declaration.tables.values():
         names = [c.name for c in table.columns]
         if len(set(names)) != len(names):
-            raise ValueError(f"{table.name}: a column is declared twice")
+            raise SetupError(f"{table.name}: a column is declared twice")
         for column in (*table.key, *(table.ids or ())):
             if column not in names:
-                raise ValueError(f"{table.name}: key or id column {column!r} is not declared")
+                raise SetupError(f"{table.name}: key or id column {column!r} is not declared")
         for column in table.columns:
             if column.references is None:
                 continue
             source, parent, parent_column = column.references
             other = declaration.tables.get(parent)
             if other is None or other.source != source:
-                raise ValueError(f"{table.name}.{column.name}: no raw table {source}.{parent}")
+                raise SetupError(f"{table.name}.{column.name}: no raw table {source}.{parent}")
             if parent_column not in [c.name for c in other.columns]:
-                raise ValueError(f"{table.name}.{column.name}: {parent} has no {parent_column}")
+                raise SetupError(f"{table.name}.{column.name}: {parent} has no {parent_column}")
 
 
 @cache
@@ -380,7 +382,7 @@ def render_data_model(d: Declaration, current: str) -> str:
     for source in d.sources:
         pattern = re.compile(re.escape(_begin(source)) + r"\n.*?\n" + re.escape(_end(source)), re.S)
         if not pattern.search(text):
-            raise ValueError(f"docs/DATA_MODEL.md has no markers for source {source}")
+            raise SetupError(f"docs/DATA_MODEL.md has no markers for source {source}")
         section = f"{_begin(source)}\n{render_doc_tables(d, source)}\n{_end(source)}"
         text = pattern.sub(lambda _, section=section: section, text)
     return text

@@ -26,7 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-DEFAULT_SCHEMAS = ("marts", "serving")
+from kpi_tooling.config import MARTS_SCHEMA, SERVING_SCHEMA
+
+DEFAULT_SCHEMAS = (MARTS_SCHEMA, SERVING_SCHEMA)
 RUN_STAMP_COLUMNS = ("rebuilt_at",)
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 

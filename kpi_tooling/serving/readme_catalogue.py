@@ -16,16 +16,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from kpi_tooling.errors import MarkersMissing
 from kpi_tooling.serving import semantic_layer
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 START = "<!-- kpi-catalogue:start -->"
 END = "<!-- kpi-catalogue:end -->"
-
-
-class MarkersMissing(Exception):
-    """README.md has no well-formed catalogue block."""
 
 
 def mark(row: dict[str, str]) -> str:

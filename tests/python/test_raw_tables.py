@@ -15,6 +15,7 @@ from kpi_tooling.bench import generate_data
 from kpi_tooling.core import raw_tables
 from kpi_tooling.demo import data as demo_data
 from kpi_tooling.demo import teams as demo_teams
+from kpi_tooling.errors import SetupError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,11 +56,11 @@ def test_a_changed_declaration_makes_the_files_stale(data: dict) -> None:
 def test_the_declaration_is_checked(data: dict) -> None:
     bad = copy.deepcopy(data)
     bad["sources"]["mes"]["tables"]["mes_lines"]["columns"][1]["references"] = "mes.mes_x.site_id"
-    with pytest.raises(ValueError, match=r"no raw table mes\.mes_x"):
+    with pytest.raises(SetupError, match=r"no raw table mes\.mes_x"):
         raw_tables.parse(bad)
     bad = copy.deepcopy(data)
     bad["sources"]["mes"]["tables"]["mes_sites"]["columns"][0]["type"] = "text"
-    with pytest.raises(ValueError, match="type 'text'"):
+    with pytest.raises(SetupError, match="type 'text'"):
         raw_tables.parse(bad)
 
 
@@ -92,5 +93,5 @@ def test_a_column_the_demo_leaves_out_must_be_optional(data: dict) -> None:
     column = bad["sources"]["oms"]["tables"]["oms_order_lines"]["columns"][6]
     assert column["name"] == "first_promised_at"
     del column["optional"]
-    with pytest.raises(ValueError, match="must be optional"):
+    with pytest.raises(SetupError, match="must be optional"):
         raw_tables.parse(bad)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kpi_tooling.errors import MarkersMissing
 from kpi_tooling.serving import readme_catalogue, semantic_layer, vars_doc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +70,7 @@ def test_stale_catalogue_is_detected(parsed_manifest: Path, tmp_path: Path) -> N
 
 
 def test_catalogue_markers_are_required() -> None:
-    with pytest.raises(readme_catalogue.MarkersMissing):
+    with pytest.raises(MarkersMissing):
         readme_catalogue.replace_block("no markers here", "block")
 
 

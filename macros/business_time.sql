@@ -41,6 +41,15 @@
     (((dayofweek(cast({{ date_expr }} as date)) + 5) % 7) + 1)
 {%- endmacro %}
 
+{% macro sla_clock_calendar_bounds(measurements) -%}
+    {#- first_date, last_date: every local date an SLA clock of these measurements can run on
+        (a day either side of [started_at, horizon_at], for zone offsets). One row. -#}
+    select
+        {{ dbt.dateadd('day', -1, 'min(cast(started_at as date))') }} as first_date,
+        {{ dbt.dateadd('day', 1, 'max(cast(horizon_at as date))') }} as last_date
+    from {{ measurements }}
+{%- endmacro %}
+
 {% macro business_time_open_intervals(business_hours, first_date, last_date) -%}
     {{ return(adapter.dispatch('business_time_open_intervals', 'output_kpis')(
         business_hours, first_date, last_date)) }}

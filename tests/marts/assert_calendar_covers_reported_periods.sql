@@ -8,13 +8,7 @@ with reported as (
         kpi_id,
         grain,
         period_start
-    from {{ ref('fct_kpi_values') }}
-    union all
-    select
-        kpi_id,
-        grain,
-        period_start
-    from {{ output_kpis.domain_ref('fct_outcome_values') }}
+    from ({{ output_kpis.all_kpi_values() }}) as kpi_values
 ),
 
 periods as (

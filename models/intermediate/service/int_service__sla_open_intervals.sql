@@ -12,10 +12,7 @@ business_hours as {{ output_kpis.not_materialized() }} (
 ),
 
 calendar_bounds as (
-    select
-        {{ dbt.dateadd('day', -1, 'min(cast(started_at as date))') }} as first_date,
-        {{ dbt.dateadd('day', 1, 'max(cast(horizon_at as date))') }} as last_date
-    from measurements
+    {{ output_kpis.sla_clock_calendar_bounds('measurements') }}
 ),
 
 final as (

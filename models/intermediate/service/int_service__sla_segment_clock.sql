@@ -20,10 +20,7 @@ open_intervals as (
 
 -- the dates any segment point falls on (int_service__sla_open_intervals spans the same days)
 calendar_bounds as (
-    select
-        {{ dbt.dateadd('day', -1, 'min(cast(started_at as date))') }} as first_date,
-        {{ dbt.dateadd('day', 1, 'max(cast(horizon_at as date))') }} as last_date
-    from measurements
+    {{ output_kpis.sla_clock_calendar_bounds('measurements') }}
 ),
 
 open_index as (

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from kpi_tooling.core import generated
 from kpi_tooling.errors import SetupError
 
 DECLARATION = Path(__file__).with_name("raw_tables.yml")
@@ -403,11 +404,8 @@ def generated_files(root: Path = ROOT, d: Declaration | None = None) -> dict[Pat
 
 def stale_files(root: Path = ROOT, d: Declaration | None = None) -> list[Path]:
     """The generated files whose committed text differs from what the declaration gives."""
-    return [
-        path
-        for path, text in generated_files(root, d).items()
-        if not (root / path).exists() or (root / path).read_text(encoding="utf-8") != text
-    ]
+    wanted = {root / path: text for path, text in generated_files(root, d).items()}
+    return [path.relative_to(root) for path in generated.stale(wanted)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -415,17 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root")
     parser.add_argument("--check", action="store_true", help="only list stale files (exit 1)")
     args = parser.parse_args(argv)
-    if args.check:
-        stale = stale_files(args.root)
-        for path in stale:
-            print(f"stale: {path} (run `{GENERATOR}`)")
-        return 1 if stale else 0
-    for path, text in generated_files(args.root).items():
-        target = args.root / path
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
-    return 0
+    outputs = {args.root / path: text for path, text in generated_files(args.root).items()}
+    return generated.write_or_check(outputs, args.check, GENERATOR)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from kpi_tooling.core import generated
 from kpi_tooling.errors import MarkersMissing
 from kpi_tooling.serving import semantic_layer
 
@@ -77,14 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except (semantic_layer.ManifestMissing, MarkersMissing) as exc:
         print(exc, file=sys.stderr)
         return 2
-    if args.check:
-        if wanted != current:
-            print(f"{args.readme}'s KPI catalogue is stale: run `make semantic`", file=sys.stderr)
-            return 1
-        return 0
-    args.readme.write_text(wanted)
-    print(f"wrote the KPI catalogue of {args.readme} ({len(rows)} KPIs)")
-    return 0
+    return generated.write_or_check({args.readme: wanted}, args.check, "make semantic")
 
 
 if __name__ == "__main__":

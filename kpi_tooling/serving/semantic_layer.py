@@ -50,6 +50,7 @@ from typing import Any
 
 import yaml
 
+from kpi_tooling.core import generated
 from kpi_tooling.errors import ManifestMissing, ToolingError
 from kpi_tooling.ge.suites import SuiteSpec, load_suite, suite_paths
 
@@ -429,21 +430,12 @@ def main(argv: list[str] | None = None) -> int:
         args.overview: render_overview(rows),
         args.definitions: render_definitions(rows, read_suites(args.suites)),
     }
-    if args.check:
-        stale = [p for p, text in outputs.items() if not p.exists() or p.read_text() != text]
-        for path in stale:
-            print(
-                f"{path} is stale: run `make semantic` (dbt parse, then this module)",
-                file=sys.stderr,
-            )
-        return 1 if stale else 0
-    for path, text in outputs.items():
-        path.write_text(text)
-    print(
-        f"wrote {args.out} ({len(semantic_document(rows)['metrics'])} metrics), {args.overview}, "
-        f"{args.definitions}"
+    code = generated.write_or_check(
+        outputs, args.check, "make semantic (dbt parse, then this module)"
     )
-    return 0
+    if not args.check:
+        print(f"{len(semantic_document(rows)['metrics'])} metrics in {args.out}")
+    return code
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from kpi_tooling.core import generated
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "dbt_project.yml"
 OUTPUT = ROOT / "docs" / "VARS.md"
@@ -158,14 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     args = parser.parse_args(argv)
     text = render(args.project.read_text())
-    if args.check:
-        if not args.out.exists() or args.out.read_text() != text:
-            print(f"{args.out} is stale: run `make docs-md`", file=sys.stderr)
-            return 1
-        return 0
-    args.out.write_text(text)
-    print(f"wrote {args.out}")
-    return 0
+    return generated.write_or_check({args.out: text}, args.check, "make docs-md")
 
 
 if __name__ == "__main__":

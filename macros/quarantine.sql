@@ -1,48 +1,94 @@
-{% macro clean_source(source_name, table_name) -%}
-    {#- The rows of a raw table that pass every quarantine rule, one column per raw column
-        holding the value the quarantine read (quarantine_clean_value: typed, blank text as
-        null): what its staging model reads instead of source(), so staging never parses the
-        raw text a second time, differently. -#}
+{% macro quarantine_base(source_name, table_name) -%}
+    {#- The body of a base model (models/staging/<source>/base/, generated from
+        kpi_tooling/core/raw_tables.yml): every raw row of the table, once, with one column per
+        raw column holding the value the quarantine read (quarantine_clean_value: typed, blank
+        text as null) and the first rule the row breaks (quarantine_reason, quarantine_detail:
+        null when it breaks none; record_key and payload only then). The quarantine classifies
+        each raw row here and nowhere else: staging reads the kept rows (clean_source), the
+        quarantine the others (quarantined_source), reference checks the parent's kept rows
+        (kept_rows). -#}
     {%- set spec = quarantine_spec(table_name) -%}
+    {%- set string = dbt.type_string() -%}
     {%- if not output_kpis.raw_table_present(table_name) -%}
-        {#- A table the project declared absent (var output_kpis_absent_tables): no rows, the
-            same columns, so the models reading it fall back to their stated defaults. -#}
+        {#- A table the project declared absent (var output_kpis_absent_tables) or of a
+            disabled domain: no rows, the same columns, so the models reading it fall back to
+            their stated defaults. -#}
         {%- set columns = {} -%}
         {%- for column in spec.columns -%}
-            {%- do columns.update({column: dbt.type_string()}) -%}
+            {%- do columns.update({column: string}) -%}
         {%- endfor -%}
-        {{ output_kpis.empty_relation(columns) }} as clean_rows
+        {%- for column in ['quarantine_reason', 'quarantine_detail', 'record_key', 'payload'] -%}
+            {%- do columns.update({column: string}) -%}
+        {%- endfor -%}
+        select * from {{ output_kpis.empty_relation(columns) }} as no_rows
     {%- else -%}
     {{ check_source_columns(source_name, table_name) }}
-    (
-        {{ checked_source_sql(source_name, table_name) }}
-        select
-            {%- for column, type in spec.columns.items() %}
-            {{ output_kpis.quarantine_clean_value(column, type) }} as {{ column }}
-            {%- if not loop.last %},{% endif %}
-            {%- endfor %}
-        from checked
-        where quarantine_rule is null
-    ) as clean_rows
+    {{ checked_source_sql(source_name, table_name) }}
+    select
+        {%- for column, type in spec.columns.items() %}
+        {{ output_kpis.quarantine_clean_value(column, type) }} as {{ column }},
+        {%- endfor %}
+        quarantine_reason,
+        quarantine_detail,
+        record_key,
+        payload
+    from checked
     {%- endif -%}
 {%- endmacro %}
 
 
-{% macro quarantined_source(source_name, table_name) -%}
-    {#- The rows of a raw table that break a quarantine rule: source, key, reason code, the
-        column or rule behind it, and the raw payload as text. -#}
-    {%- set spec = quarantine_spec(table_name) -%}
+{% macro clean_source(source_name, table_name) -%}
+    {#- The rows of a raw table that pass every quarantine rule, one column per raw column
+        holding the value the quarantine read (from its base model, quarantine_base): what its
+        staging model reads instead of source(), so staging never parses the raw text a second
+        time, differently. (The declaration, not quarantine_spec: its lookups read other raw
+        tables, and staging reads none.) -#}
+    {%- set columns = output_kpis.raw_table_declarations()[table_name].columns -%}
     (
-        {{ checked_source_sql(source_name, table_name) }}
+        select
+            {%- for column in columns %}
+            {{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ output_kpis.kept_rows(table_name) }}
+    ) as clean_rows
+{%- endmacro %}
+
+
+{% macro quarantined_source(source_name, table_name) -%}
+    {#- The rows of a raw table that break a quarantine rule, from its base model: source, key,
+        reason code, the column or rule behind it, and the raw payload as text. -#}
+    (
         select
             '{{ source_name }}.{{ table_name }}' as source_table,
             record_key,
             quarantine_reason,
             quarantine_detail,
             payload
-        from checked
-        where quarantine_rule is not null
+        from {{ ref(output_kpis.base_model_of(table_name)) }}
+        where quarantine_reason is not null
     ) as quarantined_{{ table_name }}
+{%- endmacro %}
+
+
+{% macro base_model_of(table_name) -%}
+    {#- The name of the base model of a raw table (kpi_tooling/core/raw_tables.yml). -#}
+    {%- set table = output_kpis.raw_table_declarations().get(table_name) -%}
+    {%- if table is none -%}
+        {{ exceptions.raise_compiler_error("no base model for raw table '" ~ table_name ~ "'") }}
+    {%- endif -%}
+    {{ return(table.base_model) }}
+{%- endmacro %}
+
+
+{% macro kept_rows(table_name) -%}
+    {#- `(select * from <base model> where quarantine_reason is null) as kept_<table>`: the rows
+        of a raw table no quarantine rule took (what its staging model reads), typed; reference
+        checks read it too, so a child row whose parent was quarantined is quarantined with
+        it instead of failing a relationships test later. -#}
+    (
+        select * from {{ ref(output_kpis.base_model_of(table_name)) }}
+        where quarantine_reason is null
+    ) as kept_{{ table_name }}
 {%- endmacro %}
 
 
@@ -170,7 +216,7 @@
         {%- for column, parent in refs_joined %}
         left join (
             select distinct cast({{ parent[2] }} as {{ string }}) as ref_key
-            from {{ output_kpis.staged_relation(parent[1]) }}
+            from {{ output_kpis.kept_rows(parent[1]) }}
             where {{ parent[2] }} is not null
         ) as known_{{ column }}
             on cast(raw_rows.{{ column }} as {{ string }}) = known_{{ column }}.ref_key
@@ -251,7 +297,7 @@
             {%- set unknown = 'known_' ~ column ~ ' is null' -%}
         {%- else -%}
             {%- set unknown = 't_' ~ column ~ ' not in (select cast(' ~ parent[2] ~ ' as '
-                ~ string ~ ') from ' ~ output_kpis.staged_relation(parent[1]) ~ ' where ' ~ parent[2]
+                ~ string ~ ') from ' ~ output_kpis.kept_rows(parent[1]) ~ ' where ' ~ parent[2]
                 ~ ' is not null)' -%}
         {%- endif -%}
         {%- do rules.append(('t_' ~ column ~ ' is not null and ' ~ unknown, 'unknown_reference',
@@ -295,8 +341,11 @@
                 when {{ loop.index }} then '{{ detail }}'
                 {%- endfor %}
             end as quarantine_detail,
-            {{ quarantine_text(key[0]) }}{% for column in key[1:] %} || '|' || {{ quarantine_text(column) }}{% endfor %} as record_key,
-            {{ payload }} as payload
+            {#- only a quarantined row carries its key and payload as text #}
+            case when quarantine_rule is not null then
+                {{ quarantine_text(key[0]) }}{% for column in key[1:] %} || '|' || {{ quarantine_text(column) }}{% endfor %}
+            end as record_key,
+            case when quarantine_rule is not null then {{ payload }} end as payload
         from ruled
     )
 {%- endmacro %}

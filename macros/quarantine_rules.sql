@@ -14,7 +14,7 @@
                     An empty coded column is missing_value, unless listed in
           nullable  coded columns that may be empty (a table check says when they may not)
           refs      column -> (source, table, column) it must exist in, among the rows the
-                    quarantine kept (staged_relation)
+                    quarantine kept (kept_rows)
           checks    [{reason, when, detail}]: table rules on the typed columns t_<col>
           future_ok timestamp columns allowed to lie in the future (planned shifts, work orders)
           lookups   [{name, on, sql}]: a value from another raw table, joined on column `on`
@@ -261,16 +261,6 @@
         ) -%}
     {%- endif -%}
     {{ return(spec) }}
-{%- endmacro %}
-
-
-{% macro staged_relation(table_name) -%}
-    {#- ref() of the staging model of a raw table: the rows of it no quarantine rule took. -#}
-    {%- for source_name, name, staging_model in output_kpis.quarantine_tables()
-        if name == table_name -%}
-        {{ return(ref(staging_model)) }}
-    {%- endfor -%}
-    {{ exceptions.raise_compiler_error("no staging model for raw table '" ~ table_name ~ "'") }}
 {%- endmacro %}
 
 

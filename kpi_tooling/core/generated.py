@@ -28,6 +28,7 @@ def write_or_check(outputs: Mapping[Path, str], check: bool, regenerate: str) ->
             print(f"{path} is stale: run `{regenerate}`", file=sys.stderr)
         return 1 if changed else 0
     for path in changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(outputs[path], encoding="utf-8")
         print(f"wrote {path}")
     return 0

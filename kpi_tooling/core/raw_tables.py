@@ -89,6 +89,13 @@ class Table:
     def demo_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.demo)
 
+    @property
+    def base_model(self) -> str:
+        """The base model of a source table: every raw row, typed and checked once by the
+        quarantine rules (stg_<source>__<entity>s -> base_<source>__<entity>s)."""
+        assert self.staging_model is not None, f"{self.name} is not a source table"
+        return "base_" + self.staging_model.removeprefix("stg_")
+
 
 @dataclass(frozen=True)
 class Declaration:
@@ -249,6 +256,7 @@ def quarantine_structure(table: Table) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "source": table.source,
         "staging_model": table.staging_model,
+        "base_model": table.base_model,
         "columns": {c.name: c.type for c in table.columns},
         "key": list(table.key),
     }
@@ -270,10 +278,10 @@ def render_macro(d: Declaration) -> str:
         f"{{#- {NOTICE} -#}}",
         "",
         "{% macro raw_table_declarations() -%}",
-        "    {#- Per raw table (kpi_tooling/core/raw_tables.yml): source, staging model, columns",
-        "        (name -> quarantine type), key, ids, optional (column -> default), nullable,",
-        "        enums (column -> the var of its codes), refs, future_ok. quarantine_spec adds the",
-        "        rules that are SQL. -#}",
+        "    {#- Per raw table (kpi_tooling/core/raw_tables.yml): source, staging and base",
+        "        model, columns (name -> quarantine type), key, ids, optional (column -> default),",
+        "        nullable, enums (column -> the var of its codes), refs, future_ok.",
+        "        quarantine_spec adds the rules that are SQL. -#}",
         "    {{ return({",
     ]
     for name, table in d.source_tables().items():
@@ -331,6 +339,47 @@ def render_sources(d: Declaration, source: str) -> str:
         for column in table.columns:
             lines.append(f"          - name: {column.name}")
             lines += _yaml_text("description", column.description, 12)
+    return "\n".join(lines) + "\n"
+
+
+# The columns a base model adds to the raw columns (macro quarantine_base).
+BASE_COLUMNS = {
+    "quarantine_reason": "The first quarantine rule the row breaks; null for a row staging keeps.",
+    "quarantine_detail": "The column or rule behind the reason; null for a kept row.",
+    "record_key": "The key columns as text (joined by '|'), for a quarantined row; else null.",
+    "payload": "The raw row as text (column=value pairs), for a quarantined row; else null.",
+}
+
+
+def render_base_model(table: Table) -> str:
+    return (
+        f"{{#- {NOTICE} -#}}\n"
+        f"{{#- Every raw row of {table.source}.{table.name}, typed and checked once. The SQL is\n"
+        "    macro quarantine_base, the same for every raw table: the rules differ by table\n"
+        "    (quarantine_spec), the engine does not. -#}\n"
+        f"{{{{ output_kpis.quarantine_base('{table.source}', '{table.name}') }}}}\n"
+    )
+
+
+def render_base_models_yml(d: Declaration, source: str) -> str:
+    lines = [f"# {NOTICE}", "version: 2", "", "models:"]
+    for name, table in d.source_tables(source).items():
+        text = (
+            f"Every raw row of {source}.{name}, once, with its columns typed (blank text as null)"
+            " and the first quarantine rule it breaks (macros/quarantine_rules.sql). The"
+            f" quarantine classifies each raw row here and nowhere else: {table.staging_model}"
+            " reads the kept rows (quarantine_reason null), stg_quarantine__rows the others."
+            " One row per raw row, so it has no key of its own;"
+            " tests/staging/assert_raw_rows_reconcile.sql proves its rows equal the raw rows."
+        )
+        lines += [f"  - name: {table.base_model}", *_yaml_text("description", text, 4)]
+        lines.append("    columns:")
+        for column in table.columns:
+            lines.append(f"      - name: {column.name}")
+            lines += _yaml_text("description", column.description, 8)
+        for column, description in BASE_COLUMNS.items():
+            lines.append(f"      - name: {column}")
+            lines += _yaml_text("description", description, 8)
     return "\n".join(lines) + "\n"
 
 
@@ -396,6 +445,10 @@ def generated_files(root: Path = ROOT, d: Declaration | None = None) -> dict[Pat
     for source in d.sources:
         path = Path(f"models/staging/{source}/_{source}__sources.yml")
         files[path] = render_sources(d, source)
+        base = Path(f"models/staging/{source}/base")
+        files[base / "_base__models.yml"] = render_base_models_yml(d, source)
+        for table in d.source_tables(source).values():
+            files[base / f"{table.base_model}.sql"] = render_base_model(table)
     files[Path("seeds/raw/_raw__seeds.yml")] = render_seeds(d)
     doc = Path("docs/DATA_MODEL.md")
     files[doc] = render_data_model(d, (root / doc).read_text(encoding="utf-8"))

@@ -103,9 +103,9 @@ def test_definition_change_fails_unit_test_and_ge_suite(
     }
 
     unit = run_dbt(["test", "--select", f"{SUITE},test_type:unit"], check=False, **common)
-    # staging is a table: rebuild it so the added raw rows reach the unit models
+    # base and staging are tables: rebuild them so the added raw rows reach the unit models
     run_dbt(
-        ["run", "--select", "stg_mes__unit_events", "int_manufacturing__unit_events", SUITE],
+        ["run", "--select", "base_mes__unit_events+1", "int_manufacturing__unit_events", SUITE],
         **common,
     )
     ge = validate(

@@ -66,7 +66,7 @@ def _altered_copy(warehouse: Warehouse, tmp_path: Path, *statements: str) -> Pat
 
 def _build_staging(db: Path, tmp_path: Path, profiles_dir: Path, dbt_vars: str = "{}") -> str:
     result = run_dbt(
-        ["run", "--select", "stg_oms__order_lines", "stg_oms__shipments"],
+        ["run", "--select", "+stg_oms__order_lines", "+stg_oms__shipments"],
         db_path=db,
         target_path=tmp_path / "target",
         profiles_dir=profiles_dir,
@@ -115,7 +115,7 @@ def test_missing_optional_table_says_how_to_declare_it_absent(
 ) -> None:
     db = _altered_copy(warehouse, tmp_path, "drop table raw.oms_orders")
     result = run_dbt(
-        ["run", "--select", "stg_oms__orders"],
+        ["run", "--select", "+stg_oms__orders"],
         db_path=db,
         target_path=tmp_path / "target",
         profiles_dir=profiles_dir,
@@ -127,7 +127,7 @@ def test_missing_optional_table_says_how_to_declare_it_absent(
     # declared absent: the staging model builds empty, the lines keep their orders' ids
     absent = json.dumps({"as_of": "2026-01-01", "output_kpis_absent_tables": ["oms_orders"]})
     built = run_dbt(
-        ["run", "--select", "stg_oms__orders", "stg_oms__order_lines", "stg_oms__shipments"],
+        ["run", "--select", "+stg_oms__orders", "+stg_oms__order_lines", "+stg_oms__shipments"],
         db_path=db,
         target_path=tmp_path / "target",
         profiles_dir=profiles_dir,

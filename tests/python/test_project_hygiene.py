@@ -10,11 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from kpi_tooling.core.raw_tables import declaration
+
 # One row per raw row, and a raw row has no key the package can trust (quarantine exists for
 # raw rows whose key is missing or duplicated): no column set is unique by construction.
 # Their identity test is singular instead: raw rows = counted + excluded + quarantined
 # (tests/staging/assert_raw_rows_reconcile.sql, tests/marts/assert_raw_rows_accounted_for.sql).
-KEYLESS = frozenset({"stg_quarantine__rows", "int_governance__unit_dispositions"})
+# The base models (every raw row of a table, kpi_tooling/core/raw_tables.yml) are of that kind.
+KEYLESS = frozenset(
+    {"stg_quarantine__rows", "int_governance__unit_dispositions"}
+    | {table.base_model for table in declaration().source_tables().values()}
+)
 
 # Multi-column uniqueness of the package (macros/generic_tests.sql).
 COMBINATION_TEST = "unique_combination"

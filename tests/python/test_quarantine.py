@@ -335,7 +335,7 @@ def test_missing_column_fails_naming_table_and_column(
         # optional on its own, but not while order lines carry ordered_quantity
         con.execute("alter table raw.oms_shipments drop column shipped_quantity")
     result = run_dbt(
-        ["run", "--select", "stg_oms__shipments"],
+        ["run", "--select", "+stg_oms__shipments"],
         db_path=broken,
         target_path=tmp_path / "target",
         profiles_dir=profiles_dir,

@@ -120,6 +120,7 @@
     {%- for column, type in spec.columns.items() -%}
         {%- do carried.extend([column, 't_' ~ column]) -%}
         {%- if type != 'string' -%}{%- do carried.append('x_' ~ column) -%}{%- endif -%}
+        {%- if type == 'utc' -%}{%- do carried.append('w_' ~ column) -%}{%- endif -%}
     {%- endfor -%}
     {%- for lookup in spec.get('lookups', []) -%}
         {%- do carried.append(lookup.name) -%}
@@ -167,6 +168,11 @@
             {%- for column, type in spec.columns.items() if type != 'string' %}
             {{ output_kpis.timestamp_text(column) }} as x_{{ column }},
             {%- endfor %}
+            {#- w_<col>: a utc column's wall time (zone dropped), parsed once: its instant and
+                the uncastable_value rule both read it #}
+            {%- for column, type in spec.columns.items() if type == 'utc' %}
+            {{ output_kpis.iso_wall_time(output_kpis.timestamp_text(column)) }} as w_{{ column }},
+            {%- endfor %}
             case
                 when repeated_keys.repeated_{{ key[0] }} is not null then 1
                 else 0
@@ -185,7 +191,11 @@
         select
             {%- for column, type in spec.columns.items() %}
             {{ column }},
-            {%- if type != 'string' %}
+            {%- if type == 'utc' %}
+            x_{{ column }},
+            w_{{ column }},
+            {{ quarantine_typed(column, type, 'x_' ~ column, 'w_' ~ column) }} as t_{{ column }},
+            {%- elif type != 'string' %}
             x_{{ column }},
             {{ quarantine_typed(column, type, 'x_' ~ column) }} as t_{{ column }},
             {%- else %}
@@ -265,7 +275,7 @@
         time alone. #}
     {%- for column, type in spec.columns.items() if type != 'string' -%}
         {%- if type == 'utc' -%}
-            {%- set unreadable = output_kpis.iso_wall_time('x_' ~ column) ~ ' is null' -%}
+            {%- set unreadable = 'w_' ~ column ~ ' is null' -%}
         {%- else -%}
             {%- set unreadable = 't_' ~ column ~ ' is null' -%}
         {%- endif -%}
@@ -371,18 +381,19 @@
 {%- endmacro %}
 
 
-{% macro quarantine_typed(column, type, text=none) -%}
+{% macro quarantine_typed(column, type, text=none, wall=none) -%}
     {#- The typed value of a raw column, or null when it is empty, blank or cannot be read as
         that type (cast_patterns: the same shapes on every engine). utc: ISO-8601 with Z or a
         UTC offset -> the UTC instant (a wall time without a zone is null unless var
         output_kpis_naive_timestamps_are_utc); timestamp (site-local): the wall time as
         written, an offset dropped (staging converts it, site_local_to_utc). text: the
-        column as trimmed text (timestamp_text), when the caller has it already. -#}
+        column as trimmed text (timestamp_text), when the caller has it already; wall: its
+        wall time (iso_wall_time) likewise, for a utc column. -#}
     {%- set text = text or output_kpis.timestamp_text(column) -%}
     {%- if type == 'string' -%}
         {{ output_kpis.blank_as_null(column) }}
     {%- elif type == 'utc' -%}
-        {{ output_kpis.utc_text_to_timestamp(text) }}
+        {{ output_kpis.utc_text_to_timestamp(text, wall) }}
     {%- elif type == 'timestamp' -%}
         {{ output_kpis.iso_wall_time(text) }}
     {%- elif type in ('integer', 'date', 'boolean') -%}

@@ -190,19 +190,20 @@
         {%- do spec.update({'enums': enums}) -%}
     {%- endif -%}
     {%- do spec.update(rules.get(table_name, {})) -%}
-    {#- Checks that read another raw table are added only for their own table, so no staging
-        model depends on sources it does not check against. #}
-    {%- if table_name == 'oms_shipments' and output_kpis.raw_table_present('oms_orders')
-        and 'ordered_at' in (output_kpis.source_column_names('oms', 'oms_orders') or ['ordered_at'])
-        and 'order_id' in (output_kpis.source_column_names('oms', 'oms_order_lines')
-                           or ['order_id']) -%}
+    {#- Checks that read another raw table are added only for their own table. They read the
+        other table's base model (every raw row, typed once there), never its raw text, so no
+        raw value is typed twice and each base model reads only its own source. A column the
+        raw table leaves out is its stated default (null) in the base model. #}
+    {%- set string = dbt.type_string() -%}
+    {%- if table_name == 'oms_shipments' and output_kpis.raw_table_present('oms_orders') -%}
         {%- do spec.update({'lookups': [{
             'name': 'order_ordered_at', 'on': 'order_line_id',
-            'sql': 'select cast(l.order_line_id as ' ~ dbt.type_string() ~ ') as lookup_key, min('
-                   ~ quarantine_typed('o.ordered_at', 'utc') ~ ') as lookup_value from '
-                   ~ source('oms', 'oms_order_lines') ~ ' as l inner join '
-                   ~ source('oms', 'oms_orders') ~ ' as o on l.order_id = o.order_id'
-                   ~ ' group by cast(l.order_line_id as ' ~ dbt.type_string() ~ ')'}]}) -%}
+            'sql': 'select cast(l.order_line_id as ' ~ string ~ ') as lookup_key,'
+                   ~ ' min(o.ordered_at) as lookup_value from '
+                   ~ ref(output_kpis.base_model_of('oms_order_lines')) ~ ' as l inner join '
+                   ~ ref(output_kpis.base_model_of('oms_orders')) ~ ' as o'
+                   ~ ' on l.order_id = o.order_id'
+                   ~ ' group by cast(l.order_line_id as ' ~ string ~ ')'}]}) -%}
         {%- do spec.checks.append(
 {'reason': 'shipped_before_ordered',
                  'when': 't_shipped_at < order_ordered_at',
@@ -210,8 +211,7 @@
         ) -%}
     {%- elif table_name == 'sd_ticket_status_changes' -%}
         {%- do spec.update({'lookups': [output_kpis.earliest_value_lookup(
-            'ticket_created_at', 'ticket_id', source('sd', 'sd_tickets'), 't', 'created_at',
-            'utc')]}) -%}
+            'ticket_created_at', 'ticket_id', 'sd_tickets', 'created_at')]}) -%}
         {%- do spec.checks.append(
 {'reason': 'event_before_creation',
                  'when': 't_changed_at < ticket_created_at',
@@ -221,16 +221,15 @@
         {#- The unit models place an event on its route by (route of the work order's line,
             step_code): a step that is not on that route has no sequence and no final-step
             flag. An unknown work order is left to unknown_reference. #}
-        {%- set string = dbt.type_string() -%}
         {%- set route_steps -%}
             select distinct
                 cast(w.work_order_id as {{ string }}) as work_order_id,
                 cast(l.route_id as {{ string }}) as route_id,
                 cast(s.step_code as {{ string }}) as step_code
-            from {{ source('mes', 'mes_work_orders') }} as w
-            inner join {{ source('mes', 'mes_lines') }} as l
+            from {{ ref(output_kpis.base_model_of('mes_work_orders')) }} as w
+            inner join {{ ref(output_kpis.base_model_of('mes_lines')) }} as l
                 on cast(w.line_id as {{ string }}) = cast(l.line_id as {{ string }})
-            left join {{ source('mes', 'mes_route_steps') }} as s
+            left join {{ ref(output_kpis.base_model_of('mes_route_steps')) }} as s
                 on cast(l.route_id as {{ string }}) = cast(s.route_id as {{ string }})
         {%- endset -%}
         {%- do spec.update({'lookups': [
@@ -248,12 +247,9 @@
                  'when': 'work_order_route is not null and route_step is null',
                  'detail': 'step_code is not a step of the route of its work order'}
         ) -%}
-    {%- elif table_name == 'cs_churn_events' and output_kpis.raw_table_present('oms_customers')
-        and 'signed_up_date' in (output_kpis.source_column_names('oms', 'oms_customers')
-                                 or ['signed_up_date']) -%}
+    {%- elif table_name == 'cs_churn_events' and output_kpis.raw_table_present('oms_customers') -%}
         {%- do spec.update({'lookups': [output_kpis.earliest_value_lookup(
-            'customer_signed_up_date', 'customer_id', source('oms', 'oms_customers'), 'c',
-            'signed_up_date', 'date')]}) -%}
+            'customer_signed_up_date', 'customer_id', 'oms_customers', 'signed_up_date')]}) -%}
         {%- do spec.checks.append(
 {'reason': 'event_before_creation',
                  'when': 't_churned_date < customer_signed_up_date',
@@ -264,17 +260,23 @@
 {%- endmacro %}
 
 
-{% macro earliest_value_lookup(name, key, relation, alias, column, type) -%}
+{% macro earliest_value_lookup(name, key, table_name, column) -%}
     {#- A quarantine_spec lookup on another raw table: per value of its column `key` (joined on
-        the checked table's column of the same name), the earliest typed value of `column`,
-        read in checks as <name> (e.g. the creation time of a status change's ticket). -#}
+        the checked table's column of the same name), the earliest value of `column` as its base
+        model typed it, among all its raw rows, read in checks as <name> (e.g. the creation time
+        of a status change's ticket). -#}
     {%- set string = dbt.type_string() -%}
+    {%- set declared = output_kpis.raw_table_declarations()[table_name].columns[column] -%}
+    {%- if declared == 'timestamp' -%}
+        {#- a base model keeps a site-local timestamp as text: its minimum is no instant -#}
+        {{ exceptions.raise_compiler_error("earliest_value_lookup cannot read site-local "
+            ~ table_name ~ "." ~ column) }}
+    {%- endif -%}
     {{ return({
         'name': name, 'on': key,
-        'sql': 'select cast(' ~ alias ~ '.' ~ key ~ ' as ' ~ string ~ ') as lookup_key, min('
-               ~ quarantine_typed(alias ~ '.' ~ column, type) ~ ') as lookup_value from '
-               ~ relation ~ ' as ' ~ alias
-               ~ ' group by cast(' ~ alias ~ '.' ~ key ~ ' as ' ~ string ~ ')'}) }}
+        'sql': 'select cast(' ~ key ~ ' as ' ~ string ~ ') as lookup_key, min(' ~ column
+               ~ ') as lookup_value from ' ~ ref(output_kpis.base_model_of(table_name))
+               ~ ' group by cast(' ~ key ~ ' as ' ~ string ~ ')'}) }}
 {%- endmacro %}
 
 

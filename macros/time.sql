@@ -49,9 +49,10 @@
         output_kpis.cast_patterns()['utc_offset']) }})
 {%- endmacro %}
 
-{% macro iso_instant(text) -%}
+{% macro iso_instant(text, wall=none) -%}
     {#- ISO-8601 text with a zone -> the naive UTC timestamp of the instant it names (wall time
-        minus the offset, exact to the fraction); null without a zone or when unreadable. -#}
+        minus the offset, exact to the fraction); null without a zone or when unreadable.
+        wall: iso_wall_time(text), when the caller has computed it already. -#}
     {%- set hours = output_kpis.regex_group(text, '[+-]([0-9]{2}):?[0-9]{0,2}$') -%}
     {%- set minutes = output_kpis.regex_group(text, '[+-][0-9]{2}:?([0-9]{2})$') -%}
     {%- set minutes_to_utc = '(case when ' ~ output_kpis.regex_matches(text, '-[0-9:]+$')
@@ -59,7 +60,7 @@
         ~ ' + coalesce(cast(nullif(' ~ minutes ~ ", '') as integer), 0))" -%}
     case
         when {{ output_kpis.has_utc_offset(text) }} then
-            {{ output_kpis.add_minutes(output_kpis.iso_wall_time(text), minutes_to_utc) }}
+            {{ output_kpis.add_minutes(wall or output_kpis.iso_wall_time(text), minutes_to_utc) }}
     end
 {%- endmacro %}
 
@@ -89,12 +90,14 @@
     {{ output_kpis.utc_text_to_timestamp(output_kpis.timestamp_text(column)) }}
 {%- endmacro %}
 
-{% macro utc_text_to_timestamp(text) -%}
-    {#- parse_utc_timestamp of trimmed text (blank as null). -#}
+{% macro utc_text_to_timestamp(text, wall=none) -%}
+    {#- parse_utc_timestamp of trimmed text (blank as null); wall: iso_wall_time(text), when the
+        caller has computed it already. -#}
+    {%- set wall = wall or output_kpis.iso_wall_time(text) -%}
     {%- if output_kpis.naive_timestamps_are_utc() -%}
-        coalesce({{ output_kpis.iso_instant(text) }}, {{ output_kpis.iso_wall_time(text) }})
+        coalesce({{ output_kpis.iso_instant(text, wall) }}, {{ wall }})
     {%- else -%}
-        {{ output_kpis.iso_instant(text) }}
+        {{ output_kpis.iso_instant(text, wall) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -19,6 +19,14 @@ FPY_MODEL = "models/intermediate/manufacturing/int_manufacturing__first_pass_ins
 REWORK_CONDITION = "            and step_activity.rework_count = 0\n"
 SUITE = "int_manufacturing__first_pass_inspections"
 
+# From the raw unit events to the unit model (each a table).
+RAW_TO_UNITS = (
+    "base_mes__unit_events",
+    "stg_mes__unit_events",
+    "int_manufacturing__event_scans",
+    "int_manufacturing__unit_events",
+)
+
 
 def copy_project(destination: Path) -> Path:
     ignore = shutil.ignore_patterns(".venv", ".git", "target", "warehouse", "logs", "__pycache__")
@@ -103,9 +111,10 @@ def test_definition_change_fails_unit_test_and_ge_suite(
     }
 
     unit = run_dbt(["test", "--select", f"{SUITE},test_type:unit"], check=False, **common)
-    # base and staging are tables: rebuild them so the added raw rows reach the unit models
+    # the models between the raw table and the unit model are tables: rebuild them so the added
+    # raw rows reach the unit model
     run_dbt(
-        ["run", "--select", "base_mes__unit_events+1", "int_manufacturing__unit_events", SUITE],
+        ["run", "--select", *RAW_TO_UNITS, SUITE],
         **common,
     )
     ge = validate(

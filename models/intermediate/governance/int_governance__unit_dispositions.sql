@@ -23,7 +23,7 @@ as_of as (
 {%- if 'manufacturing' in domains %}
 
     unit_events as (
-        select * from {{ ref('stg_mes__unit_events') }}
+        select * from {{ ref('int_manufacturing__event_scans') }}
     ),
 
     completed_units as (

@@ -10,7 +10,7 @@ with events_as_of as (
 ),
 
 shifts as (
-    select * from {{ ref('stg_mes__shifts') }}
+    select * from {{ ref('int_manufacturing__shifts') }}
 ),
 
 -- The completing shift is found by line and UTC day, not by a range join over every shift of

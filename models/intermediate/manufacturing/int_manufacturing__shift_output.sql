@@ -2,7 +2,7 @@
     Operating time = shift length - planned downtime (unplanned downtime stays in: it is the loss
     throughput should reveal). A unit counts in the shift in which it completed. -#}
 with shifts as (
-    select * from {{ ref('stg_mes__shifts') }}
+    select * from {{ ref('int_manufacturing__shifts') }}
 ),
 
 completed_units as (

@@ -12,7 +12,7 @@
 {%- set watermark = incremental_watermark() %}
 
 with unit_events as {{ output_kpis.not_materialized() }} (
-    select * from {{ ref('stg_mes__unit_events') }}
+    select * from {{ ref('int_manufacturing__event_scans') }}
 ),
 
 route_steps as (

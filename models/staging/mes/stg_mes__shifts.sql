@@ -1,31 +1,20 @@
+{#- Site-local wall clock as written: the shift's UTC boundaries need its site's time zone, from
+    another table, so int_manufacturing__shifts converts them (staging reads one source). -#}
 with source as (
     select * from {{ clean_source('mes', 'mes_shifts') }}
 ),
 
-lines as (
-    select * from {{ ref('stg_mes__lines') }}
-),
-
-sites as (
-    select * from {{ ref('stg_mes__sites') }}
-),
-
 final as (
     select
-        cast(source.shift_id as {{ output_kpis.type_text() }}) as shift_id,
-        cast(source.line_id as {{ output_kpis.type_text() }}) as line_id,
-        lines.site_id,
-        cast(source.shift_date as date) as shift_date,
-        cast(source.shift_code as {{ output_kpis.type_text() }}) as shift_code,
-        {{ output_kpis.site_local_to_utc('source.shift_start_local', 'sites.site_time_zone') }}
-            as shift_start_at,
-        {{ output_kpis.site_local_to_utc('source.shift_end_local', 'sites.site_time_zone') }}
-            as shift_end_at,
-        cast(source.planned_downtime_minutes as integer) as planned_downtime_minutes,
-        cast(source.unplanned_downtime_minutes as integer) as unplanned_downtime_minutes
+        cast(shift_id as {{ output_kpis.type_text() }}) as shift_id,
+        cast(line_id as {{ output_kpis.type_text() }}) as line_id,
+        cast(shift_date as date) as shift_date,
+        cast(shift_code as {{ output_kpis.type_text() }}) as shift_code,
+        cast(shift_start_local as {{ output_kpis.type_text() }}) as shift_start_local,
+        cast(shift_end_local as {{ output_kpis.type_text() }}) as shift_end_local,
+        cast(planned_downtime_minutes as integer) as planned_downtime_minutes,
+        cast(unplanned_downtime_minutes as integer) as unplanned_downtime_minutes
     from source
-    left join lines on cast(source.line_id as {{ output_kpis.type_text() }}) = lines.line_id
-    left join sites on lines.site_id = sites.site_id
 )
 
 select * from final

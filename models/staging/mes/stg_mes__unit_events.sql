@@ -1,74 +1,23 @@
-{#- Exact re-deliveries of an event_id are quarantined by clean_source (the first copy is kept,
-    conflicting copies all go), so event_id is unique here without a dedupe window (tested:
-    unique). Duplicate scans (a new event_id for the same serial, step, type, result and
-    instant) are kept and flagged, so every raw row is accounted for and the unit models can
-    ignore them: every scan but the first event_id of its group is a duplicate, found with an
-    aggregate and a join rather than a window over every event (at 100M raw rows the window's
-    sort did not fit in 6GB; the aggregate spills). -#}
+{#- Exact re-deliveries of an event_id are quarantined by the base model (the first copy is
+    kept, conflicting copies all go), so event_id is unique here without a dedupe window (tested:
+    unique). The event's site-local wall clock stays as written: its UTC instant needs the
+    site's time zone, from other tables, so int_manufacturing__event_scans converts it
+    (staging reads one source). -#}
 with source as (
     select * from {{ clean_source('mes', 'mes_unit_events') }}
 ),
 
-work_orders as (
-    select * from {{ ref('stg_mes__work_orders') }}
-),
-
-lines as (
-    select * from {{ ref('stg_mes__lines') }}
-),
-
-sites as (
-    select * from {{ ref('stg_mes__sites') }}
-),
-
-site_offsets as (
-    {{ output_kpis.time_zone_offsets('sites', 'site_time_zone', 'local') }}
-),
-
-typed as (
-    select
-        cast(source.event_id as {{ output_kpis.type_text() }}) as event_id,
-        cast(source.serial_number as {{ output_kpis.type_text() }}) as serial_number,
-        cast(source.work_order_id as {{ output_kpis.type_text() }}) as work_order_id,
-        work_orders.line_id,
-        lines.site_id,
-        lines.route_id,
-        cast(source.step_code as {{ output_kpis.type_text() }}) as step_code,
-        {{ output_kpis.normalized_code('source.event_type') }} as event_type,
-        nullif({{ output_kpis.normalized_code('source.result') }}, '') as event_result,
-        {{ output_kpis.site_local_to_utc(
-            'source.event_local', 'sites.site_time_zone', 'site_offsets'
-        ) }} as event_at,
-        cast(
-            {{ output_kpis.site_local_wall_time('source.event_local', 'sites.site_time_zone') }}
-            as date
-        ) as event_local_date,
-        cast(source.station_id as {{ output_kpis.type_text() }}) as station_id
-    from source
-    left join work_orders
-        on
-            cast(source.work_order_id as {{ output_kpis.type_text() }})
-            = work_orders.work_order_id
-    left join lines on work_orders.line_id = lines.line_id
-    left join sites on lines.site_id = sites.site_id
-    {{ output_kpis.time_zone_offset_join(
-        'site_offsets', 'sites.site_time_zone',
-        output_kpis.iso_wall_time('source.event_local')
-    ) }}
-),
-
-first_scans as (
-    select min(event_id) as first_event_id
-    from typed
-    group by serial_number, step_code, event_type, event_result, event_at
-),
-
 final as (
     select
-        typed.*,
-        first_scans.first_event_id is null as is_duplicate_scan
-    from typed
-    left join first_scans on typed.event_id = first_scans.first_event_id
+        cast(event_id as {{ output_kpis.type_text() }}) as event_id,
+        cast(serial_number as {{ output_kpis.type_text() }}) as serial_number,
+        cast(work_order_id as {{ output_kpis.type_text() }}) as work_order_id,
+        cast(step_code as {{ output_kpis.type_text() }}) as step_code,
+        {{ output_kpis.normalized_code('event_type') }} as event_type,
+        nullif({{ output_kpis.normalized_code('result') }}, '') as event_result,
+        cast(event_local as {{ output_kpis.type_text() }}) as event_local,
+        cast(station_id as {{ output_kpis.type_text() }}) as station_id
+    from source
 )
 
 select * from final

@@ -229,15 +229,17 @@
 
 {% macro kpi_value_columns(relation) -%}
     {#- The typed column list of the public KPI value marts (fct_kpi_values,
-        fct_outcome_values), so both publish the same contract. -#}
+        fct_outcome_values), so both publish the same contract. The contract's varchar, not
+        dbt.type_string() (text on Postgres): an incremental run compares the new rows' types
+        with the built table's, and on_schema_change='fail' stops at text vs varchar. -#}
     select
-        cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
-        cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
-        cast(domain as {{ dbt.type_string() }}) as domain,
-        cast(grain as {{ dbt.type_string() }}) as grain,
+        cast(kpi_id as {{ output_kpis.type_text() }}) as kpi_id,
+        cast(kpi_name as {{ output_kpis.type_text() }}) as kpi_name,
+        cast(domain as {{ output_kpis.type_text() }}) as domain,
+        cast(grain as {{ output_kpis.type_text() }}) as grain,
         cast(period_start as date) as period_start,
-        cast(dimension_name as {{ dbt.type_string() }}) as dimension_name,
-        cast(dimension_value as {{ dbt.type_string() }}) as dimension_value,
+        cast(dimension_name as {{ output_kpis.type_text() }}) as dimension_name,
+        cast(dimension_value as {{ output_kpis.type_text() }}) as dimension_value,
         cast(numerator as {{ output_kpis.type_double() }}) as numerator,
         cast(denominator as {{ output_kpis.type_double() }}) as denominator,
         cast(value as {{ output_kpis.type_double() }}) as value,

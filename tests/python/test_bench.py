@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kpi_tooling.bench import append, report
+from kpi_tooling.bench import append, dbt_timing, report
 from kpi_tooling.bench.measure import run_step
 from kpi_tooling.bench.run import label_of, parse_rows
 from kpi_tooling.errors import StepFailed
@@ -141,7 +141,7 @@ def test_report_states_met_and_missed_targets(tmp_path: Path) -> None:
     report.write(tmp_path, out)
     text = out.read_text()
     assert "## 10M rows (seed 42)" in text
-    assert "| full build with tests and GE | 150.0 | | 1.50 | |" in text
+    assert "| full build with tests and GE | 150.0 | | | | 1.50 | |" in text
     assert "9,963,250" in text
 
 
@@ -166,3 +166,91 @@ def test_report_shows_a_failed_build(tmp_path: Path) -> None:
     ok = _result(build=100.0)
     ok_rows = {name: verdict for name, _, _, verdict in report.targets(ok)}
     assert ok_rows["full build runs to completion"] == "met"
+
+
+def _dbt_log(path: Path, events: list[tuple[str, str]]) -> Path:
+    """A dbt JSON event log (--log-format-file json): one event per second from 03:00:00."""
+    lines = [
+        json.dumps({"info": {"name": name, "msg": msg, "ts": f"2026-12-04T03:00:{i:02d}.5Z"}})
+        for i, (name, msg) in enumerate(events)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_dbt_timing_splits_start_up_and_parsing_from_the_run(tmp_path: Path) -> None:
+    results = tmp_path / "run_results.json"
+    results.write_text(
+        json.dumps({"elapsed_time": 30.0, "results": [{"status": "success"}] * 3}),
+        encoding="utf-8",
+    )
+    partial = _dbt_log(
+        tmp_path / "partial.log",
+        [
+            ("MainReportVersion", "Running with dbt=1.11"),
+            ("PartialParsingEnabled", "Partial parsing enabled: 0 files changed."),
+            ("PartialParsingSkipParsing", "no changes found, skipping parsing"),
+            ("FoundStats", "Found 90 models"),
+            ("LogModelResult", "OK"),
+        ],
+    )
+    detail = dbt_timing.detail(results, partial, wall_seconds=36.5)
+    assert detail == {
+        "dbt_elapsed_seconds": 30.0,
+        "node_statuses": {"success": 3},
+        "startup_parse_seconds": 6.5,
+        "parse_seconds": 3.0,
+        "parse": "partial",
+    }
+    full = _dbt_log(
+        tmp_path / "full.log",
+        [
+            ("MainReportVersion", "Running with dbt=1.11"),
+            (
+                "UnableToPartialParse",
+                "Unable to do partial parsing because config vars, config profile, or config "
+                "target have changed",
+            ),
+            ("FoundStats", "Found 90 models"),
+        ],
+    )
+    facts = dbt_timing.parse_facts(full)
+    assert facts["parse"] == "full"
+    assert facts["parse_seconds"] == 2.0
+    assert "config vars" in facts["full_parse_reason"]
+
+
+def test_report_splits_dbt_steps_into_start_up_parse_and_model_time() -> None:
+    result = _result(build=100.0, base_build=90.0, incremental=20.0)
+    result["data"]["incremental_form"] = "daily"
+    details = {
+        "build": (12.0, 8.0, "partial", 88.0),
+        "base_build": (11.0, 7.5, "partial", 79.0),
+        "incremental": (9.0, 6.0, "partial", 11.0),
+    }
+    for step, (startup, parse, form, elapsed) in details.items():
+        result["steps"][step]["detail"] = {
+            "startup_parse_seconds": startup,
+            "parse_seconds": parse,
+            "parse": form,
+            "dbt_elapsed_seconds": elapsed,
+        }
+    result["checks"]["incremental_parses_partially"] = {
+        "equal": True,
+        "verdict": "partial parse",
+        "reason": "saved partial_parse.msgpack reused",
+    }
+    text = report.render([result])
+    assert (
+        "| step | seconds | start-up + parse | of which parsing | dbt elapsed "
+        "| x full build | peak RSS (MiB) |"
+    ) in text
+    assert (
+        "| incremental run after the append (the same `dbt run`) | 20.0 | 9.0 | 6.0 (partial) "
+        "| 11.0 | 0.20 | 1,000 |"
+    ) in text
+    assert "- incremental_parses_partially: partial parse (saved partial_parse" in text
+    assert "predates the daily-run form" not in text
+    # a result of the earlier form (different as_of per run) says so
+    del result["data"]["incremental_form"]
+    assert "predates the daily-run form" in report.render([result])

@@ -128,7 +128,7 @@ lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
 test: lint build  ## lint, full build with dbt tests and GE, then pytest on that build (and on Postgres)
 	OUTPUT_KPIS_TEST_WAREHOUSE=$(OUTPUT_KPIS_DUCKDB_PATH) \
 	OUTPUT_KPIS_TEST_MANIFEST=$(CURDIR)/target/manifest.json \
-		$(BIN)/python -m pytest tests/python -q
+		$(BIN)/python -m pytest tests/python -q --durations=25
 
 test-python: venv profiles  ## pytest alone (builds its own warehouse in a temp dir)
 	$(BIN)/python -m pytest tests/python -q

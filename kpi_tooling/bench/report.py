@@ -61,18 +61,19 @@ with the `<source>_database` vars.
   (`FoundStats` in dbt's JSON event log), marked partial or full.
 
 Reading the results: the package does more per row than its peers, by design. Every raw row
-of every table is checked by the quarantine rules twice (once by its staging model, which
-keeps the clean rows, once by `stg_quarantine__rows`, which publishes the rejected ones with
-their reasons); the unit models carry a source fingerprint per unit so that late and updated
-rows are found on incremental runs; and the build computes all 22 KPIs, the outcome marts,
-governance, lead-lag analysis and output traps. The peers assume clean input. On an
-incremental run the staging models and `stg_quarantine__rows` are rebuilt in full (they are
-tables, not incremental), and the unit models scan every unit to compare fingerprints, so the
-run saves only the work downstream of the units; this is why the incremental target is missed.
+of every table is typed and checked by the quarantine rules once, in its table's base model
+(staging reads the kept rows, `stg_quarantine__rows` the rejected ones with their reasons;
+runs before 2026-12-04 classified every row twice); the unit models carry a source fingerprint
+per unit so that late and updated rows are found on incremental runs; and the build computes
+all 22 KPIs, the outcome marts, governance, lead-lag analysis and output traps. The peers
+assume clean input. On an incremental run the base and staging models and
+`stg_quarantine__rows` are rebuilt in full (they are tables, not incremental), and the unit
+models scan every unit to compare fingerprints, so the run saves only the work downstream of
+the units; this is why the incremental target is missed.
 
 At 100M raw rows the build runs with one dbt thread (`BENCH_DBT_THREADS=1`), so the largest
 model has DuckDB's whole `memory_limit` to itself: models built side by side share it, and with
-two threads `stg_mes__unit_events` and the SLA model, built together, ran out of 6GB. A step
+two threads the unit events' staging and the SLA model, built together, ran out of 6GB. A step
 that fails is still listed, marked FAILED, with its seconds and peak RSS, and ends the run.
 """
 

@@ -45,3 +45,72 @@
         this inlines a CTE that is cheaper to recompute (or to scan again) than to copy. -#}
     not materialized
 {%- endmacro %}
+
+{% macro memory_bytes_per_raw_row() -%}
+    {#- DuckDB memory one model needs per row of the largest raw table, measured by make bench
+        (docs/BENCHMARKS.md): at 100M raw rows (30M unit events) one model at a time fits in a
+        6GB memory_limit, two side by side (the unit events' scans and the SLA spans) do not. -#}
+    {{ return(180) }}
+{%- endmacro %}
+
+{% macro check_memory_budget() -%}
+    {{ return(adapter.dispatch('check_memory_budget', 'output_kpis')()) }}
+{%- endmacro %}
+
+{% macro default__check_memory_budget() -%}
+    {#- Only DuckDB runs in one process whose memory_limit the threads share. -#}
+    select 1
+{%- endmacro %}
+
+{% macro duckdb__check_memory_budget() -%}
+    {#- Refuses a `dbt run` or `dbt build` up front, with what to set, when the models built side
+        by side (one per dbt thread) would need more than DuckDB's memory_limit: threads x rows of
+        the largest raw table x memory_bytes_per_raw_row. Without it such a build runs for
+        minutes and then fails out of memory in whichever large model met another. -#}
+    {%- if execute and flags.WHICH in ['run', 'build'] and target.threads > 1 -%}
+        {%- set counts = [] -%}
+        {%- for source_name, table_name, staging_model in output_kpis.quarantine_tables()
+            if output_kpis.raw_table_present(table_name) -%}
+            {%- do counts.append('select ' ~ "'" ~ table_name ~ "'" ~ ' as table_name, count(*) as n from '
+                ~ source(source_name, table_name)) -%}
+        {%- endfor -%}
+        {%- if counts -%}
+            {%- set query -%}
+                with counts as ({{ counts | join(' union all ') }})
+                select
+                    (select table_name from counts order by n desc limit 1) as largest,
+                    (select max(n) from counts) as largest_rows,
+                    (select value from duckdb_settings() where name = 'memory_limit') as memory_limit
+            {%- endset -%}
+            {%- set row = run_query(query).rows[0] -%}
+            {%- set limit_bytes = output_kpis.size_in_bytes(row[2]) -%}
+            {%- set per_model = row[1] * output_kpis.memory_bytes_per_raw_row() -%}
+            {%- if limit_bytes is not none and per_model * target.threads > limit_bytes -%}
+                {%- set gib = 1024 * 1024 * 1024 -%}
+                {{ exceptions.raise_compiler_error(
+                    "not enough memory for " ~ target.threads ~ " dbt threads: raw table "
+                    ~ row[0] ~ " has " ~ '{:,}'.format(row[1]) ~ " rows, so each large model needs about "
+                    ~ '%.1f' | format(per_model / gib) ~ " GiB and " ~ target.threads
+                    ~ " built side by side need " ~ '%.1f' | format(per_model * target.threads / gib)
+                    ~ " GiB, over DuckDB's memory_limit of " ~ row[2] ~ ". Set `threads: "
+                    ~ [(limit_bytes // per_model) | int, 1] | max ~ "` in the profile, or raise its "
+                    ~ "`settings: {memory_limit: ...}` to at least "
+                    ~ ((per_model * target.threads / gib) | round(0, 'ceil') | int) ~ "GB "
+                    ~ "(docs/PERFORMANCE.md, \"Memory\").") }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+{% macro size_in_bytes(text) -%}
+    {#- DuckDB's memory_limit as it shows it ('5.5 GiB', '953.6 MiB', '6GB') in bytes; none when
+        unlimited or unreadable. -#}
+    {%- set match = modules.re.fullmatch('\s*([0-9.]+)\s*([KMGT]i?B|bytes?)\s*', text or '') -%}
+    {%- if not match -%}{{ return(none) }}{%- endif -%}
+    {%- set unit = match.group(2) -%}
+    {%- set powers = {'K': 1, 'M': 2, 'G': 3, 'T': 4} -%}
+    {%- if unit.startswith('byte') -%}{{ return(match.group(1) | float) }}{%- endif -%}
+    {%- set base = 1024 if 'i' in unit else 1000 -%}
+    {{ return(match.group(1) | float * base ** powers[unit[0]]) }}
+{%- endmacro %}

@@ -1,0 +1,74 @@
+"""A DuckDB run whose large models, built side by side (one per dbt thread), would need more
+than DuckDB's memory_limit stops before any model, saying what to set (on-run-start hook
+check_memory_budget, calibrated by make bench: docs/PERFORMANCE.md, "Memory")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from conftest import ROOT, run_dbt
+
+BYTES_PER_ROW = 180  # macros/warehouse.sql memory_bytes_per_raw_row
+
+
+def _profiles(directory: Path, threads: int, memory_limit: str) -> Path:
+    profiles = yaml.safe_load((ROOT / "profiles.example.yml").read_text())
+    target = profiles["output_kpis"]["outputs"]["duckdb"]
+    target["threads"] = threads
+    target["settings"]["memory_limit"] = memory_limit
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "profiles.yml").write_text(yaml.safe_dump(profiles))
+    return directory
+
+
+def _largest_raw_table(db: Path) -> tuple[str, int]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'raw'"
+        ).fetchall()
+        counts = {
+            name: con.execute(f"select count(*) from raw.{name}").fetchone()[0]
+            for (name,) in tables
+        }
+    name = max(counts, key=counts.__getitem__)
+    return name, counts[name]
+
+
+def test_a_run_that_would_not_fit_stops_before_any_model(
+    warehouse_copy: Path, tmp_path: Path
+) -> None:
+    table, rows = _largest_raw_table(warehouse_copy)
+    per_model_mb = rows * BYTES_PER_ROW / 1e6
+    # room for one large model, not for two
+    limit = f"{int(per_model_mb * 1.5) + 1}MB"
+    result = run_dbt(
+        ["run", "--select", "+stg_mes__sites"],
+        db_path=warehouse_copy,
+        target_path=tmp_path / "target",
+        profiles_dir=_profiles(tmp_path / "tight", threads=2, memory_limit=limit),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"not enough memory for 2 dbt threads: raw table {table} has {rows:,} rows" in (
+        result.stdout
+    )
+    assert "Set `threads: 1` in the profile" in result.stdout
+    assert "1 of 1 OK created" not in result.stdout
+
+
+def test_a_run_that_fits_is_not_stopped(warehouse_copy: Path, tmp_path: Path) -> None:
+    _, rows = _largest_raw_table(warehouse_copy)
+    # two large models side by side fit (the demo's 85k rows need ~31MB)
+    limit = f"{int(rows * BYTES_PER_ROW * 2 / 1e6) + 64}MB"
+    result = run_dbt(
+        ["run", "--select", "+stg_mes__sites"],
+        db_path=warehouse_copy,
+        target_path=tmp_path / "target",
+        profiles_dir=_profiles(tmp_path / "roomy", threads=2, memory_limit=limit),
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "not enough memory" not in result.stdout

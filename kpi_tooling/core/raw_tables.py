@@ -356,7 +356,9 @@ def render_base_model(table: Table) -> str:
         f"{{#- {NOTICE} -#}}\n"
         f"{{#- Every raw row of {table.source}.{table.name}, typed and checked once. The SQL is\n"
         "    macro quarantine_base, the same for every raw table: the rules differ by table\n"
-        "    (quarantine_spec), the engine does not. -#}\n"
+        "    (quarantine_spec), the engine does not. Built only when a domain reads the\n"
+        "    table. -#}\n"
+        f"{{{{ config(enabled=output_kpis.raw_table_enabled('{table.name}')) }}}}\n"
         f"{{{{ output_kpis.quarantine_base('{table.source}', '{table.name}') }}}}\n"
     )
 

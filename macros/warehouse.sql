@@ -48,9 +48,10 @@
 
 {% macro memory_bytes_per_raw_row() -%}
     {#- DuckDB memory one model needs per row of the largest raw table, measured by make bench
-        (docs/BENCHMARKS.md): at 100M raw rows (30M unit events) one model at a time fits in a
-        6GB memory_limit, two side by side (the unit events' scans and the SLA spans) do not. -#}
-    {{ return(180) }}
+        (docs/PERFORMANCE.md "Memory"): at 100M raw rows (30M unit events) a 6GB memory_limit
+        (5.5 GiB usable) ran out with two threads (the unit events' scans beside the SLA spans)
+        and with one (int_units__declared_units): more than 5.5 GiB / 30M rows. -#}
+    {{ return(200) }}
 {%- endmacro %}
 
 {% macro check_memory_budget() -%}
@@ -67,7 +68,7 @@
         by side (one per dbt thread) would need more than DuckDB's memory_limit: threads x rows of
         the largest raw table x memory_bytes_per_raw_row. Without it such a build runs for
         minutes and then fails out of memory in whichever large model met another. -#}
-    {%- if execute and flags.WHICH in ['run', 'build'] and target.threads > 1 -%}
+    {%- if execute and flags.WHICH in ['run', 'build'] -%}
         {%- set counts = [] -%}
         {%- for source_name, table_name, staging_model in output_kpis.quarantine_tables()
             if output_kpis.raw_table_present(table_name) -%}
@@ -87,16 +88,23 @@
             {%- set per_model = row[1] * output_kpis.memory_bytes_per_raw_row() -%}
             {%- if limit_bytes is not none and per_model * target.threads > limit_bytes -%}
                 {%- set gib = 1024 * 1024 * 1024 -%}
+                {%- set fitting = (limit_bytes // per_model) | int -%}
+                {%- set needed = (per_model * target.threads / gib) | round(0, 'ceil') | int -%}
+                {%- if fitting >= 1 -%}
+                    {%- set what = "Set `threads: " ~ fitting ~ "` in the profile, or raise its"
+                        ~ " `settings: {memory_limit: ...}` to at least " ~ needed ~ "GB" -%}
+                {%- else -%}
+                    {%- set what = "Raise the profile's `settings: {memory_limit: ...}` to at"
+                        ~ " least " ~ needed ~ "GB (or " ~ ((per_model / gib) | round(0, 'ceil')
+                        | int) ~ "GB with `threads: 1`)" -%}
+                {%- endif -%}
                 {{ exceptions.raise_compiler_error(
-                    "not enough memory for " ~ target.threads ~ " dbt threads: raw table "
+                    "not enough memory for " ~ target.threads ~ " dbt thread(s): raw table "
                     ~ row[0] ~ " has " ~ '{:,}'.format(row[1]) ~ " rows, so each large model needs about "
                     ~ '%.1f' | format(per_model / gib) ~ " GiB and " ~ target.threads
                     ~ " built side by side need " ~ '%.1f' | format(per_model * target.threads / gib)
-                    ~ " GiB, over DuckDB's memory_limit of " ~ row[2] ~ ". Set `threads: "
-                    ~ [(limit_bytes // per_model) | int, 1] | max ~ "` in the profile, or raise its "
-                    ~ "`settings: {memory_limit: ...}` to at least "
-                    ~ ((per_model * target.threads / gib) | round(0, 'ceil') | int) ~ "GB "
-                    ~ "(docs/PERFORMANCE.md, \"Memory\").") }}
+                    ~ " GiB, over DuckDB's memory_limit of " ~ row[2] ~ ". " ~ what
+                    ~ " (docs/PERFORMANCE.md, \"Memory\").") }}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}

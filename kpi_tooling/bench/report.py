@@ -74,9 +74,10 @@ the units; this is why the incremental target is missed.
 At 100M raw rows the build runs with one dbt thread (`BENCH_DBT_THREADS=1`), so the largest
 model has DuckDB's whole `memory_limit` to itself: models built side by side share it, and with
 two threads the unit events' scans and the SLA spans, built together, ran out of 6GB after
-seven minutes. With two threads the package now refuses such a run before any model, saying
-what to set (`check_memory_budget`, docs/PERFORMANCE.md "Memory"). A step that fails is still
-listed, marked FAILED, with its seconds and peak RSS, and ends the run.
+seven minutes; on 2026-12-04 one thread ran out too, after nineteen minutes, in
+`int_units__declared_units` (the 100M section). The package now refuses such a run before any
+model, saying what to set (`check_memory_budget`, docs/PERFORMANCE.md "Memory"). A step that
+fails is still listed, marked FAILED, with its seconds and peak RSS, and ends the run.
 """
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from conftest import ROOT, run_dbt
 
-BYTES_PER_ROW = 180  # macros/warehouse.sql memory_bytes_per_raw_row
+BYTES_PER_ROW = 200  # macros/warehouse.sql memory_bytes_per_raw_row
 
 
 def _profiles(directory: Path, threads: int, memory_limit: str) -> Path:
@@ -52,11 +52,28 @@ def test_a_run_that_would_not_fit_stops_before_any_model(
         check=False,
     )
     assert result.returncode != 0
-    assert f"not enough memory for 2 dbt threads: raw table {table} has {rows:,} rows" in (
+    assert f"not enough memory for 2 dbt thread(s): raw table {table} has {rows:,} rows" in (
         result.stdout
     )
     assert "Set `threads: 1` in the profile" in result.stdout
     assert "1 of 1 OK created" not in result.stdout
+
+
+def test_a_run_that_one_model_would_not_fit_says_what_memory_to_set(
+    warehouse_copy: Path, tmp_path: Path
+) -> None:
+    _, rows = _largest_raw_table(warehouse_copy)
+    limit = f"{int(rows * BYTES_PER_ROW / 1e6 / 2)}MB"
+    result = run_dbt(
+        ["run", "--select", "+stg_mes__sites"],
+        db_path=warehouse_copy,
+        target_path=tmp_path / "target",
+        profiles_dir=_profiles(tmp_path / "tiny", threads=1, memory_limit=limit),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "not enough memory for 1 dbt thread(s)" in result.stdout
+    assert "Raise the profile's `settings: {memory_limit: ...}` to at least 1GB" in result.stdout
 
 
 def test_a_run_that_fits_is_not_stopped(warehouse_copy: Path, tmp_path: Path) -> None:

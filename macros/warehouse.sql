@@ -69,18 +69,30 @@
         the largest raw table x memory_bytes_per_raw_row. Without it such a build runs for
         minutes and then fails out of memory in whichever large model met another. -#}
     {%- if execute and flags.WHICH in ['run', 'build'] -%}
-        {%- set counts = [] -%}
+        {#- Row counts from DuckDB's catalogue (duckdb_tables().estimated_size: no scan); a raw
+            table that is missing or a view is skipped here (check_source_columns names a
+            missing one). -#}
+        {%- set matches = [] -%}
         {%- for source_name, table_name, staging_model in output_kpis.quarantine_tables()
             if output_kpis.raw_table_present(table_name) -%}
-            {%- do counts.append('select ' ~ "'" ~ table_name ~ "'" ~ ' as table_name, count(*) as n from '
-                ~ source(source_name, table_name)) -%}
+            {%- set relation = source(source_name, table_name) -%}
+            {%- set parts = ["lower(schema_name) = lower('" ~ relation.schema ~ "')",
+                             "lower(table_name) = lower('" ~ relation.identifier ~ "')"] -%}
+            {%- if relation.database -%}
+                {%- do parts.append("lower(database_name) = lower('" ~ relation.database ~ "')") -%}
+            {%- endif -%}
+            {%- do matches.append('(' ~ parts | join(' and ') ~ ')') -%}
         {%- endfor -%}
-        {%- if counts -%}
+        {%- if matches -%}
             {%- set query -%}
-                with counts as ({{ counts | join(' union all ') }})
+                with counts as (
+                    select table_name, estimated_size as n
+                    from duckdb_tables()
+                    where {{ matches | join(' or ') }}
+                )
                 select
                     (select table_name from counts order by n desc limit 1) as largest,
-                    (select max(n) from counts) as largest_rows,
+                    coalesce((select max(n) from counts), 0) as largest_rows,
                     (select value from duckdb_settings() where name = 'memory_limit') as memory_limit
             {%- endset -%}
             {%- set row = run_query(query).rows[0] -%}
@@ -90,20 +102,29 @@
                 {%- set gib = 1024 * 1024 * 1024 -%}
                 {%- set fitting = (limit_bytes // per_model) | int -%}
                 {%- set needed = (per_model * target.threads / gib) | round(0, 'ceil') | int -%}
+                {%- set one = (per_model / gib) | round(0, 'ceil') | int -%}
                 {%- if fitting >= 1 -%}
                     {%- set what = "Set `threads: " ~ fitting ~ "` in the profile, or raise its"
-                        ~ " `settings: {memory_limit: ...}` to at least " ~ needed ~ "GB" -%}
+                        ~ " `settings: {memory_limit: ...}` to at least " ~ needed ~ "GiB" -%}
+                {%- elif target.threads > 1 -%}
+                    {%- set what = "Raise the profile's `settings: {memory_limit: ...}` to at"
+                        ~ " least " ~ needed ~ "GiB (or " ~ one ~ "GiB with `threads: 1`)" -%}
                 {%- else -%}
                     {%- set what = "Raise the profile's `settings: {memory_limit: ...}` to at"
-                        ~ " least " ~ needed ~ "GB (or " ~ ((per_model / gib) | round(0, 'ceil')
-                        | int) ~ "GB with `threads: 1`)" -%}
+                        ~ " least " ~ one ~ "GiB" -%}
+                {%- endif -%}
+                {%- if target.threads > 1 -%}
+                    {%- set need = "each large model needs about " ~ '%.1f' | format(per_model / gib)
+                        ~ " GiB and " ~ target.threads ~ " built side by side need "
+                        ~ '%.1f' | format(per_model * target.threads / gib) ~ " GiB" -%}
+                {%- else -%}
+                    {%- set need = "its largest models need about "
+                        ~ '%.1f' | format(per_model / gib) ~ " GiB" -%}
                 {%- endif -%}
                 {{ exceptions.raise_compiler_error(
                     "not enough memory for " ~ target.threads ~ " dbt thread(s): raw table "
-                    ~ row[0] ~ " has " ~ '{:,}'.format(row[1]) ~ " rows, so each large model needs about "
-                    ~ '%.1f' | format(per_model / gib) ~ " GiB and " ~ target.threads
-                    ~ " built side by side need " ~ '%.1f' | format(per_model * target.threads / gib)
-                    ~ " GiB, over DuckDB's memory_limit of " ~ row[2] ~ ". " ~ what
+                    ~ row[0] ~ " has " ~ '{:,}'.format(row[1]) ~ " rows, so " ~ need
+                    ~ ", over DuckDB's memory_limit of " ~ row[2] ~ ". " ~ what
                     ~ " (docs/PERFORMANCE.md, \"Memory\").") }}
             {%- endif -%}
         {%- endif -%}

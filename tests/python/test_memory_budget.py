@@ -73,7 +73,8 @@ def test_a_run_that_one_model_would_not_fit_says_what_memory_to_set(
     )
     assert result.returncode != 0
     assert "not enough memory for 1 dbt thread(s)" in result.stdout
-    assert "Raise the profile's `settings: {memory_limit: ...}` to at least 1GB" in result.stdout
+    assert "its largest models need about 0.0 GiB" in result.stdout
+    assert "Raise the profile's `settings: {memory_limit: ...}` to at least 1GiB" in result.stdout
 
 
 def test_a_run_that_fits_is_not_stopped(warehouse_copy: Path, tmp_path: Path) -> None:

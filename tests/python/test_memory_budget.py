@@ -37,56 +37,44 @@ def _largest_raw_table(db: Path) -> tuple[str, int]:
     return name, counts[name]
 
 
+def _run(db: Path, tmp_path: Path, threads: int, memory_limit: str) -> str:
+    """`dbt run` of the smallest model under a profile with these threads and memory_limit;
+    its output (the check runs on start, before any model)."""
+    result = run_dbt(
+        ["run", "--select", "+stg_mes__sites"],
+        db_path=db,
+        target_path=tmp_path / "target",
+        profiles_dir=_profiles(tmp_path / "profiles", threads, memory_limit),
+        check=False,
+    )
+    stopped = "not enough memory" in result.stdout
+    assert (result.returncode != 0) == stopped, result.stdout[-2000:]
+    return result.stdout
+
+
 def test_a_run_that_would_not_fit_stops_before_any_model(
     warehouse_copy: Path, tmp_path: Path
 ) -> None:
     table, rows = _largest_raw_table(warehouse_copy)
-    per_model_mb = rows * BYTES_PER_ROW / 1e6
     # room for one large model, not for two
-    limit = f"{int(per_model_mb * 1.5) + 1}MB"
-    result = run_dbt(
-        ["run", "--select", "+stg_mes__sites"],
-        db_path=warehouse_copy,
-        target_path=tmp_path / "target",
-        profiles_dir=_profiles(tmp_path / "tight", threads=2, memory_limit=limit),
-        check=False,
-    )
-    assert result.returncode != 0
-    assert f"not enough memory for 2 dbt thread(s): raw table {table} has {rows:,} rows" in (
-        result.stdout
-    )
-    assert "Set `threads: 1` in the profile" in result.stdout
-    assert "1 of 1 OK created" not in result.stdout
+    out = _run(warehouse_copy, tmp_path, 2, f"{int(rows * BYTES_PER_ROW / 1e6 * 1.5) + 1}MB")
+    assert f"not enough memory for 2 dbt thread(s): raw table {table} has {rows:,} rows" in out
+    assert "Set `threads: 1` in the profile" in out
+    assert "1 of 1 OK created" not in out
 
 
 def test_a_run_that_one_model_would_not_fit_says_what_memory_to_set(
     warehouse_copy: Path, tmp_path: Path
 ) -> None:
     _, rows = _largest_raw_table(warehouse_copy)
-    limit = f"{int(rows * BYTES_PER_ROW / 1e6 / 2)}MB"
-    result = run_dbt(
-        ["run", "--select", "+stg_mes__sites"],
-        db_path=warehouse_copy,
-        target_path=tmp_path / "target",
-        profiles_dir=_profiles(tmp_path / "tiny", threads=1, memory_limit=limit),
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "not enough memory for 1 dbt thread(s)" in result.stdout
-    assert "its largest models need about 0.0 GiB" in result.stdout
-    assert "Raise the profile's `settings: {memory_limit: ...}` to at least 1GiB" in result.stdout
+    out = _run(warehouse_copy, tmp_path, 1, f"{int(rows * BYTES_PER_ROW / 1e6 / 2)}MB")
+    assert "not enough memory for 1 dbt thread(s)" in out
+    assert "its largest models need about 0.0 GiB" in out
+    assert "Raise the profile's `settings: {memory_limit: ...}` to at least 1GiB" in out
 
 
 def test_a_run_that_fits_is_not_stopped(warehouse_copy: Path, tmp_path: Path) -> None:
     _, rows = _largest_raw_table(warehouse_copy)
-    # two large models side by side fit (the demo's 85k rows need ~31MB)
-    limit = f"{int(rows * BYTES_PER_ROW * 2 / 1e6) + 64}MB"
-    result = run_dbt(
-        ["run", "--select", "+stg_mes__sites"],
-        db_path=warehouse_copy,
-        target_path=tmp_path / "target",
-        profiles_dir=_profiles(tmp_path / "roomy", threads=2, memory_limit=limit),
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-2000:]
-    assert "not enough memory" not in result.stdout
+    # two large models side by side fit (the demo's 85k rows need ~34MB)
+    out = _run(warehouse_copy, tmp_path, 2, f"{int(rows * BYTES_PER_ROW * 2 / 1e6) + 64}MB")
+    assert "not enough memory" not in out

@@ -21,8 +21,9 @@ CORPUS = ROOT / "tests" / "fixtures" / "bad_inputs.csv"
 
 
 def corpus() -> list[dict]:
-    """The corpus rows; expect_staged (optional JSON {"<staging model>.<column>": value}): the
-    typed value a valid odd row must be staged with, found by the raw table's first column."""
+    """The corpus rows; expect_staged (optional JSON {"<model>.<column>": value}, a staging
+    model, or the intermediate model that converts a site-local time): the typed value a valid
+    odd row must be staged with, found by the raw table's first column."""
     with CORPUS.open(newline="") as handle:
         return [
             {

@@ -20,6 +20,8 @@ STAGE_VALUES = {
 }
 SALES_KPIS = ("win_rate", "qualified_opportunities")
 MODELS = [
+    "base_oms__customers",  # the raw rows change: their base models first
+    "base_crm__opportunities",
     "stg_oms__customers",
     "stg_crm__opportunities",
     "int_sales__qualified_opportunities",

@@ -361,6 +361,7 @@ def test_good_vars_compile(tmp_path: Path, profiles_dir: Path) -> None:
             "compile",
             "--select",
             "int_fulfilment__order_lines",
+            "base_oms__order_lines",
             "stg_oms__order_lines",
             "stg_mes__sites",
         ],
@@ -371,7 +372,8 @@ def test_good_vars_compile(tmp_path: Path, profiles_dir: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    compiled = next((tmp_path / "target" / "compiled").rglob("stg_oms__order_lines.sql"))
+    # the base model is the one that reads the raw table
+    compiled = next((tmp_path / "target" / "compiled").rglob("base_oms__order_lines.sql"))
     assert '"acme_prod"."acme_raw"."order_items"' in compiled.read_text()
     sites = next((tmp_path / "target" / "compiled").rglob("stg_mes__sites.sql")).read_text()
     assert "when 'S1' then 'America/Argentina/Buenos_Aires'" in sites

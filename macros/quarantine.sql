@@ -8,17 +8,14 @@
         quarantine the others (quarantined_source), reference checks the parent's kept rows
         (kept_rows). -#}
     {%- set spec = quarantine_spec(table_name) -%}
-    {%- set string = dbt.type_string() -%}
+    {%- set verdict = output_kpis.base_verdict_columns() -%}
     {%- if not output_kpis.raw_table_present(table_name) -%}
-        {#- A table the project declared absent (var output_kpis_absent_tables) or of a
-            disabled domain: no rows, the same columns, so the models reading it fall back to
-            their stated defaults. -#}
+        {#- A table the project declared absent (var output_kpis_absent_tables): no rows, the
+            same columns, so the models reading it fall back to their stated defaults. (A
+            disabled domain's base model is not built at all.) -#}
         {%- set columns = {} -%}
-        {%- for column in spec.columns -%}
-            {%- do columns.update({column: string}) -%}
-        {%- endfor -%}
-        {%- for column in ['quarantine_reason', 'quarantine_detail', 'record_key', 'payload'] -%}
-            {%- do columns.update({column: string}) -%}
+        {%- for column in (spec.columns | list) + verdict -%}
+            {%- do columns.update({column: dbt.type_string()}) -%}
         {%- endfor -%}
         select * from {{ output_kpis.empty_relation(columns) }} as no_rows
     {%- else -%}
@@ -28,10 +25,7 @@
         {%- for column, type in spec.columns.items() %}
         {{ output_kpis.quarantine_clean_value(column, type) }} as {{ column }},
         {%- endfor %}
-        quarantine_reason,
-        quarantine_detail,
-        record_key,
-        payload
+        {{ verdict | join(', ') }}
     from checked
     {%- endif -%}
 {%- endmacro %}

@@ -268,3 +268,9 @@
         },
     }) }}
 {%- endmacro %}
+
+
+{% macro base_verdict_columns() -%}
+    {#- The text columns every base model adds to its raw columns (quarantine_base). -#}
+    {{ return(['quarantine_reason', 'quarantine_detail', 'record_key', 'payload']) }}
+{%- endmacro %}

@@ -273,6 +273,15 @@ def quarantine_structure(table: Table) -> dict[str, Any]:
     return spec
 
 
+# The columns a base model adds to the raw columns (macro quarantine_base).
+BASE_COLUMNS = {
+    "quarantine_reason": "The first quarantine rule the row breaks; null for a row staging keeps.",
+    "quarantine_detail": "The column or rule behind the reason; null for a kept row.",
+    "record_key": "The key columns as text (joined by '|'), for a quarantined row; else null.",
+    "payload": "The raw row as text (column=value pairs), for a quarantined row; else null.",
+}
+
+
 def render_macro(d: Declaration) -> str:
     lines = [
         f"{{#- {NOTICE} -#}}",
@@ -293,6 +302,15 @@ def render_macro(d: Declaration) -> str:
                 lines.append(" " * 12 + f"'{key}': {_jinja(value)},")
         lines.append("        },")
     lines += ["    }) }}", "{%- endmacro %}", ""]
+    verdict = ", ".join(f"'{column}'" for column in BASE_COLUMNS)
+    lines += [
+        "",
+        "{% macro base_verdict_columns() -%}",
+        "    {#- The text columns every base model adds to its raw columns (quarantine_base). -#}",
+        f"    {{{{ return([{verdict}]) }}}}",
+        "{%- endmacro %}",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -340,15 +358,6 @@ def render_sources(d: Declaration, source: str) -> str:
             lines.append(f"          - name: {column.name}")
             lines += _yaml_text("description", column.description, 12)
     return "\n".join(lines) + "\n"
-
-
-# The columns a base model adds to the raw columns (macro quarantine_base).
-BASE_COLUMNS = {
-    "quarantine_reason": "The first quarantine rule the row breaks; null for a row staging keeps.",
-    "quarantine_detail": "The column or rule behind the reason; null for a kept row.",
-    "record_key": "The key columns as text (joined by '|'), for a quarantined row; else null.",
-    "payload": "The raw row as text (column=value pairs), for a quarantined row; else null.",
-}
 
 
 def render_base_model(table: Table) -> str:

@@ -33,7 +33,7 @@ known_time_zones as (
 {%- set row_columns = (adapter.get_columns_in_relation(relation) | map(attribute='name') | list)
     if execute else [] %}
 
-{{ unit.unit_id }}__read as (
+{{ unit.unit_id }}__read as {{ output_kpis.not_materialized() }} (
     select
         {{ output_kpis.timestamp_text(unit.key) }} as unit_key,
         {%- if unit.time_zone_column %}
@@ -66,7 +66,7 @@ known_time_zones as (
     from {{ relation }}
 ),
 
-{{ unit.unit_id }}__zoned as (
+{{ unit.unit_id }}__zoned as {{ output_kpis.not_materialized() }} (
     select
         *,
         -- a zone the engine does not know is quarantined, never converted with
@@ -80,6 +80,40 @@ known_time_zones as (
     from {{ unit.unit_id }}__read
 ),
 
+{#- Keys more than one row holds: only their rows can conflict or be copies. #}
+{{ unit.unit_id }}__repeated_keys as (
+    select unit_key as repeated_key
+    from {{ unit.unit_id }}__zoned
+    where unit_key is not null
+    group by unit_key
+    having count(*) > 1
+),
+
+{#- Key conflicts (same key, different rows) and exact copies, by a window over the rows whose
+    key repeats only: a window over every row holds the whole relation in memory (at 100M raw
+    rows it outgrew a 6GB memory_limit). -#}
+{{ unit.unit_id }}__repeats as (
+    select
+        zoned.*,
+        false as has_key_conflict,
+        cast(1 as {{ dbt.type_bigint() }}) as copy_number
+    from {{ unit.unit_id }}__zoned as zoned
+    left join {{ unit.unit_id }}__repeated_keys as repeated_keys
+        on zoned.unit_key = repeated_keys.repeated_key
+    where repeated_keys.repeated_key is null
+    union all
+    select
+        zoned.*,
+        min(zoned.row_text) over (partition by zoned.unit_key)
+        <> max(zoned.row_text) over (partition by zoned.unit_key) as has_key_conflict,
+        row_number() over (
+            partition by zoned.unit_key, zoned.row_text order by zoned.unit_key
+        ) as copy_number
+    from {{ unit.unit_id }}__zoned as zoned
+    inner join {{ unit.unit_id }}__repeated_keys as repeated_keys
+        on zoned.unit_key = repeated_keys.repeated_key
+),
+
 {{ unit.unit_id }}__parsed as (
     select
         *,
@@ -90,11 +124,8 @@ known_time_zones as (
         {{ output_kpis.cast_or_null('deadline_text', 'date') }} as deadline_day,
         {{ output_kpis.declared_instant('deadline_text', zone, unit.naive_timestamps) }}
             as deadline_instant,
-        {{ output_kpis.iso_wall_time('deadline_text') }} as deadline_wall_time,
-        min(row_text) over (partition by unit_key)
-        <> max(row_text) over (partition by unit_key) as has_key_conflict,
-        row_number() over (partition by unit_key, row_text order by unit_key) as copy_number
-    from {{ unit.unit_id }}__zoned
+        {{ output_kpis.iso_wall_time('deadline_text') }} as deadline_wall_time
+    from {{ unit.unit_id }}__repeats
 ),
 
 {{ unit.unit_id }}__dated as (

@@ -59,27 +59,3 @@
     {#- Spark's numeric is decimal(10, 0), which would drop the fraction before rounding. -#}
     round(cast({{ expr }} as double), {{ digits }})
 {%- endmacro %}
-
-{% macro first_by(value, order_by, condition='true') -%}
-    {#- Aggregate: `value` of the group's first row by the columns `order_by` (a list; none of
-        them null) among the rows where `condition` holds; null when none does (a null value
-        of that row included). Takes the place of a row_number() window picking that row,
-        which holds the whole relation in memory. -#}
-    {{ return(adapter.dispatch('first_by', 'output_kpis')(value, order_by, condition)) }}
-{%- endmacro %}
-
-{% macro default__first_by(value, order_by, condition) -%}
-    (array_agg({{ value }} order by {{ order_by | join(', ') }})
-        filter (where {{ condition }}))[1]
-{%- endmacro %}
-
-{% macro duckdb__first_by(value, order_by, condition) -%}
-    {#- arg_min_null: arg_min would skip a row whose value is null. -#}
-    arg_min_null({{ value }}, struct_pack(
-        {%- for column in order_by %}o{{ loop.index }} := {{ column }}{% if not loop.last %}, {% endif %}{% endfor -%}
-    )) filter (where {{ condition }})
-{%- endmacro %}
-
-{% macro spark__first_by(value, order_by, condition) -%}
-    min_by({{ value }}, struct({{ order_by | join(', ') }})) filter (where {{ condition }})
-{%- endmacro %}

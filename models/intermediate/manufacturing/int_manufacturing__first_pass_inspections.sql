@@ -78,9 +78,9 @@ event_defects as (
     group by event_id
 ),
 
--- Each event with its defect count; the step aggregate below picks the first inspection (by
--- instant, then event_id) out of them, with no window over every event.
-step_events as (
+-- Each event with its defect count; inspections ranked within their serial and step, so the
+-- first inspection is picked out in the step aggregate below rather than joined back.
+ranked_events as (
     select
         events_as_of.serial_number,
         events_as_of.step_code,
@@ -95,7 +95,13 @@ step_events as (
             as event_result,
         event_defects.defect_count,
         {{ bool_to_int(is_inspection_event) }} as is_inspection,
-        events_as_of.event_id
+        row_number() over (
+            partition by
+                events_as_of.serial_number,
+                events_as_of.step_code,
+                {{ bool_to_int(is_inspection_event) }}
+            order by events_as_of.event_at, events_as_of.event_id
+        ) as event_rank
     from events_as_of
     left join event_defects on events_as_of.event_id = event_defects.event_id
 ),
@@ -108,17 +114,17 @@ step_activity as (
         min(site_id) as site_id,
         min(route_id) as route_id,
         min(step_sequence) as step_sequence,
-        min(case when is_inspection = 1 then event_at end) as first_inspected_at,
-        {{ output_kpis.first_by(
-            'event_local_date', ['event_at', 'event_id'], 'is_inspection = 1'
-        ) }} as first_inspected_local_date,
-        {{ output_kpis.first_by('event_result', ['event_at', 'event_id'], 'is_inspection = 1') }}
+        max(case when is_inspection = 1 and event_rank = 1 then event_at end)
+            as first_inspected_at,
+        max(case when is_inspection = 1 and event_rank = 1 then event_local_date end)
+            as first_inspected_local_date,
+        max(case when is_inspection = 1 and event_rank = 1 then event_result end)
             as first_result,
         sum(is_inspection) as inspection_count,
         sum({{ bool_to_int(is_retest) }}) as retest_count,
         sum({{ bool_to_int(is_rework) }}) as rework_count,
         coalesce(sum(defect_count), 0) as defect_count
-    from step_events
+    from ranked_events
     group by serial_number, step_code
 ),
 

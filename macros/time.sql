@@ -111,14 +111,17 @@
     {{ return(value) }}
 {%- endmacro %}
 
-{% macro site_local_to_utc(text, time_zone, offsets=none) -%}
+{% macro site_local_to_utc(text, time_zone, offsets=none, wall=none, has_offset=none) -%}
     {#- A site-local timestamp (quarantine type timestamp, as text) -> naive UTC: a value with
         Z or an offset is the instant it names; a naive wall time is read in the site's zone
         (local_to_utc: a DST gap or fold follows its rule). offsets: the zone-offset CTE of
-        the fast DuckDB path (local_to_utc_via, joined on site_local_wall_date). -#}
-    {%- set wall = output_kpis.iso_wall_time(text) -%}
+        the fast DuckDB path (local_to_utc_via, joined on site_local_wall_date). wall and
+        has_offset: iso_wall_time(text) and has_utc_offset(text), when the caller has them
+        (each a regular expression per row). -#}
+    {%- set wall = wall or output_kpis.iso_wall_time(text) -%}
     case
-        when {{ output_kpis.has_utc_offset(text) }} then {{ output_kpis.iso_instant(text) }}
+        when {{ has_offset or output_kpis.has_utc_offset(text) }}
+            then {{ output_kpis.iso_instant(text, wall) }}
         {%- if offsets %}
         else {{ output_kpis.local_to_utc_via(offsets, wall, time_zone) }}
         {%- else %}
@@ -127,13 +130,15 @@
     end
 {%- endmacro %}
 
-{% macro site_local_wall_time(text, time_zone) -%}
+{% macro site_local_wall_time(text, time_zone, wall=none, has_offset=none) -%}
     {#- The site's wall time of a site-local timestamp: as written when naive, the instant
-        read in the site's zone when it carries Z or an offset. -#}
+        read in the site's zone when it carries Z or an offset. wall, has_offset: as
+        site_local_to_utc. -#}
+    {%- set wall = wall or output_kpis.iso_wall_time(text) -%}
     case
-        when {{ output_kpis.has_utc_offset(text) }}
-            then {{ output_kpis.utc_to_local(output_kpis.iso_instant(text), time_zone) }}
-        else {{ output_kpis.iso_wall_time(text) }}
+        when {{ has_offset or output_kpis.has_utc_offset(text) }}
+            then {{ output_kpis.utc_to_local(output_kpis.iso_instant(text, wall), time_zone) }}
+        else {{ wall }}
     end
 {%- endmacro %}
 

@@ -85,3 +85,56 @@
     {%- endif -%}
     select 1
 {%- endmacro %}
+
+
+{% macro zone_placeholder() -%}
+    {#- Written where the zone goes in an expression handed to in_each_zone. -#}
+    {{ return('__zone__') }}
+{%- endmacro %}
+
+{% macro in_each_zone(expression, time_zone, zones) -%}
+    {#- `expression` (SQL holding zone_placeholder() where its zone goes) with the zone a
+        literal for each of `zones`, by a CASE on the SQL expression time_zone, and time_zone
+        itself for any other: DuckDB converts about six times faster with a literal zone than
+        with a zone per row (1M rows: 0.54 s against 3.04 s of CPU), to the same value. With
+        no zones, the expression with time_zone. -#}
+    {%- set placeholder = output_kpis.zone_placeholder() -%}
+    {%- if zones -%}
+    case
+        {%- for zone in zones %}
+        when {{ time_zone }} = '{{ zone }}' then {{ expression | replace(placeholder, "'" ~ zone ~ "'") }}
+        {%- endfor %}
+        else {{ expression | replace(placeholder, time_zone) }}
+    end
+    {%- else -%}
+    {{ expression | replace(placeholder, time_zone) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro zones_in(relation, zone_expr, max_zones=20) -%}
+    {#- The known zones (known_time_zones_sql) the SQL expression zone_expr takes in `relation`,
+        for in_each_zone: [] when there are more than max_zones, when not executing or the
+        relation is not built yet, and on engines other than DuckDB (whose per-row conversion
+        is not the slow one). -#}
+    {{ return(adapter.dispatch('zones_in', 'output_kpis')(relation, zone_expr, max_zones)) }}
+{%- endmacro %}
+
+{% macro default__zones_in(relation, zone_expr, max_zones) -%}
+    {{ return([]) }}
+{%- endmacro %}
+
+{% macro duckdb__zones_in(relation, zone_expr, max_zones) -%}
+    {%- if not execute or load_relation(relation) is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        select distinct zone_name
+        from (select {{ zone_expr }} as zone_name from {{ relation }}) as zones
+        where zone_name in (select time_zone_name from ({{ output_kpis.known_time_zones_sql() }}) as known)
+            and zone_name not like '%''%'
+        order by zone_name
+        limit {{ max_zones + 1 }}
+    {%- endset -%}
+    {%- set zones = run_query(query).columns[0].values() | list -%}
+    {{ return(zones if zones | length <= max_zones else []) }}
+{%- endmacro %}

@@ -4,6 +4,7 @@ check_memory_budget, calibrated by make bench: docs/PERFORMANCE.md, "Memory").""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,14 @@ import yaml
 
 from conftest import ROOT, run_dbt
 
-BYTES_PER_ROW = 200  # macros/warehouse.sql memory_bytes_per_raw_row
+# The calibration, read from the macro that holds it (macros/warehouse.sql).
+BYTES_PER_ROW = int(
+    re.search(
+        r"macro memory_bytes_per_raw_row\(\).*?return\((\d+)\)",
+        (ROOT / "macros" / "warehouse.sql").read_text(),
+        re.S,
+    ).group(1)
+)
 
 
 def _profiles(directory: Path, threads: int, memory_limit: str) -> Path:

@@ -4,8 +4,18 @@
     is accounted for and the unit models can ignore them: every scan but the first event_id of
     its group is a duplicate, found with an aggregate and a join rather than a window over every
     event (at 100M raw rows the window's sort did not fit in 6GB; the aggregate spills). -#}
-with source as (
+with staged as (
     select * from {{ ref('stg_mes__unit_events') }}
+),
+
+-- The site-local text read once (each a regular expression): its wall time and whether it
+-- names its zone.
+source as (
+    select
+        *,
+        {{ output_kpis.iso_wall_time('event_local') }} as event_wall_time,
+        {{ output_kpis.has_utc_offset('event_local') }} as has_utc_offset
+    from staged
 ),
 
 work_orders as (
@@ -36,11 +46,14 @@ located as (
         source.event_type,
         source.event_result,
         {{ output_kpis.site_local_to_utc(
-            'source.event_local', 'sites.site_time_zone', 'site_offsets'
+            'source.event_local', 'sites.site_time_zone', 'site_offsets',
+            'source.event_wall_time', 'source.has_utc_offset'
         ) }} as event_at,
         cast(
-            {{ output_kpis.site_local_wall_time('source.event_local', 'sites.site_time_zone') }}
-            as date
+            {{ output_kpis.site_local_wall_time(
+                'source.event_local', 'sites.site_time_zone',
+                'source.event_wall_time', 'source.has_utc_offset'
+            ) }} as date
         ) as event_local_date,
         source.station_id
     from source
@@ -48,8 +61,7 @@ located as (
     left join lines on work_orders.line_id = lines.line_id
     left join sites on lines.site_id = sites.site_id
     {{ output_kpis.time_zone_offset_join(
-        'site_offsets', 'sites.site_time_zone',
-        output_kpis.iso_wall_time('source.event_local')
+        'site_offsets', 'sites.site_time_zone', 'source.event_wall_time'
     ) }}
 ),
 

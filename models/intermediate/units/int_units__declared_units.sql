@@ -25,7 +25,12 @@ known_time_zones as (
 ),
 {%- for unit in units %}
 {%- set relation = output_kpis.unit_relation(unit.relation) %}
-{%- set zone = 'unit_time_zone' %}
+{%- set zone = output_kpis.zone_placeholder() %}
+{%- set time_zone_text = (
+    'coalesce(' ~ output_kpis.timestamp_text(unit.time_zone_column) ~ ", '" ~ unit.time_zone ~ "')"
+) if unit.time_zone_column else "'" ~ unit.time_zone ~ "'" %}
+{#- every conversion is written once per zone the unit's rows name (in_each_zone) #}
+{%- set zones = output_kpis.zones_in(relation, time_zone_text) %}
 {#- checked against the warehouse when it runs (a compile or a linter may see no tables) #}
 {%- if execute and flags.WHICH in ('run', 'build') %}
     {%- do output_kpis.check_unit_declaration(unit, relation) %}
@@ -33,15 +38,10 @@ known_time_zones as (
 {%- set row_columns = (adapter.get_columns_in_relation(relation) | map(attribute='name') | list)
     if execute else [] %}
 
-{{ unit.unit_id }}__read as (
+{{ unit.unit_id }}__read as {{ output_kpis.not_materialized() }} (
     select
         {{ output_kpis.timestamp_text(unit.key) }} as unit_key,
-        {%- if unit.time_zone_column %}
-        coalesce({{ output_kpis.timestamp_text(unit.time_zone_column) }}, '{{ unit.time_zone }}')
-            as time_zone_text,
-        {%- else %}
-        cast('{{ unit.time_zone }}' as {{ text }}) as time_zone_text,
-        {%- endif %}
+        cast({{ time_zone_text }} as {{ text }}) as time_zone_text,
         {{ output_kpis.timestamp_text(unit.completed_at) }} as completed_text,
         {%- if unit.deadline %}
         {{ output_kpis.timestamp_text(unit.deadline.column) }} as deadline_text,
@@ -66,7 +66,7 @@ known_time_zones as (
     from {{ relation }}
 ),
 
-{{ unit.unit_id }}__zoned as (
+{{ unit.unit_id }}__zoned as {{ output_kpis.not_materialized() }} (
     select
         *,
         -- a zone the engine does not know is quarantined, never converted with
@@ -80,35 +80,72 @@ known_time_zones as (
     from {{ unit.unit_id }}__read
 ),
 
+{#- Keys more than one row holds: only their rows can conflict or be copies. #}
+{{ unit.unit_id }}__repeated_keys as (
+    select unit_key as repeated_key
+    from {{ unit.unit_id }}__zoned
+    where unit_key is not null
+    group by unit_key
+    having count(*) > 1
+),
+
+{#- Key conflicts (same key, different rows) and exact copies, by a window over the rows whose
+    key repeats only: a window over every row holds the whole relation in memory (at 100M raw
+    rows it outgrew a 6GB memory_limit). -#}
+{{ unit.unit_id }}__repeats as (
+    select
+        zoned.*,
+        false as has_key_conflict,
+        cast(1 as {{ dbt.type_bigint() }}) as copy_number
+    from {{ unit.unit_id }}__zoned as zoned
+    left join {{ unit.unit_id }}__repeated_keys as repeated_keys
+        on zoned.unit_key = repeated_keys.repeated_key
+    where repeated_keys.repeated_key is null
+    union all
+    select
+        zoned.*,
+        min(zoned.row_text) over (partition by zoned.unit_key)
+        <> max(zoned.row_text) over (partition by zoned.unit_key) as has_key_conflict,
+        row_number() over (
+            partition by zoned.unit_key, zoned.row_text order by zoned.unit_key
+        ) as copy_number
+    from {{ unit.unit_id }}__zoned as zoned
+    inner join {{ unit.unit_id }}__repeated_keys as repeated_keys
+        on zoned.unit_key = repeated_keys.repeated_key
+),
+
 {{ unit.unit_id }}__parsed as (
     select
         *,
         {{ output_kpis.cast_or_null('completed_text', 'date') }} as completed_day,
-        {{ output_kpis.declared_instant('completed_text', zone, unit.naive_timestamps) }}
+        {{ output_kpis.in_each_zone(output_kpis.declared_instant(
+            'completed_text', zone, unit.naive_timestamps), 'unit_time_zone', zones) }}
             as completed_instant,
         {{ output_kpis.iso_wall_time('completed_text') }} as completed_wall_time,
         {{ output_kpis.cast_or_null('deadline_text', 'date') }} as deadline_day,
-        {{ output_kpis.declared_instant('deadline_text', zone, unit.naive_timestamps) }}
+        {{ output_kpis.in_each_zone(output_kpis.declared_instant(
+            'deadline_text', zone, unit.naive_timestamps), 'unit_time_zone', zones) }}
             as deadline_instant,
-        {{ output_kpis.iso_wall_time('deadline_text') }} as deadline_wall_time,
-        min(row_text) over (partition by unit_key)
-        <> max(row_text) over (partition by unit_key) as has_key_conflict,
-        row_number() over (partition by unit_key, row_text order by unit_key) as copy_number
-    from {{ unit.unit_id }}__zoned
+        {{ output_kpis.iso_wall_time('deadline_text') }} as deadline_wall_time
+    from {{ unit.unit_id }}__repeats
 ),
 
 {{ unit.unit_id }}__dated as (
     select
         *,
-        coalesce(completed_day, cast({{ output_kpis.utc_to_local('completed_instant', zone) }}
+        coalesce(completed_day, cast({{ output_kpis.in_each_zone(
+            output_kpis.utc_to_local('completed_instant', zone), 'unit_time_zone', zones) }}
             as date)) as completed_date,
-        coalesce(deadline_day, cast({{ output_kpis.utc_to_local('deadline_instant', zone) }}
+        coalesce(deadline_day, cast({{ output_kpis.in_each_zone(
+            output_kpis.utc_to_local('deadline_instant', zone), 'unit_time_zone', zones) }}
             as date)) as deadline_date,
         {#- a date deadline closes at the next local midnight, an instant at itself; then the
             tolerance #}
         {{ output_kpis.add_minutes(
-            'case when deadline_day is not null then ' ~ output_kpis.local_to_utc(
-                dbt.dateadd('day', 1, 'cast(deadline_day as timestamp)'), zone)
+            'case when deadline_day is not null then ' ~ output_kpis.in_each_zone(
+                output_kpis.local_to_utc(
+                    dbt.dateadd('day', 1, 'cast(deadline_day as timestamp)'), zone),
+                'unit_time_zone', zones)
             ~ ' else deadline_instant end',
             (unit.deadline.tolerance_minutes if unit.deadline else 0) | string) }} as deadline_at,
         deadline_day is not null as deadline_is_date
@@ -147,7 +184,8 @@ known_time_zones as (
             when dated.completed_instant is null then 'not_completed'
             when
                 (dated.completed_day is not null and dated.completed_day > cast(
-                    {{ output_kpis.utc_to_local('as_of.as_of_at', zone) }} as date))
+                    {{ output_kpis.in_each_zone(output_kpis.utc_to_local('as_of.as_of_at', zone),
+                        'dated.unit_time_zone', zones) }} as date))
                 or (dated.completed_day is null and dated.completed_instant > as_of.as_of_at)
                 then 'after_as_of'
             when not dated.passes_count_rule then 'not_counted'

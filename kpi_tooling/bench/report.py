@@ -73,10 +73,11 @@ the units; this is why the incremental target is missed.
 
 At 100M raw rows the build runs with one dbt thread (`BENCH_DBT_THREADS=1`), so the largest
 model has DuckDB's whole `memory_limit` to itself: models built side by side share it, and with
-two threads the unit events' scans and the SLA spans, built together, ran out of 6GB after
-seven minutes; on 2026-12-04 one thread ran out too, after nineteen minutes, in
-`int_units__declared_units` (the 100M section). The package now refuses such a run before any
-model, saying what to set (`check_memory_budget`, docs/PERFORMANCE.md "Memory"). A step that
+two threads the unit events' scans, built beside the SLA spans or deadlines, run out of 6GB.
+With one thread every model completed on 2026-12-04 (after `int_units__declared_units` stopped
+running out; the 100M section below may predate that). The package refuses a run whose
+threads do not fit before any model, saying what to set (`check_memory_budget`,
+docs/PERFORMANCE.md "Memory"). A step that
 fails is still listed, marked FAILED, with its seconds and peak RSS, and ends the run.
 """
 

@@ -6,7 +6,8 @@
         null when it breaks none; record_key and payload only then). The quarantine classifies
         each raw row here and nowhere else: staging reads the kept rows (clean_source), the
         quarantine the others (quarantined_source), reference checks the parent's kept rows
-        (kept_rows). -#}
+        (kept_rows). Incremental (strategy replace_key_groups): an incremental run reclassifies
+        only the key groups rebuilt_key_groups finds, with the same SQL as a full build. -#}
     {%- set spec = quarantine_spec(table_name) -%}
     {%- set verdict = output_kpis.base_verdict_columns() -%}
     {%- if not output_kpis.raw_table_present(table_name) -%}
@@ -19,14 +20,209 @@
         {%- endfor -%}
         select * from {{ output_kpis.empty_relation(columns) }} as no_rows
     {%- else -%}
+    {%- set incremental = output_kpis.base_is_incremental() -%}
     {{ check_source_columns(source_name, table_name) }}
-    {{ checked_source_sql(source_name, table_name) }}
+    {{ checked_source_sql(source_name, table_name, incremental) }}
     select
         {%- for column, type in spec.columns.items() %}
         {{ output_kpis.quarantine_clean_value(column, type) }} as {{ column }},
         {%- endfor %}
         {{ verdict | join(', ') }}
     from checked
+    {%- if incremental %}
+    {#- One marker row per built row of a rebuilt key group: replace_key_groups deletes the
+        groups of every row here, then inserts the rows that are no marker. #}
+    union all
+    select
+        {%- for column in spec.columns %}
+        {{ column }},
+        {%- endfor %}
+        {%- for column in verdict %}
+        {%- if column == 'quarantine_reason' %}
+        '{{ output_kpis.rebuild_group_marker() }}' as quarantine_reason
+        {%- else %}
+        {{ column }}
+        {%- endif %}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ this }}
+    where key_hash in (select key_hash from rebuilt_key_groups)
+    {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro base_is_incremental() -%}
+    {#- True on an incremental run of a base model (never on Spark, where base models are
+        tables). Fails when the table was built before the base layer became incremental. -#}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- if 'key_hash' not in built_columns -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " was built before it became incremental (no key_hash column);"
+            ~ " rebuild it once with --full-refresh") }}
+    {%- endif -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+
+{% macro rebuild_group_marker() -%}
+    __rebuild_key_group__
+{%- endmacro %}
+
+
+{% macro get_incremental_replace_key_groups_sql(arg_dict) -%}
+    {#- Strategy of the base models: delete every key group (key_hash) the new rows or the
+        marker rows name, then insert the new rows. A key group that vanished from the raw
+        table has only marker rows, so it is deleted. -#}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ target }}
+    where key_hash in (select key_hash from {{ source }});
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }}
+    from {{ source }}
+    where
+        quarantine_reason is null
+        or quarantine_reason <> '{{ output_kpis.rebuild_group_marker() }}'
+{%- endmacro %}
+
+
+{% macro row_hash(columns) -%}
+    {#- A 64-bit hash of the listed columns' values (null and '' differ). -#}
+    {{ return(adapter.dispatch('row_hash', 'output_kpis')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro postgres__row_hash(columns) -%}
+    {#- A row's text form quotes each value as needed, so it is unambiguous. -#}
+    hashtextextended(cast(row({{ columns | join(', ') }}) as text), 0)
+{%- endmacro %}
+
+{% macro spark__row_hash(columns) -%}
+    xxhash64({{ columns | join(', ') }})
+{%- endmacro %}
+
+
+{% macro time_relative_reasons(table_name) -%}
+    {#- The reasons that compare a value with the run's start (future_timestamp, and the table
+        checks marked relative_to_now): an incremental run reclassifies their rows every time,
+        since a row in the future may have become valid. -#}
+    {%- set reasons = ['future_timestamp'] -%}
+    {%- for check in quarantine_spec(table_name).get('checks', [])
+        if check.get('relative_to_now') -%}
+        {%- do reasons.append(check.reason) -%}
+    {%- endfor -%}
+    {{ return(reasons) }}
+{%- endmacro %}
+
+
+{% macro rebuilt_key_groups_sql(table_name, hashed) -%}
+    {#-
+        The key groups (key_hash) an incremental run of a base model reclassifies; hashed: the
+        raw rows with row_hash and key_hash. A group is reclassified when
+          1. a row_hash occurs a different number of times in the raw table than in the built
+             table: a new, changed, copied or deleted raw row (the groups of the old and of the
+             new key);
+          2. a row of it was quarantined for a reason relative to the run's start
+             (time_relative_reasons), or as unknown_reference (its parent may have come);
+          3. a kept row (or one quarantined only for a rule after unknown_reference) references
+             a key that is no longer among the parent's kept rows (the parent was quarantined
+             or vanished);
+          4. the values its checks read from other tables (lookup_hash) changed.
+        Every other rule reads only the row and its key group, so the rows of the other groups
+        would be classified as they are.
+    -#}
+    {%- set spec = quarantine_spec(table_name) -%}
+    {%- set string = dbt.type_string() -%}
+    {%- set lookups = spec.get('lookups', []) -%}
+    raw_hash_counts as (
+        select row_hash, key_hash, count(*) as row_count
+        from {{ hashed }}
+        group by row_hash, key_hash
+    ),
+
+    built_hash_counts as (
+        select row_hash, key_hash, count(*) as row_count
+        from {{ this }}
+        group by row_hash, key_hash
+    ),
+
+    rebuilt_key_groups as (
+        select coalesce(raw_hash_counts.key_hash, built_hash_counts.key_hash) as key_hash
+        from raw_hash_counts
+        full outer join built_hash_counts
+            on
+                raw_hash_counts.row_hash = built_hash_counts.row_hash
+                and raw_hash_counts.key_hash = built_hash_counts.key_hash
+        where raw_hash_counts.row_count is distinct from built_hash_counts.row_count
+        union
+        select key_hash
+        from {{ this }}
+        where quarantine_reason in ('unknown_reference', '{{ output_kpis.time_relative_reasons(table_name) | join("', '") }}')
+        {%- for column, parent in spec.get('refs', {}).items()
+            if output_kpis.raw_table_present(parent[1]) %}
+        union
+        select key_hash
+        from {{ this }}
+        where
+            (quarantine_reason is null or quarantine_reason in ('future_timestamp', 'implausible_date'))
+            and {{ column }} is not null
+            and cast({{ column }} as {{ string }}) not in (
+                select cast({{ parent[2] }} as {{ string }})
+                from {{ output_kpis.kept_rows(parent[1]) }}
+                where {{ parent[2] }} is not null
+            )
+        {%- endfor %}
+        {%- if lookups %}
+        union
+        select built.key_hash
+        from {{ this }} as built
+        {{ output_kpis.lookup_joins(lookups, 'built') }}
+        where built.lookup_hash is distinct from {{ output_kpis.lookup_hash(lookups) }}
+        {%- endif %}
+    ),
+{%- endmacro %}
+
+
+{% macro lookup_joins(lookups, rows) -%}
+    {#- One left join per quarantine_spec lookup of the relation `rows` (its value is then
+        <lookup name>.lookup_value). A correlated subquery in a check would be re-run for every
+        raw row on engines that do not decorrelate it (Postgres). -#}
+    {%- set string = dbt.type_string() -%}
+    {%- for lookup in lookups %}
+    left join ({{ lookup.sql }}) as {{ lookup.name }}
+    {%- if lookup.on is string %}
+        on cast({{ rows }}.{{ lookup.on }} as {{ string }}) = {{ lookup.name }}.lookup_key
+    {%- else %}
+        on
+        {%- for column in lookup.on %}
+            {% if not loop.first %}and {% endif %}cast({{ rows }}.{{ column }} as {{ string }}) = {{ lookup.name }}.lookup_key_{{ column }}
+        {%- endfor %}
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{% macro lookup_hash(lookups, joined=true) -%}
+    {#- lookup_hash: a hash of a row's lookup values (<lookup name>.lookup_value from
+        lookup_joins, or the columns <lookup name> when not joined), null for a table without
+        lookups. -#}
+    {%- if lookups -%}
+        {%- set values = [] -%}
+        {%- for lookup in lookups -%}
+            {%- do values.append(lookup.name ~ ('.lookup_value' if joined else '')) -%}
+        {%- endfor -%}
+        {{ output_kpis.row_hash(values) }}
+    {%- else -%}
+        cast(null as {{ dbt.type_bigint() }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -86,7 +282,7 @@
 {%- endmacro %}
 
 
-{% macro checked_source_sql(source_name, table_name) -%}
+{% macro checked_source_sql(source_name, table_name, incremental=false) -%}
     {#-
         `with ... checked as (...)`: every raw row with typed copies of its columns (t_<col>),
         the first quarantine rule it breaks (quarantine_rule: its position in the list below;
@@ -95,6 +291,9 @@
         timestamp_without_time_zone, unknown_value, conflicting_duplicate_key, duplicate_row
         (exact copies after the first), the table's own checks, unknown_reference,
         future_timestamp, implausible_date. The rules for each table are in quarantine_spec.
+        Each row carries row_hash, key_hash and lookup_hash too. incremental: only the raw rows
+        of the key groups rebuilt_key_groups names (on an incremental run of a base model;
+        whole key groups, so the duplicate rules see every row they compare).
     -#}
     {%- set spec = quarantine_spec(table_name) -%}
     {%- set string = dbt.type_string() -%}
@@ -110,7 +309,7 @@
     {%- endfor -%}
     {%- set refs_joined = refs if output_kpis.references_by_join() else [] -%}
     {#- The columns carried from `typed` to `checked`. -#}
-    {%- set carried = [] -%}
+    {%- set carried = ['row_hash', 'key_hash'] -%}
     {%- for column, type in spec.columns.items() -%}
         {%- do carried.extend([column, 't_' ~ column]) -%}
         {%- if type != 'string' -%}{%- do carried.append('x_' ~ column) -%}{%- endif -%}
@@ -127,14 +326,41 @@
         '{{ column }}=' || {{ quarantine_payload_value(column, spec.columns[column]) }}{% if not loop.last %} || '; ' || {% endif %}
         {%- endfor %}
     {%- endset -%}
-    {#- The raw table, with every optional column it lacks added as its stated default. #}
-    with raw_rows as {{ output_kpis.not_materialized() }} (
+    {#- The raw table, with every optional column it lacks added as its stated default, and
+        the hashes an incremental run compares: key_hash groups the rows of a key (a row whose
+        key is blank is null_key whatever the other rows hold: its own group, by its hash). #}
+    {%- set key_present = [] -%}
+    {%- for column in key -%}
+        {%- do key_present.append(output_kpis.timestamp_text(column) ~ ' is not null') -%}
+    {%- endfor %}
+    with hashed_raw_rows as {{ output_kpis.not_materialized() }} (
         select
-            *
-            {%- for column in output_kpis.absent_source_columns(source_name, table_name) %},
-            {{ spec.optional[column] or 'cast(null as ' ~ string ~ ')' }} as {{ column }}
-            {%- endfor %}
-        from {{ source(source_name, table_name) }}
+            *,
+            {{ output_kpis.row_hash(columns) }} as row_hash,
+            case
+                when {{ key_present | join(' and ') }} then {{ output_kpis.row_hash(key) }}
+                else {{ output_kpis.row_hash(columns) }}
+            end as key_hash
+        from (
+            select
+                *
+                {%- for column in output_kpis.absent_source_columns(source_name, table_name) %},
+                {{ spec.optional[column] or 'cast(null as ' ~ string ~ ')' }} as {{ column }}
+                {%- endfor %}
+            from {{ source(source_name, table_name) }}
+        ) as raw_table
+    ),
+    {%- if incremental %}
+
+    {{ output_kpis.rebuilt_key_groups_sql(table_name, 'hashed_raw_rows') }}
+    {%- endif %}
+
+    raw_rows as {{ output_kpis.not_materialized() }} (
+        select *
+        from hashed_raw_rows
+        {%- if incremental %}
+        where key_hash in (select key_hash from rebuilt_key_groups)
+        {%- endif %}
     ),
 
     {#- Keys held by more than one raw row: only their rows can have a conflicting key. #}
@@ -183,6 +409,8 @@
         branch keeps only its own rows) #}
     typed as {{ output_kpis.not_materialized() }} (
         select
+            row_hash,
+            key_hash,
             {%- for column, type in spec.columns.items() %}
             {{ column }},
             {%- if type == 'utc' %}
@@ -204,19 +432,7 @@
             {%- endfor %}
             may_repeat
         from flagged as raw_rows
-        {#- One join per lookup: a correlated subquery in a check would be re-run for every raw
-            row on engines that do not decorrelate it (Postgres). #}
-        {%- for lookup in spec.get('lookups', []) %}
-        left join ({{ lookup.sql }}) as {{ lookup.name }}
-        {%- if lookup.on is string %}
-            on cast(raw_rows.{{ lookup.on }} as {{ string }}) = {{ lookup.name }}.lookup_key
-        {%- else %}
-            on
-            {%- for column in lookup.on %}
-                {% if not loop.first %}and {% endif %}cast(raw_rows.{{ column }} as {{ string }}) = {{ lookup.name }}.lookup_key_{{ column }}
-            {%- endfor %}
-        {%- endif %}
-        {%- endfor %}
+        {{- output_kpis.lookup_joins(spec.get('lookups', []), 'raw_rows') }}
         {%- for column, parent in refs_joined %}
         left join (
             select distinct cast({{ parent[2] }} as {{ string }}) as ref_key
@@ -349,7 +565,8 @@
             case when quarantine_rule is not null then
                 {{ quarantine_text(key[0]) }}{% for column in key[1:] %} || '|' || {{ quarantine_text(column) }}{% endfor %}
             end as record_key,
-            case when quarantine_rule is not null then {{ payload }} end as payload
+            case when quarantine_rule is not null then {{ payload }} end as payload,
+            {{ output_kpis.lookup_hash(spec.get('lookups', []), joined=false) }} as lookup_hash
         from ruled
     )
 {%- endmacro %}

@@ -15,7 +15,9 @@
           nullable  coded columns that may be empty (a table check says when they may not)
           refs      column -> (source, table, column) it must exist in, among the rows the
                     quarantine kept (kept_rows)
-          checks    [{reason, when, detail}]: table rules on the typed columns t_<col>
+          checks    [{reason, when, detail}]: table rules on the typed columns t_<col>;
+                    relative_to_now: true on a rule that compares with the run's start
+                    (an incremental run reclassifies its rows every time)
           future_ok timestamp columns allowed to lie in the future (planned shifts, work orders)
           lookups   [{name, on, sql}]: a value from another raw table, joined on column `on`
                     (sql returns lookup_key, lookup_value, one row per key); checks read it
@@ -156,7 +158,7 @@
                  'detail': '|amount| > 100,000,000'},
                 {'reason': 'future_date',
                  'when': 't_invoice_date > cast(' ~ dbt.dateadd('day', 1, now) ~ ' as date)',
-                 'detail': 'invoice_date after the build'},
+                 'detail': 'invoice_date after the build', 'relative_to_now': true},
             ],
         },
         'cx_survey_responses': {

@@ -271,6 +271,6 @@
 
 
 {% macro base_verdict_columns() -%}
-    {#- The text columns every base model adds to its raw columns (quarantine_base). -#}
-    {{ return(['quarantine_reason', 'quarantine_detail', 'record_key', 'payload']) }}
+    {#- The columns every base model adds to its raw columns (quarantine_base). -#}
+    {{ return(['quarantine_reason', 'quarantine_detail', 'record_key', 'payload', 'row_hash', 'key_hash', 'lookup_hash']) }}
 {%- endmacro %}

@@ -66,10 +66,10 @@ of every table is typed and checked by the quarantine rules once, in its table's
 runs before 2026-12-04 classified every row twice); the unit models carry a source fingerprint
 per unit so that late and updated rows are found on incremental runs; and the build computes
 all 22 KPIs, the outcome marts, governance, lead-lag analysis and output traps. The peers
-assume clean input. On an incremental run the base and staging models and
-`stg_quarantine__rows` are rebuilt in full (they are tables, not incremental), and the unit
-models scan every unit to compare fingerprints, so the run saves only the work downstream of
-the units; this is why the incremental target is missed.
+assume clean input. On an incremental run the base models still hash and compare every raw
+row (they reclassify only the changed key groups; runs before 2026-12-04 rebuilt them and the
+staging tables in full), and the unit models scan every unit to compare fingerprints, so the
+run saves only part of the work; this is why the incremental target is missed.
 
 At 100M raw rows the build runs with one dbt thread (`BENCH_DBT_THREADS=1`), so the largest
 model has DuckDB's whole `memory_limit` to itself: models built side by side share it, and with

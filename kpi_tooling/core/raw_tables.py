@@ -279,6 +279,12 @@ BASE_COLUMNS = {
     "quarantine_detail": "The column or rule behind the reason; null for a kept row.",
     "record_key": "The key columns as text (joined by '|'), for a quarantined row; else null.",
     "payload": "The raw row as text (column=value pairs), for a quarantined row; else null.",
+    "row_hash": "A hash of the raw row's columns: an incremental run finds new, changed and"
+    " deleted raw rows by it (macro quarantine_base).",
+    "key_hash": "A hash of the raw row's key (of the whole row when a key column is blank): the"
+    " key group an incremental run reclassifies together.",
+    "lookup_hash": "A hash of the values the row's checks read from other raw tables (null when"
+    " the table has none): an incremental run reclassifies the rows whose lookups changed.",
 }
 
 
@@ -306,7 +312,7 @@ def render_macro(d: Declaration) -> str:
     lines += [
         "",
         "{% macro base_verdict_columns() -%}",
-        "    {#- The text columns every base model adds to its raw columns (quarantine_base). -#}",
+        "    {#- The columns every base model adds to its raw columns (quarantine_base). -#}",
         f"    {{{{ return([{verdict}]) }}}}",
         "{%- endmacro %}",
         "",
@@ -366,8 +372,14 @@ def render_base_model(table: Table) -> str:
         f"{{#- Every raw row of {table.source}.{table.name}, typed and checked once. The SQL is\n"
         "    macro quarantine_base, the same for every raw table: the rules differ by table\n"
         "    (quarantine_spec), the engine does not. Built only when a domain reads the\n"
-        "    table. -#}\n"
-        f"{{{{ config(enabled=output_kpis.raw_table_enabled('{table.name}')) }}}}\n"
+        "    table. Incremental where the engine can delete: an incremental run reclassifies\n"
+        "    only the key groups whose raw rows, references or lookups changed. -#}\n"
+        f"{{{{ config(\n"
+        f"    enabled=output_kpis.raw_table_enabled('{table.name}'),\n"
+        "    materialized=output_kpis.incremental_materialization(),\n"
+        "    incremental_strategy='replace_key_groups',\n"
+        "    on_schema_change='fail',\n"
+        ") }}\n"
         f"{{{{ output_kpis.quarantine_base('{table.source}', '{table.name}') }}}}\n"
     )
 

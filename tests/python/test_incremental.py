@@ -1,10 +1,15 @@
 """Incremental = full refresh. The demo raw data is split into batch 1 (before 2025-10-01) and
 batch 2 (the rest, plus late rows that belong to periods already loaded, and in-place updates:
 shipments delivered, tickets replied to, lines cancelled, and every line promised on one
-settled August day re-promised a day later, so that day's KPI rows must disappear). Batch 1 is
+settled August day re-promised a day later, so that day's KPI rows must disappear) and dirty
+data for the quarantine rules that read more than the row (dirty_rows: a conflicting and an
+exact copy of batch-1 events, a batch-1 order placed later than its shipments, a batch-1 order
+line whose order arrives only with batch 2). Batch 1 is
 built as of the cut-off, batch 2 is loaded and the incremental models (unit models, KPI
-component models, fct_kpi_values) are run as of the demo's as_of; a full refresh of the same
-data must match them row for row, and a rerun with no new data changes nothing.
+component models, fct_kpi_values, the base models of the raw tables) are run as of the demo's
+as_of; a full refresh of the same data must match them row for row (and every staging model,
+stg_quarantine__rows and fct_unit_accounting with them), and a rerun with no new data changes
+nothing.
 
 The same batches (one SQL, load_batch) run on PostgreSQL too, in a database of their own
 (output_kpis_incr_test): the incremental models must equal a full refresh there as well. Those
@@ -16,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -46,10 +52,16 @@ PERIOD_MODELS = (
     "fct_kpi_values",
 )
 INCREMENTAL_MODELS = UNIT_MODELS + PERIOD_MODELS
+# Compared too (with every model of the staging schema: the base models, incremental by key
+# group, and the staging views over them).
+COMPARED_MODELS = (*INCREMENTAL_MODELS, "fct_unit_accounting")
 SCHEMA = {
-    model: "marts" if model.startswith("fct_") else "intermediate" for model in INCREMENTAL_MODELS
+    model: "marts" if model.startswith("fct_") else "intermediate" for model in COMPARED_MODELS
 }
-SELECTION = ["--select", *[f"+{model}" for model in INCREMENTAL_MODELS]]
+SELECTION = [
+    "--select",
+    *[f"+{model}" for model in (*COMPARED_MODELS, "stg_quarantine__rows")],
+]
 CUTOFF = "2025-10-01"
 CUTOFF_VARS = '{"as_of": "' + CUTOFF + ' 00:00:00"}'
 FINAL_VARS = '{"as_of": "' + DEMO_AS_OF + '"}'
@@ -62,6 +74,40 @@ KEY_HASH = {"duckdb": "hash({key})", "postgres": "abs(hashtext({key}))"}
 def late(key: str, engine: str = "duckdb") -> str:
     key_hash = KEY_HASH[engine].format(key=key)
     return f"between '2025-08-01' and '2025-09-20' and {key_hash} % 25 = 0"
+
+
+# Batch-1 events that batch 2 copies (late September: in batch 1, never late).
+DIRTY_EVENTS = (
+    "(select {pick}(event_id) from raw.mes_unit_events "
+    "where cast(event_local as varchar) between '2025-09-21' and '2025-09-29')"
+)
+# The raw tables dirty_rows changes in place (besides the re-promised order lines).
+DIRTY_TABLES = ("mes_unit_events", "oms_orders")
+
+
+def dirty_rows(execute: Callable[[str], object]) -> None:
+    """Batch 2's dirty data for the quarantine's rules that read more than the row: a copy of
+    a batch-1 event with another station (both copies conflicting_duplicate_key), an exact copy
+    of another (duplicate_row), and a batch-1 order placed again, after its shipments (their
+    lookup of the order time changes: shipped_before_ordered)."""
+    execute(
+        "create table raw.dirty_copy as select * from raw.mes_unit_events "
+        f"where event_id = {DIRTY_EVENTS.format(pick='min')}"
+    )
+    execute("update raw.dirty_copy set station_id = 'STATION-CHANGED'")
+    execute("insert into raw.mes_unit_events select * from raw.dirty_copy")
+    execute("drop table raw.dirty_copy")
+    execute(
+        "insert into raw.mes_unit_events select * from raw.mes_unit_events "
+        f"where event_id = {DIRTY_EVENTS.format(pick='max')}"
+    )
+    execute(
+        "update raw.oms_orders set ordered_at = '2025-09-30T23:00:00Z' where order_id = ("
+        "select min(order_id) from raw.oms_orders where order_id in ("
+        "select order_id from raw.oms_order_lines where order_line_id in ("
+        "select order_line_id from raw.oms_shipments "
+        "where shipped_at between '2025-09-15' and '2025-09-25')))"
+    )
 
 
 def batch_1_filters(engine: str = "duckdb") -> dict[str, str]:
@@ -146,14 +192,17 @@ def load_batch(
     engine: str = "duckdb",
 ) -> None:
     """Load one batch of the rows of schema `source` into schema raw, in plain SQL that DuckDB
-    and Postgres share. Batch 1 creates raw.<table> from the filtered rows; batch 2 appends the
-    rest, fills in the columns updated since the cut-off and re-promises the lines of day
-    `repromised`."""
+    and Postgres share. Batch 1 creates raw.<table> from the filtered rows (and one order line
+    whose order comes with batch 2: unknown_reference, then kept); batch 2 appends the rest,
+    fills in the columns updated since the cut-off, re-promises the lines of day `repromised`
+    and adds the dirty rows."""
     filters = batch_1_filters(engine)
+    later_orders = f"select order_id from {source}.oms_orders where not ({filters['oms_orders']})"
     cutoff_lines = (
         f"order_line_id not in (select order_line_id from {source}.oms_order_lines "
-        f"where order_id in (select order_id from {source}.oms_orders "
-        f"where not ({filters['oms_orders']})))"
+        f"where order_id in ({later_orders})) "
+        f"or order_line_id = (select min(order_line_id) from {source}.oms_order_lines "
+        f"where order_id in ({later_orders}))"
     )
     for table in tables:
         keep = cutoff_lines if table == "oms_order_lines" else filters.get(table, "true")
@@ -174,6 +223,7 @@ def load_batch(
                 )
     if batch == 2:
         repromise(execute, repromised)
+        dirty_rows(execute)
 
 
 def load_raw(db_path: Path, source: Path, batch: int, repromised: str) -> None:
@@ -215,6 +265,11 @@ def builds(
             for result in results
             if result["unique_id"].rsplit(".", 1)[1] in INCREMENTAL_MODELS
         }
+        model_seconds[label]["(base models)"] = sum(
+            result["execution_time"]
+            for result in results
+            if result["unique_id"].rsplit(".", 1)[1].startswith("base_")
+        )
         model_seconds[label]["(all models)"] = sum(
             result["execution_time"]
             for result in results
@@ -237,13 +292,14 @@ def builds(
     shutil.copy(raw_source, full_db)
     with duckdb.connect(str(full_db)) as full_con:
         repromise(full_con.execute, day)
+        dirty_rows(full_con.execute)
     full_seconds = dbt(full_db, FINAL_VARS, "--full-refresh", label="full")
     print(
         f"\nincremental run {incremental_seconds:.1f}s, no-op rerun {rerun_seconds:.1f}s, "
         f"full refresh {full_seconds:.1f}s (dbt run of the {len(INCREMENTAL_MODELS)} "
         "incremental models and all their parents, demo data, wall clock incl. dbt start-up)"
     )
-    for model in (*INCREMENTAL_MODELS, "(all models)"):
+    for model in (*INCREMENTAL_MODELS, "(base models)", "(all models)"):
         times = ", ".join(
             f"{label} {seconds[model]:.2f}s" for label, seconds in model_seconds.items()
         )
@@ -272,7 +328,39 @@ def test_raw_batches_add_up_to_the_demo_data(con: duckdb.DuckDBPyConnection) -> 
         assert except_both_ways(con, f"incr.raw.{table}", f"refreshed.raw.{table}") == (0, 0)
 
 
-@pytest.mark.parametrize("model", INCREMENTAL_MODELS)
+def readable(con: duckdb.DuckDBPyConnection, db: str, model: str) -> str:
+    """db.staging.model, or, for a view, a temporary copy of it reading the tables of `db`:
+    a view names the catalog it was created in (output_kpis), not the alias it is attached as
+    here."""
+    view = con.execute(
+        "select sql from duckdb_views() where database_name = ? and schema_name = 'staging' "
+        "and view_name = ?",
+        [db, model],
+    ).fetchone()
+    if view is None:
+        return f"{db}.staging.{model}"
+    body = view[0].split(" AS ", 1)[1].rstrip().rstrip(";")
+    body = re.sub(r"\boutput_kpis\.(\w+)\.", rf"{db}.\1.", body)
+    con.execute(f"create or replace temp view {db}__{model} as {body}")
+    return f"{db}__{model}"
+
+
+def staging_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every model of the staging schema of the full refresh: base models, staging views and
+    the quarantine's tables."""
+    models = [
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = 'refreshed' and table_schema = 'staging' order by 1"
+        ).fetchall()
+    ]
+    assert len([model for model in models if model.startswith("base_")]) >= 20
+    assert "stg_quarantine__rows" in models
+    return models
+
+
+@pytest.mark.parametrize("model", COMPARED_MODELS)
 def test_incremental_equals_full_refresh(con: duckdb.DuckDBPyConnection, model: str) -> None:
     incremental = f"incr.{SCHEMA[model]}.{model}"
     full = f"refreshed.{SCHEMA[model]}.{model}"
@@ -280,12 +368,70 @@ def test_incremental_equals_full_refresh(con: duckdb.DuckDBPyConnection, model: 
     assert except_both_ways(con, incremental, full, leave_out=("rebuilt_at",)) == (0, 0)
 
 
-@pytest.mark.parametrize("model", INCREMENTAL_MODELS)
+def test_staging_layer_equals_full_refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Every base model (incremental by key group), staging view and stg_quarantine__rows,
+    row for row, quarantine reasons and details included."""
+    differing = {
+        model: counts
+        for model in staging_models(con)
+        if (
+            counts := except_both_ways(
+                con, readable(con, "incr", model), readable(con, "refreshed", model)
+            )
+        )
+        != (0, 0)
+    }
+    assert differing == {}
+
+
+def test_dirty_rows_were_reclassified(con: duckdb.DuckDBPyConnection) -> None:
+    """The dirty data reached the rules it is meant for: the batch-1 event copied with another
+    station has two conflicting copies, the exact copy is a duplicate_row, the order placed
+    after its shipments quarantines them, and the line that came before its order was
+    unknown_reference after batch 1 and is kept now."""
+    reasons = con.execute(
+        "select quarantine_reason, count(*) from incr.staging.base_mes__unit_events "
+        "where quarantine_reason in ('conflicting_duplicate_key', 'duplicate_row') group by 1"
+    ).fetchall()
+    assert dict(reasons) == {"conflicting_duplicate_key": 2, "duplicate_row": 1}
+    shipped_early = (
+        "select count(*) from {db}.staging.base_oms__shipments "
+        "where quarantine_reason = 'shipped_before_ordered'"
+    )
+    assert (
+        con.execute(shipped_early.format(db="incr")).fetchone()[0]
+        > con.execute(shipped_early.format(db="batch_1")).fetchone()[0]
+    )
+    orphans = (
+        "select count(*) from {db}.staging.base_oms__order_lines "
+        "where quarantine_reason = 'unknown_reference'"
+    )
+    orphans_then, orphans_now = (
+        con.execute(orphans.format(db=db)).fetchone()[0] for db in ("batch_1", "incr")
+    )
+    assert orphans_then == orphans_now + 1
+
+
+@pytest.mark.parametrize("model", COMPARED_MODELS)
 def test_rerun_without_new_data_changes_nothing(con: duckdb.DuckDBPyConnection, model: str) -> None:
     """Stamps included: a rerun recomputes no period at all."""
     before = f"first_run.{SCHEMA[model]}.{model}"
     after = f"incr.{SCHEMA[model]}.{model}"
     assert except_both_ways(con, before, after) == (0, 0)
+
+
+def test_rerun_leaves_the_staging_layer_alone(con: duckdb.DuckDBPyConnection) -> None:
+    differing = {
+        model: counts
+        for model in staging_models(con)
+        if (
+            counts := except_both_ways(
+                con, readable(con, "first_run", model), readable(con, "incr", model)
+            )
+        )
+        != (0, 0)
+    }
+    assert differing == {}
 
 
 @pytest.mark.parametrize("model", PERIOD_MODELS)
@@ -479,15 +625,16 @@ def pg_cursor(pg_builds: PgSettings) -> psycopg2.extensions.cursor:
 
 
 def test_postgres_raw_batches_add_up_to_the_seeds(pg_cursor: psycopg2.extensions.cursor) -> None:
-    """Batch 1 + batch 2 hold every seeded row, but the re-promised lines and the columns filled
-    in later (nulled in batch 1, then updated), which only equal the seeds after the update."""
+    """Batch 1 + batch 2 hold every seeded row, but the re-promised lines, the dirty rows and
+    the columns filled in later (nulled in batch 1, then updated), which only equal the seeds
+    after the update."""
     for table in pg_tables(pg_cursor, "raw_all"):
-        if table == "oms_order_lines":
+        if table == "oms_order_lines" or table in DIRTY_TABLES:
             continue
         assert pg_except_both_ways(pg_cursor, f"raw.{table}", f"raw_all.{table}") == (0, 0, 0)
 
 
-@pytest.mark.parametrize("model", INCREMENTAL_MODELS)
+@pytest.mark.parametrize("model", COMPARED_MODELS)
 def test_postgres_incremental_equals_full_refresh(
     pg_cursor: psycopg2.extensions.cursor, model: str
 ) -> None:
@@ -500,3 +647,25 @@ def test_postgres_incremental_equals_full_refresh(
         0,
         0,
     )
+
+
+def test_postgres_staging_layer_equals_full_refresh(
+    pg_cursor: psycopg2.extensions.cursor,
+) -> None:
+    """Every base model, staging view and stg_quarantine__rows of the incremental build equals
+    the full refresh's."""
+    models = pg_tables(pg_cursor, f"{PG_PREFIX['full']}staging")
+    assert len([model for model in models if model.startswith("base_")]) >= 20
+    differing = {
+        model: counts
+        for model in models
+        if (
+            counts := pg_except_both_ways(
+                pg_cursor,
+                f"{PG_PREFIX['incremental']}staging.{model}",
+                f"{PG_PREFIX['full']}staging.{model}",
+            )
+        )
+        != (0, 0, 0)
+    }
+    assert differing == {}

@@ -2,6 +2,12 @@
 {#- Every raw row of sd.sd_agents, typed and checked once. The SQL is
     macro quarantine_base, the same for every raw table: the rules differ by table
     (quarantine_spec), the engine does not. Built only when a domain reads the
-    table. -#}
-{{ config(enabled=output_kpis.raw_table_enabled('sd_agents')) }}
+    table. Incremental where the engine can delete: an incremental run reclassifies
+    only the key groups whose raw rows, references or lookups changed. -#}
+{{ config(
+    enabled=output_kpis.raw_table_enabled('sd_agents'),
+    materialized=output_kpis.incremental_materialization(),
+    incremental_strategy='replace_key_groups',
+    on_schema_change='fail',
+) }}
 {{ output_kpis.quarantine_base('sd', 'sd_agents') }}

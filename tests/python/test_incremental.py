@@ -368,20 +368,23 @@ def test_incremental_equals_full_refresh(con: duckdb.DuckDBPyConnection, model: 
     assert except_both_ways(con, incremental, full, leave_out=("rebuilt_at",)) == (0, 0)
 
 
+def staging_differences(
+    con: duckdb.DuckDBPyConnection, left: str, right: str
+) -> dict[str, tuple[int, int]]:
+    """The staging-layer models (base, staging views, stg_quarantine__rows) whose rows differ
+    between two attached builds, with their EXCEPT ALL counts both ways."""
+    differing = {}
+    for model in staging_models(con):
+        counts = except_both_ways(con, readable(con, left, model), readable(con, right, model))
+        if counts != (0, 0):
+            differing[model] = counts
+    return differing
+
+
 def test_staging_layer_equals_full_refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Every base model (incremental by key group), staging view and stg_quarantine__rows,
     row for row, quarantine reasons and details included."""
-    differing = {
-        model: counts
-        for model in staging_models(con)
-        if (
-            counts := except_both_ways(
-                con, readable(con, "incr", model), readable(con, "refreshed", model)
-            )
-        )
-        != (0, 0)
-    }
-    assert differing == {}
+    assert staging_differences(con, "incr", "refreshed") == {}
 
 
 def test_dirty_rows_were_reclassified(con: duckdb.DuckDBPyConnection) -> None:
@@ -421,17 +424,7 @@ def test_rerun_without_new_data_changes_nothing(con: duckdb.DuckDBPyConnection, 
 
 
 def test_rerun_leaves_the_staging_layer_alone(con: duckdb.DuckDBPyConnection) -> None:
-    differing = {
-        model: counts
-        for model in staging_models(con)
-        if (
-            counts := except_both_ways(
-                con, readable(con, "first_run", model), readable(con, "incr", model)
-            )
-        )
-        != (0, 0)
-    }
-    assert differing == {}
+    assert staging_differences(con, "first_run", "incr") == {}
 
 
 @pytest.mark.parametrize("model", PERIOD_MODELS)

@@ -15,10 +15,19 @@
             same columns, so the models reading it fall back to their stated defaults. (A
             disabled domain's base model is not built at all.) -#}
         {%- set columns = {} -%}
-        {%- for column in (spec.columns | list) + verdict -%}
-            {%- do columns.update({column: dbt.type_string()}) -%}
+        {%- for column, type in spec.columns.items() -%}
+            {%- do columns.update({column: output_kpis.quarantine_column_type(type)}) -%}
+        {%- endfor -%}
+        {%- for column in verdict -%}
+            {%- do columns.update({column: output_kpis.hash_type()
+                if column.endswith('_hash') else dbt.type_string()}) -%}
         {%- endfor -%}
         select * from {{ output_kpis.empty_relation(columns) }} as no_rows
+        {%- if output_kpis.base_is_incremental() %}
+        {#- declared absent after a build: every built row goes #}
+        union all
+        {{ output_kpis.rebuild_group_markers(spec, verdict, 'true') }}
+        {%- endif %}
     {%- else -%}
     {%- set incremental = output_kpis.base_is_incremental() -%}
     {{ check_source_columns(source_name, table_name) }}
@@ -33,6 +42,17 @@
     {#- One marker row per built row of a rebuilt key group: replace_key_groups deletes the
         groups of every row here, then inserts the rows that are no marker. #}
     union all
+    {{ output_kpis.rebuild_group_markers(spec, verdict,
+        'key_hash in (select key_hash from rebuilt_key_groups)') }}
+    {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro rebuild_group_markers(spec, verdict, condition) -%}
+    {#- A select of one marker row (quarantine_reason rebuild_group_marker) per built row of
+        the base model that meets `condition`: replace_key_groups deletes the key groups of
+        these rows and inserts none of them. -#}
     select
         {%- for column in spec.columns %}
         {{ column }},
@@ -45,8 +65,21 @@
         {%- endif %}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ this }}
-    where key_hash in (select key_hash from rebuilt_key_groups)
-    {%- endif %}
+    where {{ condition }}
+{%- endmacro %}
+
+
+{% macro quarantine_column_type(type) -%}
+    {#- The SQL type of the column quarantine_clean_value gives a raw column of quarantine
+        type `type`: a table declared absent builds the same column types as a present one. -#}
+    {%- if type == 'utc' -%}
+        {{ return('timestamp') }}
+    {%- elif type in ('integer', 'date', 'boolean') -%}
+        {{ return(type) }}
+    {%- elif type == 'number' -%}
+        {{ return('double precision') }}
+    {%- else -%}
+        {{ return(dbt.type_string()) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -98,7 +131,7 @@
 {%- endmacro %}
 
 {% macro default__row_hash(columns) -%}
-    hash({{ columns | join(', ') }})
+    cast(hash({{ columns | join(', ') }}) as {{ output_kpis.hash_type() }})
 {%- endmacro %}
 
 {% macro postgres__row_hash(columns) -%}
@@ -108,6 +141,20 @@
 
 {% macro spark__row_hash(columns) -%}
     xxhash64({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro hash_type() -%}
+    {#- The type of row_hash, key_hash and lookup_hash: the same whatever a run hashes (a null
+        lookup_hash too), so an incremental run never changes a base model's column types. -#}
+    {{ return(adapter.dispatch('hash_type', 'output_kpis')()) }}
+{%- endmacro %}
+
+{% macro default__hash_type() -%}
+    {{ dbt.type_bigint() }}
+{%- endmacro %}
+
+{% macro duckdb__hash_type() -%}
+    ubigint
 {%- endmacro %}
 
 
@@ -136,7 +183,8 @@
           3. a kept row (or one quarantined only for a rule after unknown_reference) references
              a key that is no longer among the parent's kept rows (the parent was quarantined
              or vanished);
-          4. the values its checks read from other tables (lookup_hash) changed.
+          4. the values its checks read from other tables (lookup_hash) changed, or the table
+             has no lookups any more (the table they read was declared absent).
         Every other rule reads only the row and its key group, so the rows of the other groups
         would be classified as they are.
     -#}
@@ -187,6 +235,13 @@
         from {{ this }} as built
         {{ output_kpis.lookup_joins(lookups, 'built') }}
         where built.lookup_hash is distinct from {{ output_kpis.lookup_hash(lookups) }}
+        {%- else %}
+        {#- the table's lookups are gone (their table was declared absent): every group that
+            read one is reclassified without it #}
+        union
+        select key_hash
+        from {{ this }}
+        where lookup_hash is not null
         {%- endif %}
     ),
 {%- endmacro %}
@@ -222,7 +277,7 @@
         {%- endfor -%}
         {{ output_kpis.row_hash(values) }}
     {%- else -%}
-        cast(null as {{ dbt.type_bigint() }})
+        cast(null as {{ output_kpis.hash_type() }})
     {%- endif -%}
 {%- endmacro %}
 

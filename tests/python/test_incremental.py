@@ -346,13 +346,16 @@ def readable(con: duckdb.DuckDBPyConnection, db: str, model: str) -> str:
 
 
 def staging_models(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every model of the staging schema of the full refresh: base models, staging views and
-    the quarantine's tables."""
+    """Every model of the staging schema the incremental runs built: base models, staging views
+    and the quarantine's tables. Listed from the incremental build, which started from raw
+    tables only: the full refresh starts from a copy of the test warehouse when one is given
+    (OUTPUT_KPIS_TEST_WAREHOUSE, as `make test` does), whose staging schema also holds models
+    outside the selection, built from other data."""
     models = [
         row[0]
         for row in con.execute(
             "select table_name from information_schema.tables "
-            "where table_catalog = 'refreshed' and table_schema = 'staging' order by 1"
+            "where table_catalog = 'incr' and table_schema = 'staging' order by 1"
         ).fetchall()
     ]
     assert len([model for model in models if model.startswith("base_")]) >= 20

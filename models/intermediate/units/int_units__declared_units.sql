@@ -128,6 +128,7 @@ known_time_zones as (
             as deadline_instant,
         {{ output_kpis.iso_wall_time('deadline_text') }} as deadline_wall_time
     from {{ unit.unit_id }}__repeats
+    {{ output_kpis.evaluated_once() }}
 ),
 
 {{ unit.unit_id }}__dated as (
@@ -150,6 +151,7 @@ known_time_zones as (
             (unit.deadline.tolerance_minutes if unit.deadline else 0) | string) }} as deadline_at,
         deadline_day is not null as deadline_is_date
     from {{ unit.unit_id }}__parsed
+    {{ output_kpis.evaluated_once() }}
 ),
 
 {{ unit.unit_id }}__classified as (
@@ -199,6 +201,7 @@ known_time_zones as (
         as_of.as_of_at
     from {{ unit.unit_id }}__dated as dated
     cross join as_of
+    {{ output_kpis.evaluated_once() }}
 ),
 
 {{ unit.unit_id }}__units as (

@@ -662,10 +662,8 @@
         {{ output_kpis.utc_text_to_timestamp(text, wall) }}
     {%- elif type == 'timestamp' -%}
         {{ output_kpis.iso_wall_time(text) }}
-    {%- elif type in ('integer', 'date', 'boolean') -%}
-        {{ cast_or_null(text, type) }}
-    {%- elif type == 'number' -%}
-        {{ cast_or_null(text, 'double precision') }}
+    {%- elif type in ('integer', 'number', 'date', 'boolean') -%}
+        {{ cast_or_null(text, output_kpis.quarantine_column_type(type)) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error("quarantine type must be string, integer, number, date, timestamp, utc or boolean; got '" ~ type ~ "' for " ~ column) }}
     {%- endif -%}

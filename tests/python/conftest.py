@@ -9,11 +9,14 @@ the server of the OUTPUT_KPIS_PG_* settings; every schema in it is dropped first
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +88,61 @@ def write_profiles(directory: Path) -> Path:
     return directory
 
 
+class ParseReuse:
+    """Lets the suite's dbt runs partially parse, as a developer's repeated runs do.
+
+    A full `dbt parse` of this project takes about 20 s; the suite runs dbt about a hundred
+    times. dbt reuses its previous parse (target/partial_parse.msgpack) only when the command
+    line vars, the target and the profile's connection keys are unchanged; for DuckDB those
+    include the file's `path`, and each test builds its own file. So every run here opens its
+    file through one fixed path, a directory symlink pointed at the file's folder before the
+    run (runs are sequential; DuckDB's .wal lands beside the real file), and a run whose target
+    folder holds no parse yet starts from a copy of the last parse with the same project,
+    vars, target, file name and environment. dbt itself still checks every file's checksum and
+    the state, and parses in full whenever anything it tracks differs.
+    """
+
+    def __init__(self) -> None:
+        self._root: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="output_kpis_dbt_"))
+            atexit.register(shutil.rmtree, self._root, True)
+        return self._root
+
+    def fixed_path(self, db_path: Path) -> Path:
+        """The fixed path through which this run opens `db_path`."""
+        link = self.root / "warehouse"
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        staged = self.root / "warehouse.next"
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(db_path.parent.resolve(), target_is_directory=True)
+        os.replace(staged, link)
+        return link / db_path.name
+
+    def _cached(self, key: tuple) -> Path:
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+        return self.root / "parses" / f"{digest}.msgpack"
+
+    def before(self, key: tuple, target_path: Path) -> None:
+        cached = self._cached(key)
+        parse = target_path / "partial_parse.msgpack"
+        if cached.exists() and not parse.exists():
+            target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copy(cached, parse)
+
+    def after(self, key: tuple, target_path: Path) -> None:
+        parse = target_path / "partial_parse.msgpack"
+        if parse.exists():
+            self._cached(key).parent.mkdir(exist_ok=True)
+            shutil.copy(parse, self._cached(key))
+
+
+PARSE_REUSE = ParseReuse()
+
+
 def run_dbt(
     args: list[str],
     *,
@@ -96,14 +154,25 @@ def run_dbt(
     check: bool = True,
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the venv's dbt against a given DuckDB file; output captured for assertions."""
+    """Run the venv's dbt against a given DuckDB file; output captured for assertions. The
+    run may start from an earlier run's parse (ParseReuse)."""
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(profiles_dir),
-        "OUTPUT_KPIS_DUCKDB_PATH": str(db_path),
+        "OUTPUT_KPIS_DUCKDB_PATH": str(PARSE_REUSE.fixed_path(db_path)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         **(extra_env or {}),
     }
+    target = args[args.index("--target") + 1] if "--target" in args else ""
+    key = (
+        str(project_dir.resolve()),
+        str(profiles_dir.resolve()),
+        dbt_vars,
+        target,
+        db_path.name,
+        tuple(sorted((extra_env or {}).items())),
+    )
+    PARSE_REUSE.before(key, target_path)
     cmd = [
         str(BIN / "dbt"),
         *args,
@@ -115,6 +184,7 @@ def run_dbt(
         dbt_vars,
     ]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    PARSE_REUSE.after(key, target_path)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed:\n{result.stdout[-6000:]}")
     return result

@@ -81,6 +81,11 @@ DIRTY_EVENTS = (
     "(select {pick}(event_id) from raw.mes_unit_events "
     "where cast(event_local as varchar) between '2025-09-21' and '2025-09-29')"
 )
+# The batch-1 shipment dirty_rows gives a new key (suffix -R), in place.
+RENAMED = (
+    "shipment_id = (select min(shipment_id) from raw.oms_shipments "
+    "where shipped_at between '2025-08-01' and '2025-08-31')"
+)
 # The raw tables dirty_rows changes in place (besides the re-promised order lines).
 DIRTY_TABLES = ("mes_unit_events", "oms_orders")
 
@@ -89,7 +94,8 @@ def dirty_rows(execute: Callable[[str], object]) -> None:
     """Batch 2's dirty data for the quarantine's rules that read more than the row: a copy of
     a batch-1 event with another station (both copies conflicting_duplicate_key), an exact copy
     of another (duplicate_row), and a batch-1 order placed again, after its shipments (their
-    lookup of the order time changes: shipped_before_ordered)."""
+    lookup of the order time changes: shipped_before_ordered), and a batch-1 shipment whose key
+    is changed in place (its old key group must go, the new one come)."""
     execute(
         "create table raw.dirty_copy as select * from raw.mes_unit_events "
         f"where event_id = {DIRTY_EVENTS.format(pick='min')}"
@@ -108,6 +114,7 @@ def dirty_rows(execute: Callable[[str], object]) -> None:
         "select order_line_id from raw.oms_shipments "
         "where shipped_at between '2025-09-15' and '2025-09-25')))"
     )
+    execute(f"update raw.oms_shipments set shipment_id = shipment_id || '-R' where {RENAMED}")
 
 
 def batch_1_filters(engine: str = "duckdb") -> dict[str, str]:
@@ -418,6 +425,28 @@ def test_dirty_rows_were_reclassified(con: duckdb.DuckDBPyConnection) -> None:
     assert orphans_then == orphans_now + 1
 
 
+def test_a_key_changed_in_place_replaced_its_row(con: duckdb.DuckDBPyConnection) -> None:
+    """The shipment renamed in place by batch 2: after the incremental run its old key is gone
+    from the base model and the new key holds the one row (kept, as in batch 1)."""
+    renamed = con.execute(
+        "select shipment_id from incr.staging.base_oms__shipments where shipment_id like '%-R'"
+    ).fetchall()
+    assert len(renamed) == 1, renamed
+    old_key = renamed[0][0].removesuffix("-R")
+    for db, expected in (("batch_1", [(old_key, None)]), ("incr", [])):
+        rows = con.execute(
+            f"select shipment_id, quarantine_reason from {db}.staging.base_oms__shipments "
+            "where shipment_id = ?",
+            [old_key],
+        ).fetchall()
+        assert rows == expected, (db, rows)
+    reason = con.execute(
+        "select quarantine_reason from incr.staging.base_oms__shipments where shipment_id = ?",
+        [renamed[0][0]],
+    ).fetchall()
+    assert reason == [(None,)]
+
+
 @pytest.mark.parametrize("model", COMPARED_MODELS)
 def test_rerun_without_new_data_changes_nothing(con: duckdb.DuckDBPyConnection, model: str) -> None:
     """Stamps included: a rerun recomputes no period at all."""
@@ -627,7 +656,13 @@ def test_postgres_raw_batches_add_up_to_the_seeds(pg_cursor: psycopg2.extensions
     for table in pg_tables(pg_cursor, "raw_all"):
         if table == "oms_order_lines" or table in DIRTY_TABLES:
             continue
-        assert pg_except_both_ways(pg_cursor, f"raw.{table}", f"raw_all.{table}") == (0, 0, 0)
+        # the shipment renamed in place: its new key only in raw, its old one only in raw_all
+        renamed = 1 if table == "oms_shipments" else 0
+        assert pg_except_both_ways(pg_cursor, f"raw.{table}", f"raw_all.{table}") == (
+            renamed,
+            renamed,
+            0,
+        )
 
 
 @pytest.mark.parametrize("model", COMPARED_MODELS)

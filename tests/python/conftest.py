@@ -136,8 +136,9 @@ class ParseReuse:
     def after(self, key: tuple, target_path: Path) -> None:
         parse = target_path / "partial_parse.msgpack"
         if parse.exists():
-            self._cached(key).parent.mkdir(exist_ok=True)
-            shutil.copy(parse, self._cached(key))
+            cached = self._cached(key)
+            cached.parent.mkdir(exist_ok=True)
+            shutil.copy(parse, cached)
 
 
 PARSE_REUSE = ParseReuse()

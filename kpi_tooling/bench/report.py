@@ -174,7 +174,8 @@ def render(results: list[dict]) -> str:
             f"{machine['pandas']}, GE {machine['great_expectations']}; DuckDB threads "
             f"{machine['duckdb_threads']}, memory_limit {machine['duckdb_memory_limit']}; dbt "
             f"threads {machine.get('dbt_threads', 2)}; load "
-            f"average at start {machine['load_average_at_start'][0]:.2f}.\n"
+            f"average at start {machine['load_average_at_start'][0]:.2f}; code "
+            f"{machine.get('code', 'not recorded')}.\n"
         )
         build = result["steps"].get("build", {}).get("seconds")
         lines.append(

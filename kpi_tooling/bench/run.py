@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -116,6 +117,22 @@ def point_at(link: Path, target: Path) -> None:
     os.replace(staging, link)
 
 
+def code_version() -> str:
+    """The commit the bench measures (`git describe`: `-dirty` when the tree has changes), or
+    'unknown' outside a git checkout."""
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=7"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return described.stdout.strip() or "unknown"
+
+
 def machine_facts(threads: int, memory_limit: str, dbt_threads: int) -> dict:
     cpu = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
@@ -146,6 +163,7 @@ def machine_facts(threads: int, memory_limit: str, dbt_threads: int) -> dict:
         "duckdb_memory_limit": memory_limit,
         "dbt_threads": dbt_threads,
         "load_average_at_start": list(os.getloadavg()),
+        "code": code_version(),
     }
 
 

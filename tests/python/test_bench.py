@@ -4,13 +4,14 @@ report. (`make bench` itself runs outside `make test`: it times things, tests do
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from kpi_tooling.bench import append, dbt_timing, report
+from kpi_tooling.bench import append, dbt_timing, report, run
 from kpi_tooling.bench.measure import run_step
 from kpi_tooling.bench.run import label_of, parse_rows
 from kpi_tooling.errors import StepFailed
@@ -254,3 +255,20 @@ def test_report_splits_dbt_steps_into_start_up_parse_and_model_time() -> None:
     # a result of the earlier form (different as_of per run) says so
     del result["data"]["incremental_form"]
     assert "predates the daily-run form" in report.render([result])
+
+
+def test_report_names_the_code_it_measured(tmp_path: Path) -> None:
+    result = _result(build=100.0)
+    assert "code not recorded." in report.render([result])
+    result["machine"]["code"] = "abc1234-dirty"
+    assert "code abc1234-dirty." in report.render([result])
+    if not (run.ROOT / ".git").exists():
+        assert run.code_version() == "unknown"
+        return
+    version = run.code_version()
+    assert (
+        version.removesuffix("-dirty")
+        in subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=run.ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )

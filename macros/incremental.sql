@@ -9,36 +9,92 @@
     Changes to reference tables (routes, SLA policies, business hours...), to definitional vars,
     or hard deletes of units need --full-refresh. -#}
 
-{% macro incremental_watermark() -%}
+{% macro incremental_watermark(built=none) -%}
     {#- On an incremental run, a SQL timestamp: the previous run's as_of (max(as_of_at) of the
         existing table) minus var incremental_lookback_days. none on a full build. Fails when
-        as_of moves backwards: rows known then but not now would linger. -#}
+        as_of moves backwards: rows known then but not now would linger. The table is this
+        model's own, or `built` (incremental_unit_relation) for a model that selects the units
+        an incremental model downstream rebuilds. -#}
     {%- set lookback_days = output_kpis.number_var('incremental_lookback_days', 7) -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if built is none and (not execute or not is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+    {%- set built = this if built is none else built -%}
+    {%- set built_columns = adapter.get_columns_in_relation(built) | map(attribute='name')
         | map('lower') | list -%}
     {%- if 'source_fingerprint' not in built_columns -%}
         {{ exceptions.raise_compiler_error(
-            this ~ " was built before it became incremental (no source_fingerprint column);"
+            built ~ " was built before it became incremental (no source_fingerprint column);"
             ~ " rebuild it once with --full-refresh") }}
     {%- endif -%}
     {%- set result = run_query(
         'select cast(max(as_of_at) as ' ~ dbt.type_string() ~ ') as previous_as_of, '
         ~ 'max(case when as_of_at > ' ~ output_kpis.as_of_timestamp()
-        ~ ' then 1 else 0 end) as is_backwards from ' ~ this) -%}
+        ~ ' then 1 else 0 end) as is_backwards from ' ~ built) -%}
     {%- set previous_as_of = result.columns[0].values()[0] -%}
     {%- if previous_as_of is none -%}
         {{ return("cast('1900-01-01 00:00:00' as timestamp)") }}
     {%- endif -%}
     {%- if result.columns[1].values()[0] == 1 -%}
         {{ exceptions.raise_compiler_error(
-            this ~ " was built as of " ~ previous_as_of ~ ", later than var 'as_of' now;"
+            built ~ " was built as of " ~ previous_as_of ~ ", later than var 'as_of' now;"
             ~ " rebuild it with --full-refresh") }}
     {%- endif -%}
     {{ return(output_kpis.add_minutes(
         "cast('" ~ previous_as_of ~ "' as timestamp)", -1 * lookback_days * 1440)) }}
+{%- endmacro %}
+
+{% macro incremental_unit_relation(model_name) -%}
+    {#- The table of this package's incremental model `model_name` when this invocation builds
+        it incrementally, as that model's is_incremental() will find it: materialized
+        incremental, the table exists, no --full-refresh (nor config full_refresh). none
+        otherwise, and at parse time. For a model upstream of it that selects the units it
+        rebuilds, so that the models between compute those units only. -#}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.output_kpis.' ~ model_name) -%}
+    {%- if node is none or node.config.materialized != 'incremental' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set full_refresh = node.config.full_refresh if node.config.full_refresh is not none
+        else flags.FULL_REFRESH -%}
+    {%- if full_refresh -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set relation = adapter.get_relation(
+        database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- if relation is none or not relation.is_table -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(relation) }}
+{%- endmacro %}
+
+{% macro check_units_selected_in_full(units_model, source_model, key) -%}
+    {#- In a full build of an incremental unit model whose parts read only the units that
+        `units_model` selected: fails unless that model lists every unit of `source_model`
+        (by `key`) with build_scope 'all'. It lists fewer when it was built for an incremental
+        run (or before newer units arrived) and this full build did not rebuild it, e.g.
+        `dbt run --full-refresh --select` of the unit model alone: the parts then hold those
+        units only, and the full build would lose every other one. -#}
+    {%- if execute and not is_incremental() and flags.WHICH in ['run', 'build'] -%}
+        {%- set units = ref(units_model) -%}
+        {%- if load_relation(units) is not none -%}
+            {%- set result = run_query(
+                "select (select count(*) from " ~ units ~ " where build_scope <> 'all'),"
+                ~ " (select count(*) from " ~ units ~ "),"
+                ~ " (select count(distinct " ~ key ~ ") from " ~ ref(source_model) ~ ")") -%}
+            {%- set row = result.rows[0] -%}
+            {%- if row[0] > 0 or row[1] != row[2] -%}
+                {{ exceptions.raise_compiler_error(
+                    this.identifier ~ " is built in full, but " ~ units_model ~ " lists "
+                    ~ row[1] ~ " of the " ~ row[2] ~ " units of " ~ source_model
+                    ~ " (it was built for an incremental run, or before the latest rows):"
+                    ~ " rebuild it and the models between them too, e.g. dbt run"
+                    ~ " --full-refresh --select +" ~ this.identifier) }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro source_fingerprint(columns, order_by) -%}
@@ -108,14 +164,16 @@
 {%- endmacro %}
 
 
-{% macro units_to_build(key, built, recent_units, still_open=none) -%}
+{% macro units_to_build(key, built, recent_units, still_open=none, incremental=none) -%}
     {#- The units an incremental run rebuilds (all units on a full build): new units, units
         whose source_fingerprint changed, units still open at the last run (still_open: a
         condition on `built`), and units with source rows after the watermark (recent_units:
-        a query returning keys). Reads the CTE unit_fingerprints (key, source_fingerprint). -#}
+        a query returning keys). Reads the CTE unit_fingerprints (key, source_fingerprint).
+        `incremental`: whether the run is incremental (default: this model's is_incremental()),
+        for a model that selects the units of an incremental model downstream. -#}
     select unit_fingerprints.{{ key }}
     from unit_fingerprints
-    {%- if is_incremental() %}
+    {%- if (is_incremental() if incremental is none else incremental) %}
     left join {{ built }} as built
         on unit_fingerprints.{{ key }} = built.{{ key }}
     where

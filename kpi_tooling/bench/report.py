@@ -121,15 +121,17 @@ def targets(result: dict) -> list[tuple[str, str, str, str]]:
     add("full build / limit", _ratio(build, steps.get("limit")), 2.5)
     add("full build (dbt elapsed) / limit", _ratio(elapsed.get("build"), steps.get("limit")), 2.5)
     lineage = result["data"].get("lineage_model_seconds")
-    add("like-for-like: lineage model time / limit", _ratio(lineage, steps.get("limit")), 2.5)
-    add("incremental / full build", _ratio(steps.get("incremental"), build), 0.10)
+    # the targets of the performance issues: the whole build against the limit (I), and the
+    # like-for-like, incremental and pandas ratios as issue II restated them
+    add("like-for-like: lineage model time / limit", _ratio(lineage, steps.get("limit")), 3)
+    add("incremental / full build", _ratio(steps.get("incremental"), build), 0.15)
     add(
         "incremental / full build (dbt elapsed)",
         _ratio(elapsed.get("incremental"), elapsed.get("build")),
         0.10,
     )
     add("GE / full build", _ratio(steps.get("ge"), build), 0.5)
-    add("pandas / full build", _ratio(steps.get("pandas"), build), 10, lower_is_better=False)
+    add("pandas / full build", _ratio(steps.get("pandas"), build), 1, lower_is_better=False)
     build_step = result["steps"].get("build")
     if build_step:
         exit_code = build_step.get("exit_code", 0)

@@ -130,19 +130,25 @@ def _result(**seconds: float) -> dict:
 
 
 def test_report_states_met_and_missed_targets(tmp_path: Path) -> None:
-    result = _result(build=100.0, tests=30.0, ge=20.0, incremental=15.0, limit=10.0, pandas=500.0)
+    result = _result(build=100.0, tests=30.0, ge=20.0, incremental=16.0, limit=10.0, pandas=90.0)
     rows = {name: (measured, verdict) for name, measured, _, verdict in report.targets(result)}
     assert rows["full build / limit"] == ("10.00", "**missed**")
     assert rows["like-for-like: lineage model time / limit"] == ("2.00", "met")
-    assert rows["incremental / full build"] == ("0.15", "**missed**")
+    assert rows["incremental / full build"] == ("0.16", "**missed**")
     assert rows["GE / full build"] == ("0.20", "met")
-    assert rows["pandas / full build"] == ("5.00", "**missed**")
+    assert rows["pandas / full build"] == ("0.90", "**missed**")
+    result["steps"]["incremental"]["seconds"] = 15.0
+    result["steps"]["pandas"]["seconds"] = 100.0
+    rows = {name: verdict for name, _, _, verdict in report.targets(result)}
+    assert rows["incremental / full build"] == "met"
+    assert rows["pandas / full build"] == "met"
     (tmp_path / "bench-10M.json").write_text(json.dumps(result))
     out = tmp_path / "BENCHMARKS.md"
     report.write(tmp_path, out)
     text = out.read_text()
     assert "## 10M rows (seed 42)" in text
     assert "| full build with tests and GE | 150.0 | | | | 1.50 | |" in text
+    assert "| incremental / full build | 0.15 | ≤ 0.15 | met |" in text
     assert "9,963,250" in text
 
 

@@ -524,6 +524,58 @@ def test_earlier_as_of_asks_for_a_full_refresh(
     assert "--full-refresh" in result.stdout
 
 
+def test_the_sla_chain_computed_only_the_tickets_to_rebuild(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """On the incremental run every part of the SLA chain read the tickets
+    int_service__sla_tickets_to_build chose (open ones, recent ones, changed ones), not all."""
+    scope = "select count(*), min(build_scope), max(build_scope) from {db}.intermediate.{model}"
+    model = "int_service__sla_tickets_to_build"
+    incr_units, incr_min, incr_max = con.execute(
+        scope.format(db="first_run", model=model)
+    ).fetchone()
+    full_units, full_min, full_max = con.execute(
+        scope.format(db="refreshed", model=model)
+    ).fetchone()
+    tickets = con.execute(
+        f"select count(*) from {readable(con, 'refreshed', 'stg_sd__tickets')}"
+    ).fetchone()[0]
+    assert (full_units, full_min, full_max) == (tickets, "all", "all")
+    assert (incr_min, incr_max) == ("changed", "changed")
+    assert 0 < incr_units < full_units
+    spans = (
+        "select count(distinct ticket_id) from {db}.intermediate.int_service__sla_measurement_spans"
+    )
+    assert con.execute(spans.format(db="first_run")).fetchone()[0] <= incr_units
+    assert con.execute(spans.format(db="refreshed")).fetchone()[0] > incr_units
+
+
+def test_full_refresh_of_the_sla_model_alone_asks_for_its_parts(
+    builds: dict[str, Path], profiles_dir: Path, tmp_path: Path
+) -> None:
+    """After an incremental run the SLA parts hold the changed tickets only: a full refresh of
+    the unit model without them would lose every other ticket, so it fails and says what to
+    select, leaving the table as it was."""
+    db_path = tmp_path / "db" / "output_kpis.duckdb"
+    db_path.parent.mkdir()
+    shutil.copy(builds["incr"], db_path)
+    count = "select count(*) from intermediate.int_service__ticket_sla_measurements"
+    with duckdb.connect(str(db_path), read_only=True) as before:
+        rows_before = before.execute(count).fetchone()[0]
+    result = run_dbt(
+        ["run", "--full-refresh", "--select", "int_service__ticket_sla_measurements"],
+        db_path=db_path,
+        target_path=tmp_path / "target",
+        profiles_dir=profiles_dir,
+        dbt_vars=FINAL_VARS,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "--full-refresh --select +int_service__ticket_sla_measurements" in result.stdout
+    with duckdb.connect(str(db_path), read_only=True) as after:
+        assert after.execute(count).fetchone()[0] == rows_before > 0
+
+
 # -- PostgreSQL -------------------------------------------------------------------------------
 # The same batches on Postgres, in a database of its own (every schema dropped first): the
 # incremental build writes the incr_* schemas, the full refresh of the same raw rows the full_*

@@ -1,5 +1,7 @@
 {#- Part of int_service__ticket_sla_measurements: what each SLA measurement measures - the
-    policy in force, the clock's start, the event, and how far the clock is evaluated. -#}
+    policy in force, the clock's start, the event, and how far the clock is evaluated - for
+    the tickets computed in this run (int_service__sla_tickets_to_build), with the source
+    fingerprint they were computed from. -#}
 {%- set resolution_event = choice_var(
     'sla_resolution_event', ['final_solve', 'first_solve'], 'final_solve') -%}
 {%- set horizon_days = number_var('sla_clock_horizon_days', 60) -%}
@@ -18,6 +20,10 @@ with tickets as {{ output_kpis.not_materialized() }} (
 
 status_changes as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('int_service__sla_status_changes') }}
+),
+
+tickets_to_build as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('int_service__sla_tickets_to_build') }}
 ),
 
 -- The policy's metric and clock by role (first_reply | resolution, calendar | business).
@@ -58,9 +64,11 @@ known_tickets as {{ output_kpis.not_materialized() }} (
         tickets.created_at,
         case
             when tickets.first_replied_at <= as_of.as_of_at then tickets.first_replied_at
-        end as first_replied_at
+        end as first_replied_at,
+        tickets_to_build.source_fingerprint
     from tickets
     cross join as_of
+    inner join tickets_to_build on tickets.ticket_id = tickets_to_build.ticket_id
     left join teams on tickets.team_id = teams.team_id
     left join customers on tickets.customer_id = customers.customer_id
     where tickets.created_at <= as_of.as_of_at
@@ -123,7 +131,8 @@ final as (
             'greatest(ticket_metrics.created_at, coalesce(ticket_metrics.event_at, as_of.as_of_at))',
             horizon_days * 1440) }} as horizon_at,
         ticket_solves.first_changed_at,
-        cast(coalesce(ticket_solves.reopen_count, 0) as integer) as reopen_count
+        cast(coalesce(ticket_solves.reopen_count, 0) as integer) as reopen_count,
+        ticket_metrics.source_fingerprint
     from ticket_metrics
     cross join as_of
     inner join sla_policies

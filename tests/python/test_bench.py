@@ -278,3 +278,14 @@ def test_report_names_the_code_it_measured(tmp_path: Path) -> None:
             ["git", "rev-parse", "HEAD"], cwd=run.ROOT, capture_output=True, text=True, check=True
         ).stdout
     )
+
+
+def test_report_profiles_each_run_and_the_noop_rerun() -> None:
+    result = _result(build=100.0, base_build=90.0, incremental=40.0, rerun=30.0)
+    result["data"]["model_seconds"] = {"a": 5.0, "b": 7.0}
+    result["data"]["incremental_model_seconds"] = {"a": 1.0, "b": 3.0}
+    text = report.render([result])
+    assert "Slowest models in the full build (seconds; 2 models, 12.0 s summed): `b` 7.0" in text
+    assert "Slowest models in the incremental run (seconds; 2 models, 4.0 s summed)" in text
+    assert "Slowest models in the no-op rerun" not in text  # no model seconds recorded
+    assert "| no-op rerun: the same `dbt run` again, no new rows | 30.0 |" in text

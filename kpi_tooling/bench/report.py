@@ -72,8 +72,12 @@ per unit so that late and updated rows are found on incremental runs; and the bu
 all 22 KPIs, the outcome marts, governance, lead-lag analysis and output traps. The peers
 assume clean input. On an incremental run the base models still hash and compare every raw
 row (they reclassify only the changed key groups; runs before 2026-12-04 rebuilt them and the
-staging tables in full), and the unit models scan every unit to compare fingerprints, so the
-run saves only part of the work; this is why the incremental target is missed.
+staging tables in full), the unit models scan every unit to compare fingerprints, and the
+manufacturing and fulfilment parts of the unit models (zone conversions, duplicate scans,
+shifts) and `int_units__declared_units` still run over every unit; only the SLA chain computes
+just the tickets to rebuild (since 2026-12-04). So the run saves only part of the work, and
+the no-op rerun shows how much of it is spent before any row changes: this is why the
+incremental target is missed.
 
 At 100M raw rows the build runs with one dbt thread (`BENCH_DBT_THREADS=1`), so the largest
 model has DuckDB's whole `memory_limit` to itself: models built side by side share it, and with

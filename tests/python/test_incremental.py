@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -505,20 +506,39 @@ def test_batch_two_really_changed_settled_units(con: duckdb.DuckDBPyConnection) 
     assert updated_lines > 0
 
 
+def copy_of_the_incremental_build(builds: dict[str, Path], tmp_path: Path) -> Path:
+    """A copy of the incremental build (after its no-op rerun) that a test may run dbt on."""
+    db_path = tmp_path / "db" / "output_kpis.duckdb"
+    db_path.parent.mkdir()
+    shutil.copy(builds["incr"], db_path)
+    return db_path
+
+
+def run_dbt_on(
+    db_path: Path, tmp_path: Path, profiles_dir: Path, args: list[str], dbt_vars: str
+) -> subprocess.CompletedProcess[str]:
+    """dbt on that copy, with its own target folder; the caller checks the outcome."""
+    return run_dbt(
+        args,
+        db_path=db_path,
+        target_path=tmp_path / "target",
+        profiles_dir=profiles_dir,
+        dbt_vars=dbt_vars,
+        check=False,
+    )
+
+
 def test_earlier_as_of_asks_for_a_full_refresh(
     builds: dict[str, Path], profiles_dir: Path, tmp_path: Path
 ) -> None:
     """Rows known at the later as_of would linger, so an earlier as_of fails the run."""
-    db_path = tmp_path / "db" / "output_kpis.duckdb"
-    db_path.parent.mkdir()
-    shutil.copy(builds["incr"], db_path)
-    result = run_dbt(
+    db_path = copy_of_the_incremental_build(builds, tmp_path)
+    result = run_dbt_on(
+        db_path,
+        tmp_path,
+        profiles_dir,
         ["run", "--select", "int_manufacturing__unit_events"],
-        db_path=db_path,
-        target_path=tmp_path / "target",
-        profiles_dir=profiles_dir,
-        dbt_vars=CUTOFF_VARS,
-        check=False,
+        CUTOFF_VARS,
     )
     assert result.returncode != 0
     assert "--full-refresh" in result.stdout
@@ -556,19 +576,16 @@ def test_full_refresh_of_the_sla_model_alone_asks_for_its_parts(
     """After an incremental run the SLA parts hold the changed tickets only: a full refresh of
     the unit model without them would lose every other ticket, so it fails and says what to
     select, leaving the table as it was."""
-    db_path = tmp_path / "db" / "output_kpis.duckdb"
-    db_path.parent.mkdir()
-    shutil.copy(builds["incr"], db_path)
+    db_path = copy_of_the_incremental_build(builds, tmp_path)
     count = "select count(*) from intermediate.int_service__ticket_sla_measurements"
     with duckdb.connect(str(db_path), read_only=True) as before:
         rows_before = before.execute(count).fetchone()[0]
-    result = run_dbt(
+    result = run_dbt_on(
+        db_path,
+        tmp_path,
+        profiles_dir,
         ["run", "--full-refresh", "--select", "int_service__ticket_sla_measurements"],
-        db_path=db_path,
-        target_path=tmp_path / "target",
-        profiles_dir=profiles_dir,
-        dbt_vars=FINAL_VARS,
-        check=False,
+        FINAL_VARS,
     )
     assert result.returncode != 0
     assert "--full-refresh --select +int_service__ticket_sla_measurements" in result.stdout

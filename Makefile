@@ -155,7 +155,8 @@ dashboard: venv  ## Streamlit KPI dashboard on the served file (read-only; never
 
 # Benchmark (docs/BENCHMARKS.md): BENCH_ROWS of generated raw data (1M, 10M, 100M), the steps
 # to run (build,tests,ge,incremental,limit,pandas), DuckDB memory_limit, and dbt threads (models
-# built side by side share that memory_limit: 100M runs with BENCH_DBT_THREADS=1).
+# built side by side share that memory_limit: 100M runs with BENCH_DBT_THREADS=1 and
+# BENCH_MEMORY_LIMIT=6.5GB).
 BENCH_ROWS ?= 10M
 BENCH_SEED ?= 42
 BENCH_STEPS ?= build,tests,ge,incremental,limit,pandas

@@ -79,13 +79,13 @@ just the tickets to rebuild (since 2026-12-04). So the run saves only part of th
 the no-op rerun shows how much of it is spent before any row changes: this is why the
 incremental target is missed.
 
-At 100M raw rows the build runs with one dbt thread (`BENCH_DBT_THREADS=1`), so the largest
-model has DuckDB's whole `memory_limit` to itself: models built side by side share it, and with
-two threads the unit events' scans, built beside the SLA spans or deadlines, run out of 6GB.
-With one thread every model completed on 2026-12-04 (after `int_units__declared_units` stopped
-running out; the 100M section below may predate that). The package refuses a run whose
-threads do not fit before any model, saying what to set (`check_memory_budget`,
-docs/PERFORMANCE.md "Memory"). A step that
+At 100M raw rows the build runs with one dbt thread and a 6.5GB `memory_limit`
+(`BENCH_DBT_THREADS=1 BENCH_MEMORY_LIMIT=6.5GB`), so the largest model has DuckDB's whole
+`memory_limit` to itself: models built side by side share it, and with two threads the unit
+events' scans, built beside the SLA spans or deadlines, run out of 6GB; with one thread
+`int_manufacturing__first_pass_inspections` ran out of 6GB on 2026-12-04 and completes under
+6.5GB. The package refuses a run whose threads and `memory_limit` do not fit before any model,
+saying what to set (`check_memory_budget`, docs/PERFORMANCE.md "Memory"). A step that
 fails is still listed, marked FAILED, with its seconds and peak RSS, and ends the run.
 """
 
@@ -287,9 +287,13 @@ def render(results: list[dict]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write(results_dir: Path, report_path: Path) -> None:
-    results = [
+def load(results_dir: Path) -> list[dict]:
+    """The stored results, one per data size (``bench-<size>.json``)."""
+    return [
         json.loads(path.read_text(encoding="utf-8"))
         for path in sorted(results_dir.glob("bench-*.json"))
     ]
-    report_path.write_text(render(results), encoding="utf-8")
+
+
+def write(results_dir: Path, report_path: Path) -> None:
+    report_path.write_text(render(load(results_dir)), encoding="utf-8")

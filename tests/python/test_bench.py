@@ -289,3 +289,12 @@ def test_report_profiles_each_run_and_the_noop_rerun() -> None:
     assert "Slowest models in the incremental run (seconds; 2 models, 4.0 s summed)" in text
     assert "Slowest models in the no-op rerun" not in text  # no model seconds recorded
     assert "| no-op rerun: the same `dbt run` again, no new rows | 30.0 |" in text
+
+
+def test_benchmarks_page_is_rendered_from_the_stored_results() -> None:
+    """docs/BENCHMARKS.md is generated: the stored results rendered by the current report
+    code (after a change to either, `make bench` or report.write regenerates it)."""
+    results = report.load(run.ROOT / "docs" / "benchmarks")
+    assert {result["label"] for result in results} >= {"10M", "100M"}
+    page = (run.ROOT / "docs" / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert page == report.render(results)

@@ -117,20 +117,34 @@ def point_at(link: Path, target: Path) -> None:
     os.replace(staging, link)
 
 
+# What a bench run writes into the checkout: a change there does not make the code dirty.
+BENCH_OUTPUTS = ("docs/benchmarks", "docs/BENCHMARKS.md")
+
+
 def code_version() -> str:
-    """The commit the bench measures (`git describe`: `-dirty` when the tree has changes), or
-    'unknown' outside a git checkout."""
+    """The commit the bench measures (`git describe`), with `-dirty` when tracked files other
+    than the bench's own results differ from it; 'unknown' outside a git checkout."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
     try:
-        described = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=7"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
+        described = git("describe", "--always", "--abbrev=7")
+        changed = git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            *(f":(exclude){path}" for path in BENCH_OUTPUTS),
         )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return described.stdout.strip() or "unknown"
+    if not described:
+        return "unknown"
+    return f"{described}-dirty" if changed else described
 
 
 def machine_facts(threads: int, memory_limit: str, dbt_threads: int) -> dict:

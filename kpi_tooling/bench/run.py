@@ -142,8 +142,6 @@ def code_version() -> str:
         )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    if not described:
-        return "unknown"
     return f"{described}-dirty" if changed else described
 
 

@@ -6,7 +6,7 @@
     incremental_lookback_days), or when the fingerprint of its rows changed. Every part of the
     chain reads these tickets only, so a daily run computes the clocks of what changed. -#}
 {%- set built = output_kpis.incremental_unit_relation('int_service__ticket_sla_measurements') -%}
-{%- set watermark = output_kpis.incremental_watermark(built) if built is not none else none -%}
+{%- set watermark = output_kpis.incremental_watermark(built) -%}
 {{ config(materialized='table') }}
 
 with all_tickets as {{ output_kpis.not_materialized() }} (

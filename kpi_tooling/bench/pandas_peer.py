@@ -84,11 +84,16 @@ OUTPUT_COLUMNS = [*KEY_COLUMNS, *VALUE_COLUMNS]
 # --- loading and time helpers ---------------------------------------------------------------
 
 
-def load_raw(raw_db: Path, schema: str = RAW_SCHEMA) -> dict[str, pd.DataFrame]:
-    """The analyst's load step: every raw table the KPIs need, as a DataFrame."""
+def load_raw(raw_db: Path, schema: str = RAW_SCHEMA, prefix: str = "") -> dict[str, pd.DataFrame]:
+    """The analyst's load step: the raw tables the KPIs need (those whose name starts with
+    `prefix`; all by default), as DataFrames."""
     con = duckdb.connect(str(raw_db), read_only=True)
     try:
-        return {t: con.execute(f"select * from {schema}.{t}").df() for t in RAW_TABLES}
+        return {
+            t: con.execute(f"select * from {schema}.{t}").df()
+            for t in RAW_TABLES
+            if t.startswith(prefix)
+        }
     finally:
         con.close()
 
@@ -515,9 +520,10 @@ def compute(raw_db: Path, as_of: str, schema: str = RAW_SCHEMA) -> pd.DataFrame:
     """The peer KPIs of the raw tables in `schema` of DuckDB file `raw_db`, as of `as_of`
     (UTC): columns kpi_id, grain, period_start, dimension_name, dimension_value, numerator,
     denominator, value."""
-    raw = load_raw(raw_db, schema)
     at = parse_as_of(as_of)
-    components = manufacturing_components(raw, at) + fulfilment_components(raw, at)
+    # one source system's tables in memory at a time, as an analyst with 100M rows would
+    components = manufacturing_components(load_raw(raw_db, schema, "mes_"), at)
+    components += fulfilment_components(load_raw(raw_db, schema, "oms_"), at)
     return kpi_values(pd.concat(components, ignore_index=True))
 
 

@@ -353,6 +353,8 @@ class Bench:
             str(ROOT / "expectations"),
             "--out",
             str(self.work / "ge_results.json"),
+            "--memory-limit",
+            self.memory_limit,
         )
 
     def incremental(self) -> None:

@@ -63,19 +63,26 @@ def make_context(data_docs_dir: Path | None) -> AbstractDataContext:
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def add_duckdb_datasource(context: AbstractDataContext, db_path: Path) -> SQLDatasource:
+def add_duckdb_datasource(
+    context: AbstractDataContext, db_path: Path, config: dict[str, str] | None = None
+) -> SQLDatasource:
+    """GE's SQL datasource on the DuckDB file, opened read-only with the DuckDB settings in
+    ``config`` (e.g. memory_limit)."""
     enable_duckdb_persisted_connection()
     # Read-only: a BI tool may hold the file, and validation never writes.
+    connect_args: dict[str, Any] = {"read_only": True}
+    if config:
+        connect_args["config"] = dict(config)
     return context.data_sources.add_sql(
         name="warehouse",
         connection_string=f"duckdb:///{db_path.resolve()}",
-        kwargs={"connect_args": {"read_only": True}},
+        kwargs={"connect_args": connect_args},
     )
 
 
 def add_datasource(context: AbstractDataContext, target: Target) -> SQLDatasource:
     if target.duckdb_path is not None:
-        return add_duckdb_datasource(context, target.duckdb_path)
+        return add_duckdb_datasource(context, target.duckdb_path, target.duckdb_config())
     # GE supports Postgres natively: no patch, one pooled connection per metric query is fine.
     return context.data_sources.add_postgres(name="warehouse", connection_string=target.url)
 

@@ -49,12 +49,14 @@ def run_suites(
     suite_names: list[str] | None = None,
     data_docs_dir: Path | str | None = None,
     progress: bool = False,
+    memory_limit: str | None = None,
 ) -> Report:
     """Run the suites, write ``out_path`` (if given); raise SetupError when an input is missing.
 
-    ``db_path`` is a DuckDB file, or a SQLAlchemy URL (``postgresql+psycopg2://...``).
+    ``db_path`` is a DuckDB file, or a SQLAlchemy URL (``postgresql+psycopg2://...``);
+    ``memory_limit``: DuckDB's memory_limit for a DuckDB file (e.g. "6GB").
     """
-    target = Target.of(db_path)
+    target = Target.of(db_path, memory_limit)
     plan = plan_suites(target, Path(manifest_path), Path(suites_dir), suite_names)
     report = Report(suites=[], skipped=plan.skipped)
     # Every suite skipped: no GE run, no Data Docs; the results file still says what was skipped.
@@ -121,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only this suite (file name without .json); repeatable",
     )
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB's memory_limit for a --db file (e.g. 6GB; default DuckDB's, 80%% of RAM): "
+        "beyond it DuckDB spills or fails instead of growing",
+    )
     docs = parser.add_mutually_exclusive_group()
     docs.add_argument(
         "--data-docs", type=Path, help="GE Data Docs folder (default: ge_data_docs beside --out)"
@@ -159,7 +167,16 @@ def main(argv: list[str] | None = None) -> int:
         suites = args.suites or default_suites_dir(args.manifest)
         if suites.resolve() != Path(DEFAULT_SUITES_DIR).resolve():
             print(f"suites: {suites}")
-        report = run_suites(db, args.manifest, suites, args.out, args.suite_names, docs_dir, True)
+        report = run_suites(
+            db,
+            args.manifest,
+            suites,
+            args.out,
+            args.suite_names,
+            docs_dir,
+            True,
+            args.memory_limit,
+        )
     except ToolingError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return EXIT_SETUP

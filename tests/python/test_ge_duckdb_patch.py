@@ -96,3 +96,33 @@ def test_patch_is_idempotent() -> None:
     assert engine_module._PERSISTED_CONNECTION_DIALECTS is once  # not rebound again
     assert sum(str(d) == "duckdb" for d in once) == 1
     assert is_duckdb_persisted_connection_enabled()
+
+
+def test_validation_opens_duckdb_with_the_memory_limit_it_is_given(db_path: Path) -> None:
+    """--memory-limit reaches the connection GE's checks run on (DuckDB's default is 80% of
+    RAM: at 100M raw rows the suites reached 9 GiB RSS); without it DuckDB keeps its own."""
+    import sqlalchemy as sa
+
+    from kpi_tooling.ge.plan import Target
+    from kpi_tooling.ge.runner import add_datasource, make_context, release_connections
+
+    def memory_limit(target: Target) -> str:
+        datasource = add_datasource(make_context(None), target)
+        try:
+            query = sa.text("select current_setting('memory_limit')")
+            return datasource.get_execution_engine().execute_query(query).fetchall()[0][0]
+        finally:
+            release_connections(datasource, target)
+
+    with duckdb.connect() as conn:
+        default = conn.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert memory_limit(Target.of(db_path, "1GB")) == "953.6 MiB"
+    assert memory_limit(Target.of(db_path)) == default != "953.6 MiB"
+
+
+def test_a_memory_limit_is_refused_for_a_server_warehouse() -> None:
+    from kpi_tooling.errors import SetupError
+    from kpi_tooling.ge.plan import Target
+
+    with pytest.raises(SetupError, match="applies to a DuckDB file"):
+        Target.of("postgresql+psycopg2://u@localhost/db", "1GB")

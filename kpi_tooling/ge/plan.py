@@ -62,9 +62,11 @@ class Target:
         """A URL when ``db`` holds ``://`` (``postgresql+psycopg2://...``), else a DuckDB file
         (opened with ``duckdb_memory_limit``, if given; SetupError for a URL)."""
         if isinstance(db, str) and "://" in db:
+            target = cls(url=db)
             if duckdb_memory_limit is not None:
-                raise SetupError("a memory limit applies to a DuckDB file, not to " + str(db))
-            return cls(url=db)
+                # str(target) hides the URL's password
+                raise SetupError(f"a memory limit applies to a DuckDB file, not to {target}")
+            return target
         return cls(duckdb_path=Path(db), duckdb_memory_limit=duckdb_memory_limit)
 
     def duckdb_config(self) -> dict[str, str]:

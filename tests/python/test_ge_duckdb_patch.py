@@ -124,5 +124,6 @@ def test_a_memory_limit_is_refused_for_a_server_warehouse() -> None:
     from kpi_tooling.errors import SetupError
     from kpi_tooling.ge.plan import Target
 
-    with pytest.raises(SetupError, match="applies to a DuckDB file"):
-        Target.of("postgresql+psycopg2://u@localhost/db", "1GB")
+    with pytest.raises(SetupError, match="applies to a DuckDB file") as refused:
+        Target.of("postgresql+psycopg2://u:s3cret@localhost/db", "1GB")
+    assert "s3cret" not in str(refused.value)

@@ -7,7 +7,9 @@
         each raw row here and nowhere else: staging reads the kept rows (clean_source), the
         quarantine the others (quarantined_source), reference checks the parent's kept rows
         (kept_rows). Incremental (strategy replace_key_groups): an incremental run reclassifies
-        only the key groups rebuilt_key_groups finds, with the same SQL as a full build. -#}
+        only the key groups rebuilt_key_groups finds, with the same SQL as a full build, and
+        stamps their rows classified_at (the run's start): what downstream models read as the
+        rows that changed. -#}
     {%- set spec = quarantine_spec(table_name) -%}
     {%- set verdict = output_kpis.base_verdict_columns() -%}
     {%- if not output_kpis.raw_table_present(table_name) -%}
@@ -20,7 +22,8 @@
         {%- endfor -%}
         {%- for column in verdict -%}
             {%- do columns.update({column: output_kpis.hash_type()
-                if column.endswith('_hash') else dbt.type_string()}) -%}
+                if column.endswith('_hash') else dbt.type_timestamp()
+                if column == 'classified_at' else dbt.type_string()}) -%}
         {%- endfor -%}
         select * from {{ output_kpis.empty_relation(columns) }} as no_rows
         {%- if output_kpis.base_is_incremental() %}
@@ -36,7 +39,13 @@
         {%- for column, type in spec.columns.items() %}
         {{ output_kpis.quarantine_clean_value(column, type) }} as {{ column }},
         {%- endfor %}
-        {{ verdict | join(', ') }}
+        {%- for column in verdict %}
+        {%- if column == 'classified_at' %}
+        {{ output_kpis.run_started_timestamp() }} as classified_at
+        {%- else %}
+        {{ column }}
+        {%- endif %}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from checked
     {%- if incremental %}
     {#- One marker row per built row of a rebuilt key group: replace_key_groups deletes the
@@ -284,16 +293,17 @@
 
 {% macro clean_source(source_name, table_name) -%}
     {#- The rows of a raw table that pass every quarantine rule, one column per raw column
-        holding the value the quarantine read (from its base model, quarantine_base): what its
-        staging model reads instead of source(), so staging never parses the raw text a second
+        holding the value the quarantine read, and when it classified the row (classified_at;
+        from its base model, quarantine_base): what its staging model reads instead of source(), so staging never parses the raw text a second
         time, differently. (The declaration, not quarantine_spec: its lookups read other raw
         tables, and staging reads none.) -#}
     {%- set columns = output_kpis.raw_table_declarations()[table_name].columns -%}
     (
         select
             {%- for column in columns %}
-            {{ column }}{% if not loop.last %},{% endif %}
+            {{ column }},
             {%- endfor %}
+            classified_at
         from {{ output_kpis.kept_rows(table_name) }}
     ) as clean_rows
 {%- endmacro %}

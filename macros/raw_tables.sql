@@ -272,5 +272,5 @@
 
 {% macro base_verdict_columns() -%}
     {#- The columns every base model adds to its raw columns (quarantine_base). -#}
-    {{ return(['quarantine_reason', 'quarantine_detail', 'record_key', 'payload', 'row_hash', 'key_hash', 'lookup_hash']) }}
+    {{ return(['quarantine_reason', 'quarantine_detail', 'record_key', 'payload', 'row_hash', 'key_hash', 'lookup_hash', 'classified_at']) }}
 {%- endmacro %}

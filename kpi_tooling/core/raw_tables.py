@@ -285,6 +285,7 @@ BASE_COLUMNS = {
     " key group an incremental run reclassifies together.",
     "lookup_hash": "A hash of the values the row's checks read from other raw tables (null when"
     " the table has none): an incremental run reclassifies the rows whose lookups changed.",
+    "classified_at": '{{ doc("classified_at") }}',
 }
 
 

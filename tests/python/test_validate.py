@@ -46,7 +46,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "inspection_id": V, "serial_number": V, "step_code": V, "step_sequence": INT,
         "route_id": V, "line_id": V, "site_id": V, "first_inspected_at": TS, "first_result": V,
         "inspection_count": INT, "retest_count": INT, "rework_count": INT, "defect_count": INT,
-        "is_first_pass": B, "as_of_at": TS, "source_fingerprint": V,
+        "is_first_pass": B, "as_of_at": TS, "sources_classified_at": TS,
     },
     "int_fulfilment__order_lines": {
         "order_line_id": V, "order_id": V, "customer_id": V, "customer_segment": V,
@@ -358,8 +358,9 @@ def build_warehouse(
             conn.execute(f"create table {schema}.{model} ({ddl})")
             names = list(columns)
             insert = f"insert into {schema}.{model} values ({', '.join('?' * len(names))})"
-            # source_fingerprint (incremental bookkeeping) and as_of_at: any value will do
-            filler = {"source_fingerprint": "fp", "as_of_at": AS_OF}
+            # incremental bookkeeping (source_fingerprint, sources_classified_at) and as_of_at:
+            # any value will do
+            filler = {"source_fingerprint": "fp", "sources_classified_at": AS_OF, "as_of_at": AS_OF}
             rows = [[row.get(name, filler.get(name)) for name in names] for row in ROWS[model]()]
             conn.executemany(insert, rows)
         for bad in corruptions or []:

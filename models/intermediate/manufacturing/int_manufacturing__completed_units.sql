@@ -1,12 +1,42 @@
 {#- The unit of throughput: a serial number that passed the final inspection step of its route
     and was never scrapped. Duplicate scans and events after as_of are ignored. Event types and
-    results are read by role (vars mes_event_type_values, mes_result_values). -#}
+    results are read by role (vars mes_event_type_values, mes_result_values). Incremental per
+    serial number (strategy replace_units): a run computes the serials
+    int_manufacturing__serials_to_build lists (all of them on a full build). -#}
+{{ config(
+    materialized=output_kpis.incremental_materialization(),
+    incremental_strategy='replace_units',
+    units_to_build='int_manufacturing__serials_to_build',
+    unique_key='serial_number',
+    on_schema_change='fail',
+    post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
+) }}
+{#- an earlier as_of than the table's fails the run (rows known then would linger) #}
+{%- do output_kpis.previous_as_of() %}
+{%- do output_kpis.check_units_selected_in_full(
+    'int_manufacturing__serials_to_build', 'int_manufacturing__unit_events', 'serial_number') %}
 {%- set is_inspection_event = output_kpis.code_in(
     'event_type', 'mes_event_type_values', ['inspection', 'retest']) -%}
 {%- set is_scrap = output_kpis.code_in('event_type', 'mes_event_type_values', 'scrap') -%}
-{%- set is_rework = output_kpis.code_in('event_type', 'mes_event_type_values', 'rework') -%}
-with events_as_of as (
-    select * from {{ ref('int_manufacturing__unit_events') }}
+{%- set is_rework = output_kpis.code_in('event_type', 'mes_event_type_values', 'rework') %}
+
+with serials_to_build as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('int_manufacturing__serials_to_build') }}
+),
+
+-- A full build takes every serial (the list holds them all): no join.
+events_as_of as (
+    select all_events_as_of.*
+    from {{ ref('int_manufacturing__unit_events') }} as all_events_as_of
+    {%- if is_incremental() %}
+    inner join serials_to_build
+        on all_events_as_of.serial_number = serials_to_build.serial_number
+    {%- endif %}
+),
+
+classified as (
+    select max(classified_through) as sources_classified_at
+    from serials_to_build
 ),
 
 shifts as (
@@ -139,9 +169,11 @@ final as (
             when units.completed_at is not null then 'good'
             else 'in_progress'
         end as unit_status,
+        classified.sources_classified_at,
         as_of.as_of_at
     from units
     cross join as_of
+    cross join classified
     left join sites on units.site_id = sites.site_id
     left join unit_shifts on units.serial_number = unit_shifts.serial_number
     {{ output_kpis.time_zone_offset_join(

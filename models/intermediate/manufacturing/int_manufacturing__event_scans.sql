@@ -6,9 +6,35 @@
     values repeats, then the exact five-value groups among those few (a grouping of every scan
     by five text and time values took 2.8 s of this model's 5.1 s at 10M raw rows; a window over
     every event did not fit in 6GB at 100M). A hash collision only adds candidates to the exact
-    step, so the result is the same. -#}
-with staged as (
-    select * from {{ ref('stg_mes__unit_events') }}
+    step, so the result is the same. Incremental per serial number (strategy replace_units): a
+    run computes the serials int_manufacturing__serials_to_build lists (all of them on a full
+    build), since every scan's duplicate group lies within its serial. -#}
+{{ config(
+    materialized=output_kpis.incremental_materialization(),
+    incremental_strategy='replace_units',
+    units_to_build='int_manufacturing__serials_to_build',
+    unique_key='serial_number',
+    on_schema_change='fail',
+) }}
+{%- do output_kpis.check_units_selected_in_full(
+    'int_manufacturing__serials_to_build', 'stg_mes__unit_events', 'serial_number') %}
+
+with serials_to_build as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('int_manufacturing__serials_to_build') }}
+),
+
+-- A full build takes every serial (the list holds them all): no join.
+staged as (
+    select all_staged.*
+    from {{ ref('stg_mes__unit_events') }} as all_staged
+    {%- if is_incremental() %}
+    inner join serials_to_build on all_staged.serial_number = serials_to_build.serial_number
+    {%- endif %}
+),
+
+classified as (
+    select max(classified_through) as sources_classified_at
+    from serials_to_build
 ),
 
 -- The site-local text read once (each a regular expression): its wall time and whether it
@@ -112,8 +138,10 @@ final as (
         hashed.event_local_date,
         hashed.station_id,
         repeated_hashes.scan_hash is not null
-        and first_scans.first_event_id is null as is_duplicate_scan
+        and first_scans.first_event_id is null as is_duplicate_scan,
+        classified.sources_classified_at
     from hashed
+    cross join classified
     left join repeated_hashes on hashed.scan_hash = repeated_hashes.scan_hash
     left join first_scans on hashed.event_id = first_scans.first_event_id
 )

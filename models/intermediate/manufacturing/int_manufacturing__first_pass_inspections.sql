@@ -2,80 +2,47 @@
     when its first inspection passed, with no retest, rework, repair or recorded defect at that
     step. Reported in the period of the first inspection; a unit not yet inspected at a step
     (WIP) has no row for it and so stays out of the denominator. Incremental per serial number
-    (macros/incremental.sql): a serial is rebuilt when it has an event after the watermark
-    (previous as_of - incremental_lookback_days) or the fingerprint of its events and defects
-    changed. -#}
+    (strategy replace_units): a run computes the serials int_manufacturing__serials_to_build
+    lists (all of them on a full build). -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='delete+insert',
+    incremental_strategy='replace_units',
+    units_to_build='int_manufacturing__serials_to_build',
     unique_key='serial_number',
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}
-{%- set watermark = incremental_watermark() %}
+{#- an earlier as_of than the table's fails the run (rows known then would linger) #}
+{%- do output_kpis.previous_as_of() %}
+{%- do output_kpis.check_units_selected_in_full(
+    'int_manufacturing__serials_to_build', 'int_manufacturing__unit_events', 'serial_number') %}
 {#- Event types and results by role (var mes_event_type_values, mes_result_values). #}
 {%- set is_inspection_event = output_kpis.code_in(
     'events_as_of.event_type', 'mes_event_type_values', ['inspection', 'retest']) %}
 {%- set is_retest = output_kpis.code_in('event_type', 'mes_event_type_values', 'retest') %}
 {%- set is_rework = output_kpis.code_in('event_type', 'mes_event_type_values', 'rework') %}
 
-with all_events_as_of as {{ output_kpis.not_materialized() }} (
-    select * from {{ ref('int_manufacturing__unit_events') }}
+with serials_to_build as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('int_manufacturing__serials_to_build') }}
 ),
 
-defects as {{ output_kpis.not_materialized() }} (
-    select * from {{ ref('stg_mes__defects') }}
+-- A full build takes every serial (the list holds them all): no join.
+events_as_of as (
+    select all_events_as_of.*
+    from {{ ref('int_manufacturing__unit_events') }} as all_events_as_of
+    {%- if is_incremental() %}
+    inner join serials_to_build
+        on all_events_as_of.serial_number = serials_to_build.serial_number
+    {%- endif %}
 ),
 
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
 ),
 
--- The serial's counted events with their defects: everything its rows are computed from.
-unit_fingerprints as (
-    select
-        all_events_as_of.serial_number,
-        {{ source_fingerprint([
-            'all_events_as_of.event_id', 'all_events_as_of.step_code',
-            'all_events_as_of.step_sequence', 'all_events_as_of.route_id',
-            'all_events_as_of.line_id', 'all_events_as_of.site_id',
-            'all_events_as_of.event_type', 'all_events_as_of.event_result',
-            'all_events_as_of.event_at', 'all_events_as_of.event_local_date',
-            'defects.defect_id',
-        ], 'all_events_as_of.event_id, defects.defect_id') }} as source_fingerprint
-    from all_events_as_of
-    left join defects on all_events_as_of.event_id = defects.event_id
-    group by all_events_as_of.serial_number
-),
-
-{%- if is_incremental() %}
-
-units_to_build as (
-    {{ units_to_build(
-        'serial_number',
-        built='(select distinct serial_number, source_fingerprint from ' ~ this ~ ')',
-        recent_units='select serial_number from all_events_as_of where event_at > ' ~ watermark,
-    ) }}
-),
-
-{%- endif %}
-
--- A full build takes every unit: no join to units_to_build (all of unit_fingerprints).
-events_as_of as (
-    select all_events_as_of.*
-    from all_events_as_of
-    {%- if is_incremental() %}
-    inner join units_to_build
-        on all_events_as_of.serial_number = units_to_build.serial_number
-    {%- endif %}
-),
-
-event_defects as (
-    select
-        event_id,
-        count(*) as defect_count
-    from defects
-    group by event_id
+classified as (
+    select max(classified_through) as sources_classified_at
+    from serials_to_build
 ),
 
 -- Each event with its defect count; inspections ranked within their serial and step, so the
@@ -93,7 +60,7 @@ ranked_events as (
         events_as_of.event_local_date,
         {{ output_kpis.code_role('events_as_of.event_result', 'mes_result_values') }}
             as event_result,
-        event_defects.defect_count,
+        events_as_of.defect_count,
         {{ bool_to_int(is_inspection_event) }} as is_inspection,
         row_number() over (
             partition by
@@ -103,7 +70,6 @@ ranked_events as (
             order by events_as_of.event_at, events_as_of.event_id
         ) as event_rank
     from events_as_of
-    left join event_defects on events_as_of.event_id = event_defects.event_id
 ),
 
 step_activity as (
@@ -151,12 +117,11 @@ final as (
             and step_activity.rework_count = 0
             and step_activity.defect_count = 0
         ) as is_first_pass,
-        unit_fingerprints.source_fingerprint,
+        classified.sources_classified_at,
         as_of.as_of_at
     from step_activity
     cross join as_of
-    inner join unit_fingerprints
-        on step_activity.serial_number = unit_fingerprints.serial_number
+    cross join classified
     -- A step with no inspection yet (WIP) has no row; nor has an unknown step.
     where
         step_activity.inspection_count > 0

@@ -1,50 +1,53 @@
 {#- The MES events the unit models count: duplicate scans removed, nothing after as_of, each
-    event marked with whether its step is the final step of the unit's route. Incremental per
-    serial number (macros/incremental.sql): a serial is rebuilt when it has an event after the
-    watermark (previous as_of - incremental_lookback_days) or its source fingerprint changed. -#}
+    event marked with whether its step is the final step of the unit's route and with its number
+    of staged defects. Incremental per serial number (strategy replace_units): a run computes the
+    serials int_manufacturing__serials_to_build lists (all of them on a full build). -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='delete+insert',
+    incremental_strategy='replace_units',
+    units_to_build='int_manufacturing__serials_to_build',
     unique_key='serial_number',
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}
-{%- set watermark = incremental_watermark() %}
+{#- an earlier as_of than the table's fails the run (rows known then would linger) #}
+{%- do output_kpis.previous_as_of() %}
+{%- do output_kpis.check_units_selected_in_full(
+    'int_manufacturing__serials_to_build', 'int_manufacturing__event_scans', 'serial_number') %}
 
-with unit_events as {{ output_kpis.not_materialized() }} (
-    select * from {{ ref('int_manufacturing__event_scans') }}
+with serials_to_build as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('int_manufacturing__serials_to_build') }}
+),
+
+-- A full build takes every serial (the list holds them all): no join.
+unit_events as (
+    select all_events.*
+    from {{ ref('int_manufacturing__event_scans') }} as all_events
+    {%- if is_incremental() %}
+    inner join serials_to_build on all_events.serial_number = serials_to_build.serial_number
+    {%- endif %}
 ),
 
 route_steps as (
     select * from {{ ref('stg_mes__route_steps') }}
 ),
 
+event_defects as (
+    select
+        event_id,
+        count(*) as defect_count
+    from {{ ref('stg_mes__defects') }}
+    group by event_id
+),
+
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
 ),
 
--- Every staged row of the serial, duplicate scans and future events included.
-unit_fingerprints as (
-    select
-        serial_number,
-        {{ source_fingerprint([
-            'event_id', 'work_order_id', 'line_id', 'site_id', 'route_id', 'step_code',
-            'event_type', 'event_result', 'event_at', 'event_local_date', 'is_duplicate_scan',
-        ], 'event_id') }} as source_fingerprint
-    from unit_events
-    group by serial_number
+classified as (
+    select max(classified_through) as sources_classified_at
+    from serials_to_build
 ),
-
-{%- if is_incremental() %}
-
-units_to_build as (
-    {{ units_to_build(
-        'serial_number',
-        built='(select distinct serial_number, source_fingerprint from ' ~ this ~ ')',
-        recent_units='select serial_number from unit_events where event_at > ' ~ watermark,
-    ) }}
-),
-{%- endif %}
 
 final as (
     select
@@ -61,21 +64,17 @@ final as (
         unit_events.event_result,
         unit_events.event_at,
         unit_events.event_local_date,
-        unit_fingerprints.source_fingerprint,
+        cast(coalesce(event_defects.defect_count, 0) as integer) as defect_count,
+        classified.sources_classified_at,
         as_of.as_of_at
     from unit_events
     cross join as_of
-    {#- A full build takes every unit: no join to units_to_build (all of unit_fingerprints). #}
-    {%- if is_incremental() %}
-    inner join units_to_build
-        on unit_events.serial_number = units_to_build.serial_number
-    {%- endif %}
-    inner join unit_fingerprints
-        on unit_events.serial_number = unit_fingerprints.serial_number
+    cross join classified
     left join route_steps
         on
             unit_events.route_id = route_steps.route_id
             and unit_events.step_code = route_steps.step_code
+    left join event_defects on unit_events.event_id = event_defects.event_id
     where
         not unit_events.is_duplicate_scan
         and unit_events.event_at <= as_of.as_of_at

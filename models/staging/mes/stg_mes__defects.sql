@@ -6,7 +6,8 @@ final as (
     select
         cast(defect_id as {{ output_kpis.type_text() }}) as defect_id,
         cast(event_id as {{ output_kpis.type_text() }}) as event_id,
-        upper(cast(defect_code as {{ output_kpis.type_text() }})) as defect_code
+        upper(cast(defect_code as {{ output_kpis.type_text() }})) as defect_code,
+        source.classified_at
     from source
 )
 

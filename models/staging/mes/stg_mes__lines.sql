@@ -7,7 +7,8 @@ final as (
         cast(line_id as {{ output_kpis.type_text() }}) as line_id,
         cast(site_id as {{ output_kpis.type_text() }}) as site_id,
         cast(line_name as {{ output_kpis.type_text() }}) as line_name,
-        cast(route_id as {{ output_kpis.type_text() }}) as route_id
+        cast(route_id as {{ output_kpis.type_text() }}) as route_id,
+        source.classified_at
     from source
 )
 

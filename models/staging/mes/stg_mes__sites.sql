@@ -11,7 +11,8 @@ final as (
             {{ output_kpis.site_time_zone('site_id', 'time_zone') }}
             as {{ output_kpis.type_text() }}
         ) as site_time_zone,
-        cast(country as {{ output_kpis.type_text() }}) as country_code
+        cast(country as {{ output_kpis.type_text() }}) as country_code,
+        source.classified_at
     from source
 )
 

@@ -16,7 +16,8 @@ final as (
         {{ output_kpis.normalized_code('event_type') }} as event_type,
         nullif({{ output_kpis.normalized_code('result') }}, '') as event_result,
         cast(event_local as {{ output_kpis.type_text() }}) as event_local,
-        cast(station_id as {{ output_kpis.type_text() }}) as station_id
+        cast(station_id as {{ output_kpis.type_text() }}) as station_id,
+        source.classified_at
     from source
 )
 

@@ -9,7 +9,8 @@ final as (
         cast(product_code as {{ output_kpis.type_text() }}) as product_code,
         cast(planned_quantity as integer) as planned_quantity,
         -- site-local wall clock as written (no KPI reads it; UTC would need the site's zone)
-        cast(released_local as {{ output_kpis.type_text() }}) as released_local
+        cast(released_local as {{ output_kpis.type_text() }}) as released_local,
+        source.classified_at
     from source
 )
 

@@ -72,8 +72,8 @@ CUTOFF = "2025-10-01"
 CUTOFF_VARS = '{"as_of": "' + CUTOFF + ' 00:00:00"}'
 FINAL_VARS = '{"as_of": "' + DEMO_AS_OF + '"}'
 # Late rows: belong to August-September (before the watermark of the batch-1 build) but arrive
-# with batch 2; only a source fingerprint or a classified_at stamp can notice them. One key in 25, by a hash of the key
-# (each engine has its own hash function).
+# with batch 2; only a source fingerprint or a classified_at stamp can notice them. One key in
+# 25, by a hash of the key (each engine has its own hash function).
 KEY_HASH = {"duckdb": "hash({key})", "postgres": "abs(hashtext({key}))"}
 
 
@@ -600,13 +600,17 @@ def test_the_manufacturing_chain_computed_only_the_serials_to_rebuild(
         "select serial_number from incr.staging.base_mes__unit_events "
         "where quarantine_reason = 'conflicting_duplicate_key' limit 1"
     ).fetchone()[0]
-    assert con.execute(
-        "select count(*) from first_run.intermediate.int_manufacturing__serials_to_build "
-        "where serial_number = ?",
-        [conflicting],
-    ).fetchone()[0] == 1
+    assert (
+        con.execute(
+            "select count(*) from first_run.intermediate.int_manufacturing__serials_to_build "
+            "where serial_number = ?",
+            [conflicting],
+        ).fetchone()[0]
+        == 1
+    )
     batch_1_through = con.execute(
-        "select max(classified_through) from batch_1.intermediate.int_manufacturing__serials_to_build"
+        "select max(classified_through) "
+        "from batch_1.intermediate.int_manufacturing__serials_to_build"
     ).fetchone()[0]
     for model in (m for m in UNIT_MODELS if m.startswith("int_manufacturing__")):
         rewritten, kept, outside = con.execute(

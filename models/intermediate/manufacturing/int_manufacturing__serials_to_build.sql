@@ -55,6 +55,7 @@
         ~ ' where scans.event_id = staged.event_id))'
     ).columns[0].values()[0] -%}
 {%- endif %}
+-- depends_on: {{ ref('int_manufacturing__shifts') }}
 
 with staged_events as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_mes__unit_events') }}
@@ -82,10 +83,6 @@ defects as {{ output_kpis.not_materialized() }} (
 
 staged_shifts as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_mes__shifts') }}
-),
-
-shifts as {{ output_kpis.not_materialized() }} (
-    select * from {{ ref('int_manufacturing__shifts') }}
 ),
 
 source_stamps as (
@@ -130,6 +127,10 @@ defect_counts as (
         count(*) as defect_count
     from defects
     group by event_id
+),
+
+shifts as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('int_manufacturing__shifts') }}
 ),
 
 changed_shifts as (
@@ -215,16 +216,17 @@ touched as (
 ),
 {%- endif %}
 
+listed as (
+    select serial_number
+    from {{ 'touched' if incremental else 'staged_events' }}
+),
+
 final as (
     select distinct
         listed.serial_number,
         classified.classified_through,
         '{{ "changed" if incremental else "all" }}' as build_scope
-    {%- if incremental %}
-    from touched as listed
-    {%- else %}
-    from staged_events as listed
-    {%- endif %}
+    from listed
     cross join classified
     where listed.serial_number is not null
 )

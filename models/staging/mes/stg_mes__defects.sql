@@ -7,7 +7,7 @@ final as (
         cast(defect_id as {{ output_kpis.type_text() }}) as defect_id,
         cast(event_id as {{ output_kpis.type_text() }}) as event_id,
         upper(cast(defect_code as {{ output_kpis.type_text() }})) as defect_code,
-        source.classified_at
+        classified_at
     from source
 )
 

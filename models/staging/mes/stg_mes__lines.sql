@@ -8,7 +8,7 @@ final as (
         cast(site_id as {{ output_kpis.type_text() }}) as site_id,
         cast(line_name as {{ output_kpis.type_text() }}) as line_name,
         cast(route_id as {{ output_kpis.type_text() }}) as route_id,
-        source.classified_at
+        classified_at
     from source
 )
 

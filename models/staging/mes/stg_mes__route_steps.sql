@@ -8,7 +8,7 @@ final as (
         cast(step_code as {{ output_kpis.type_text() }}) as step_code,
         cast(step_sequence as integer) as step_sequence,
         cast(is_final_step as boolean) as is_final_step,
-        source.classified_at
+        classified_at
     from source
 )
 

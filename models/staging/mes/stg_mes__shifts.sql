@@ -14,7 +14,7 @@ final as (
         cast(shift_end_local as {{ output_kpis.type_text() }}) as shift_end_local,
         cast(planned_downtime_minutes as integer) as planned_downtime_minutes,
         cast(unplanned_downtime_minutes as integer) as unplanned_downtime_minutes,
-        source.classified_at
+        classified_at
     from source
 )
 

@@ -12,7 +12,7 @@ final as (
             as {{ output_kpis.type_text() }}
         ) as site_time_zone,
         cast(country as {{ output_kpis.type_text() }}) as country_code,
-        source.classified_at
+        classified_at
     from source
 )
 

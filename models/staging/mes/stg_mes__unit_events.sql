@@ -17,7 +17,7 @@ final as (
         nullif({{ output_kpis.normalized_code('result') }}, '') as event_result,
         cast(event_local as {{ output_kpis.type_text() }}) as event_local,
         cast(station_id as {{ output_kpis.type_text() }}) as station_id,
-        source.classified_at
+        classified_at
     from source
 )
 

@@ -10,7 +10,7 @@ final as (
         cast(planned_quantity as integer) as planned_quantity,
         -- site-local wall clock as written (no KPI reads it; UTC would need the site's zone)
         cast(released_local as {{ output_kpis.type_text() }}) as released_local,
-        source.classified_at
+        classified_at
     from source
 )
 

@@ -1,11 +1,12 @@
 {#- Incremental unit models. The raw tables carry no loaded_at, but the base layer stamps each
     raw row with the run that classified it (classified_at).
-    The manufacturing unit models (strategy replace_units) rebuild the serials
-    int_manufacturing__serials_to_build finds from the rows classified since they last read
-    their sources, the rows that left staging and the events the previous as_of hid: no
-    serial's rows are read to find them.
-    The order lines and SLA measurements (delete+insert on the unit's key) rebuild a unit when
-    any of these holds:
+    The manufacturing unit models and the order lines (strategy replace_units) rebuild the
+    units int_manufacturing__serials_to_build and int_fulfilment__order_lines_to_build find from
+    the rows classified since they last read their sources, the rows that left staging, the
+    activity the previous as_of hid (and the order lines still open): no fingerprint of every
+    unit's rows.
+    The SLA measurements (delete+insert on the ticket) rebuild a ticket when any of these
+    holds:
       1. it was unsettled at the previous run (its flags still move with as_of: open ticket,
          open or not-yet-due order line);
       2. one of its source rows carries a timestamp after the watermark (previous as_of minus

@@ -92,6 +92,11 @@ RENAMED = (
     "shipment_id = (select min(shipment_id) from raw.oms_shipments "
     "where shipped_at between '2025-08-01' and '2025-08-31')"
 )
+# The batch-1 shipment dirty_rows deletes from the raw table (of a settled July line).
+DELETED = (
+    "shipment_id = (select max(shipment_id) from raw.oms_shipments "
+    "where shipped_at between '2025-07-01' and '2025-07-31')"
+)
 # The raw tables dirty_rows changes in place (besides the re-promised order lines).
 DIRTY_TABLES = ("mes_unit_events", "oms_orders")
 
@@ -100,8 +105,9 @@ def dirty_rows(execute: Callable[[str], object]) -> None:
     """Batch 2's dirty data for the quarantine's rules that read more than the row: a copy of
     a batch-1 event with another station (both copies conflicting_duplicate_key), an exact copy
     of another (duplicate_row), and a batch-1 order placed again, after its shipments (their
-    lookup of the order time changes: shipped_before_ordered), and a batch-1 shipment whose key
-    is changed in place (its old key group must go, the new one come)."""
+    lookup of the order time changes: shipped_before_ordered), a batch-1 shipment whose key
+    is changed in place (its old key group must go, the new one come), and a batch-1 shipment
+    deleted (nothing but its line's stored shipment_count can tell)."""
     execute(
         "create table raw.dirty_copy as select * from raw.mes_unit_events "
         f"where event_id = {DIRTY_EVENTS.format(pick='min')}"
@@ -121,6 +127,7 @@ def dirty_rows(execute: Callable[[str], object]) -> None:
         "where shipped_at between '2025-09-15' and '2025-09-25')))"
     )
     execute(f"update raw.oms_shipments set shipment_id = shipment_id || '-R' where {RENAMED}")
+    execute(f"delete from raw.oms_shipments where {DELETED}")
 
 
 def batch_1_filters(engine: str = "duckdb") -> dict[str, str]:
@@ -626,6 +633,46 @@ def test_the_manufacturing_chain_computed_only_the_serials_to_rebuild(
         assert outside == 0, model
 
 
+def test_order_lines_to_rebuild_were_found_from_the_changed_rows(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """int_fulfilment__order_lines_to_build listed, on the incremental run, a part of the lines
+    only, among them the lines whose shipments batch 2 quarantined (their order was placed
+    again, after them), renamed or deleted (only the line's stored shipment_count tells)."""
+    scope = (
+        "select count(*), min(build_scope), max(build_scope) "
+        "from {db}.intermediate.int_fulfilment__order_lines_to_build"
+    )
+    listed, scope_min, scope_max = con.execute(scope.format(db="first_run")).fetchone()
+    all_lines, full_min, full_max = con.execute(scope.format(db="refreshed")).fetchone()
+    assert (full_min, full_max, scope_min, scope_max) == ("all", "all", "changed", "changed")
+    assert 0 < listed < all_lines
+    quarantined_lines = [
+        row[0]
+        for row in con.execute(
+            "select distinct order_line_id from incr.staging.base_oms__shipments "
+            "where quarantine_reason = 'shipped_before_ordered' and shipment_id not in ("
+            "select shipment_id from batch_1.staging.base_oms__shipments "
+            "where quarantine_reason = 'shipped_before_ordered')"
+        ).fetchall()
+    ]
+    assert quarantined_lines
+    gone_lines = [
+        row[0]
+        for row in con.execute(
+            "select order_line_id from batch_1.raw.oms_shipments "
+            "where shipment_id not in (select shipment_id from incr.raw.oms_shipments)"
+        ).fetchall()
+    ]
+    assert len(gone_lines) == 2  # the renamed shipment's old key and the deleted one
+    missing = con.execute(
+        "select count(*) from unnest(?) as lines(order_line_id) where order_line_id not in ("
+        "select order_line_id from first_run.intermediate.int_fulfilment__order_lines_to_build)",
+        [quarantined_lines + gone_lines],
+    ).fetchone()[0]
+    assert missing == 0
+
+
 def test_full_refresh_of_the_sla_model_alone_asks_for_its_parts(
     builds: dict[str, Path], profiles_dir: Path, tmp_path: Path
 ) -> None:
@@ -781,11 +828,12 @@ def test_postgres_raw_batches_add_up_to_the_seeds(pg_cursor: psycopg2.extensions
     for table in pg_tables(pg_cursor, "raw_all"):
         if table == "oms_order_lines" or table in DIRTY_TABLES:
             continue
-        # the shipment renamed in place: its new key only in raw, its old one only in raw_all
+        # the shipment renamed in place: its new key only in raw, its old one only in raw_all,
+        # with the deleted shipment
         renamed = 1 if table == "oms_shipments" else 0
         assert pg_except_both_ways(pg_cursor, f"raw.{table}", f"raw_all.{table}") == (
             renamed,
-            renamed,
+            2 * renamed,
             0,
         )
 

@@ -56,7 +56,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "on_time_deadline_at": TS, "early_limit_at": TS, "delivered_quantity": INT,
         "completed_at": TS, "reference_delivered_at": TS, "is_cancelled": B, "is_due": B,
         "is_on_time": B, "is_in_full": B, "is_otif": B, "line_status": V, "as_of_at": TS,
-        "source_fingerprint": V,
+        "shipment_count": INT, "sources_classified_at": TS,
     },
     "int_service__ticket_sla_measurements": {
         "sla_measurement_id": V, "ticket_id": V, "metric": V, "priority": V, "team_id": V,
@@ -360,7 +360,12 @@ def build_warehouse(
             insert = f"insert into {schema}.{model} values ({', '.join('?' * len(names))})"
             # incremental bookkeeping (source_fingerprint, sources_classified_at) and as_of_at:
             # any value will do
-            filler = {"source_fingerprint": "fp", "sources_classified_at": AS_OF, "as_of_at": AS_OF}
+            filler = {
+                "source_fingerprint": "fp",
+                "sources_classified_at": AS_OF,
+                "shipment_count": 1,
+                "as_of_at": AS_OF,
+            }
             rows = [[row.get(name, filler.get(name)) for name in names] for row in ROWS[model]()]
             conn.executemany(insert, rows)
         for bad in corruptions or []:

@@ -8,25 +8,28 @@
     A line is on time when the delivery that brought it in full (or, if it never became full,
     its latest delivery) met the deadline; it is due once its deadline has passed. Open lines past their deadline
     count as late; cancelled lines are excluded and reported separately. Incremental per order
-    line (macros/incremental.sql): a line is rebuilt while unsettled (not yet due, or not yet
-    delivered in full), when it has a shipment or cancellation after the watermark (previous
-    as_of - incremental_lookback_days), or when the fingerprint of its rows changed. -#}
+    line (strategy replace_units): a run computes the lines int_fulfilment__order_lines_to_build
+    lists (all of them on a full build). -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='delete+insert',
+    incremental_strategy='replace_units',
+    units_to_build='int_fulfilment__order_lines_to_build',
     unique_key='order_line_id',
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}
-{%- set watermark = incremental_watermark() -%}
+{#- an earlier as_of than the table's fails the run (rows known then would linger) #}
+{%- do output_kpis.previous_as_of() %}
+{%- do output_kpis.check_units_selected_in_full(
+    'int_fulfilment__order_lines_to_build', 'stg_oms__order_lines', 'order_line_id') %}
 {%- set promise_basis = choice_var('on_time_promise_basis', ['first', 'revised'], 'first') -%}
 {%- set delivery_event = choice_var('on_time_event', ['delivered', 'shipped'], 'delivered') -%}
 {%- set tolerance_minutes = number_var('on_time_tolerance_minutes', 0) -%}
 {%- set early_window_days = number_var('on_time_early_window_days', none, allow_null=true) -%}
 {%- set default_time_zone = output_kpis.default_time_zone() -%}
 
-with all_order_lines as {{ output_kpis.not_materialized() }} (
-    select * from {{ ref('stg_oms__order_lines') }}
+with lines_to_build as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('int_fulfilment__order_lines_to_build') }}
 ),
 
 orders as {{ output_kpis.not_materialized() }} (
@@ -37,67 +40,22 @@ customers as (
     select * from {{ ref('stg_oms__customers') }}
 ),
 
-all_shipments as {{ output_kpis.not_materialized() }} (
-    select * from {{ ref('stg_oms__shipments') }}
-),
-
 as_of as (
     select {{ as_of_timestamp() }} as as_of_at
 ),
 
-shipment_fingerprints as (
-    select
-        order_line_id,
-        {{ source_fingerprint(
-            ['shipment_id', 'shipped_quantity', 'shipped_at', 'delivered_at'], 'shipment_id'
-        ) }} as shipments_fingerprint
-    from all_shipments
-    group by order_line_id
+classified as (
+    select max(classified_through) as sources_classified_at
+    from lines_to_build
 ),
 
--- The line, its order and customer, and all of its shipments.
-unit_fingerprints as (
-    select
-        all_order_lines.order_line_id,
-        {{ source_fingerprint([
-            'all_order_lines.order_id', 'all_order_lines.ordered_quantity',
-            'all_order_lines.first_promised_date', 'all_order_lines.revised_promised_date',
-            'all_order_lines.first_promised_at', 'all_order_lines.revised_promised_at',
-            'all_order_lines.cancelled_at', 'orders.customer_id', 'orders.site_id',
-            'customers.customer_segment', 'customers.customer_time_zone',
-            'shipment_fingerprints.shipments_fingerprint',
-        ], 'all_order_lines.order_line_id') }} as source_fingerprint
-    from all_order_lines
-    left join orders on all_order_lines.order_id = orders.order_id
-    left join customers on orders.customer_id = customers.customer_id
-    left join shipment_fingerprints
-        on all_order_lines.order_line_id = shipment_fingerprints.order_line_id
-    group by all_order_lines.order_line_id
-),
-
-{%- if is_incremental() %}
-
-units_to_build as (
-    {{ units_to_build(
-        'order_line_id',
-        built=this,
-        still_open="built.line_status = 'not_yet_due' or built.completed_at is null",
-        recent_units='select order_line_id from all_shipments where shipped_at > ' ~ watermark
-            ~ ' or delivered_at > ' ~ watermark
-            ~ ' union all select order_line_id from all_order_lines where cancelled_at > '
-            ~ watermark,
-    ) }}
-),
-
-{%- endif %}
-
--- A full build takes every line (units_to_build would be all of unit_fingerprints): no join.
+-- A full build takes every line (the list holds them all): no join.
 order_lines as (
     select all_order_lines.*
-    from all_order_lines
+    from {{ ref('stg_oms__order_lines') }} as all_order_lines
     {%- if is_incremental() %}
-    inner join units_to_build
-        on all_order_lines.order_line_id = units_to_build.order_line_id
+    inner join lines_to_build
+        on all_order_lines.order_line_id = lines_to_build.order_line_id
     {%- endif %}
     where all_order_lines.order_line_id is not null
 ),
@@ -105,11 +63,21 @@ order_lines as (
 -- On a full build, shipments of unknown lines drop out at the inner join in line_deliveries.
 shipments as (
     select all_shipments.*
-    from all_shipments
+    from {{ ref('stg_oms__shipments') }} as all_shipments
     {%- if is_incremental() %}
-    inner join units_to_build
-        on all_shipments.order_line_id = units_to_build.order_line_id
+    inner join lines_to_build
+        on all_shipments.order_line_id = lines_to_build.order_line_id
     {%- endif %}
+),
+
+-- Every staged shipment of the line, whenever delivered: stored, so that an incremental run
+-- notices a shipment deleted or moved to another line.
+shipment_counts as (
+    select
+        order_line_id,
+        count(*) as shipment_count
+    from shipments
+    group by order_line_id
 ),
 
 deliveries as (
@@ -186,9 +154,9 @@ promised as (
             order_lines.first_promised_at as promised_at,
         {%- endif %}
         order_lines.cancelled_at,
-        unit_fingerprints.source_fingerprint
+        coalesce(shipment_counts.shipment_count, 0) as shipment_count
     from order_lines
-    inner join unit_fingerprints on order_lines.order_line_id = unit_fingerprints.order_line_id
+    left join shipment_counts on order_lines.order_line_id = shipment_counts.order_line_id
     left join orders on order_lines.order_id = orders.order_id
     left join customers on orders.customer_id = customers.customer_id
 ),
@@ -271,9 +239,11 @@ flagged as (
         coalesce(line_deliveries.completed_at, line_deliveries.last_delivered_at)
             as reference_delivered_at,
         coalesce(deadlines.cancelled_at <= as_of.as_of_at, false) as is_cancelled,
+        classified.sources_classified_at,
         as_of.as_of_at
     from deadlines
     cross join as_of
+    cross join classified
     left join line_deliveries on deadlines.order_line_id = line_deliveries.order_line_id
 ),
 
@@ -324,7 +294,8 @@ final as (
             when is_past_deadline then 'due'
             else 'not_yet_due'
         end as line_status,
-        source_fingerprint,
+        cast(shipment_count as integer) as shipment_count,
+        sources_classified_at,
         as_of_at
     from judged
 )

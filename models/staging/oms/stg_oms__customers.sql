@@ -9,7 +9,8 @@ final as (
         {{ output_kpis.dimension_text('segment') }} as customer_segment,
         {{ output_kpis.dimension_text('region') }} as region,
         cast(time_zone as {{ output_kpis.type_text() }}) as customer_time_zone,
-        cast(signed_up_date as date) as signed_up_date
+        cast(signed_up_date as date) as signed_up_date,
+        classified_at
     from source
 )
 

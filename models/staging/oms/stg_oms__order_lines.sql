@@ -14,7 +14,8 @@ final as (
         cast(first_promised_at as timestamp) as first_promised_at,
         cast(revised_promised_date as date) as revised_promised_date,
         cast(revised_promised_at as timestamp) as revised_promised_at,
-        cast(cancelled_at as timestamp) as cancelled_at
+        cast(cancelled_at as timestamp) as cancelled_at,
+        classified_at
     from source
 )
 

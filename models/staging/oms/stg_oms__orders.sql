@@ -7,7 +7,8 @@ final as (
         cast(order_id as {{ output_kpis.type_text() }}) as order_id,
         cast(customer_id as {{ output_kpis.type_text() }}) as customer_id,
         cast(site_id as {{ output_kpis.type_text() }}) as site_id,
-        cast(ordered_at as timestamp) as ordered_at
+        cast(ordered_at as timestamp) as ordered_at,
+        classified_at
     from source
 )
 

@@ -8,7 +8,8 @@ final as (
         cast(order_line_id as {{ output_kpis.type_text() }}) as order_line_id,
         cast(shipped_quantity as integer) as shipped_quantity,
         cast(shipped_at as timestamp) as shipped_at,
-        cast(delivered_at as timestamp) as delivered_at
+        cast(delivered_at as timestamp) as delivered_at,
+        classified_at
     from source
 )
 

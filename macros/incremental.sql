@@ -205,6 +205,51 @@
 {%- endmacro %}
 
 
+{% macro seen_classified_at(built) -%}
+    {#- For a model listing the units of incremental unit models (int_*_to_build) on an
+        incremental run: a SQL timestamp, the least over the relations `built` of their newest
+        sources_classified_at (1900-01-01 for an empty one). Every staged row classified at or
+        before it was read by all of them; a row classified later is new or changed. -#}
+    {%- set stamps = [] -%}
+    {%- for relation in built -%}
+        {%- do stamps.append('coalesce((select max(sources_classified_at) from ' ~ relation
+            ~ "), cast('1900-01-01 00:00:00' as timestamp))") -%}
+    {%- endfor -%}
+    {%- set seen = run_query(
+        'select cast(least(' ~ stamps | join(', ') ~ ') as ' ~ dbt.type_string() ~ ')'
+    ).columns[0].values()[0] -%}
+    {{ return("cast('" ~ seen ~ "' as timestamp)") }}
+{%- endmacro %}
+
+{% macro rows_left_staging(built, staged, key, seen) -%}
+    {#- How many rows of the table `built` (one row per staged row of `staged` when it was
+        built, by the unique `key`) have left `staged` since (deleted from the raw table, or
+        quarantined): built - staged + the staged rows classified after `seen` that `built`
+        lacks. Zero spares the anti-join that would find them. -#}
+    {%- set result = run_query(
+        'select (select count(*) from ' ~ built ~ ') - (select count(*) from ' ~ staged
+        ~ ') + (select count(*) from ' ~ staged ~ ' as staged where staged.classified_at > '
+        ~ seen ~ ' and not exists (select 1 from ' ~ built ~ ' as built where built.' ~ key
+        ~ ' = staged.' ~ key ~ '))'
+    ) -%}
+    {{ return(result.columns[0].values()[0]) }}
+{%- endmacro %}
+
+{% macro classified_through(relations) -%}
+    {#- A one-row select of classified_through: the newest classified_at of the staged
+        relations a unit model reads (what it stores as sources_classified_at). -#}
+    select max(classified_at) as classified_through
+    from (
+        {%- for relation in relations %}
+        select max(classified_at) as classified_at from {{ relation }}
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ) as source_stamps
+{%- endmacro %}
+
+
 {% macro get_incremental_replace_units_sql(arg_dict) -%}
     {#- Strategy of the unit models whose units a model upstream selects (config
         units_to_build: that model's name, listing the keys in column unique_key): delete every

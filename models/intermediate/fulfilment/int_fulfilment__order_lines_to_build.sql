@@ -21,20 +21,10 @@
 {%- set incremental = execute and built is not none -%}
 {{ config(materialized='table') }}
 {%- if incremental -%}
-    {%- set seen_text = run_query(
-        'select cast(coalesce(max(sources_classified_at), cast(\'1900-01-01 00:00:00\' as'
-        ~ ' timestamp)) as ' ~ dbt.type_string() ~ ') from ' ~ built
-    ).columns[0].values()[0] -%}
-    {%- set seen = "cast('" ~ seen_text ~ "' as timestamp)" -%}
+    {%- set seen = output_kpis.seen_classified_at([built]) -%}
     {%- set previous = output_kpis.previous_as_of(built) -%}
-    {#- Lines that left staging since the table was built: built - staged + new keys. #}
-    {%- set left_staging = run_query(
-        'select (select count(*) from ' ~ built ~ ') - (select count(*) from '
-        ~ ref('stg_oms__order_lines') ~ ') + (select count(*) from '
-        ~ ref('stg_oms__order_lines') ~ ' as staged where staged.classified_at > ' ~ seen
-        ~ ' and not exists (select 1 from ' ~ built ~ ' as built'
-        ~ ' where built.order_line_id = staged.order_line_id))'
-    ).columns[0].values()[0] -%}
+    {%- set left_staging = output_kpis.rows_left_staging(
+        built, ref('stg_oms__order_lines'), 'order_line_id', seen) -%}
 {%- endif %}
 
 with order_lines as {{ output_kpis.not_materialized() }} (
@@ -53,19 +43,8 @@ shipments as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_oms__shipments') }}
 ),
 
-source_stamps as (
-    select max(classified_at) as classified_at from order_lines
-    union all
-    select max(classified_at) as classified_at from orders
-    union all
-    select max(classified_at) as classified_at from customers
-    union all
-    select max(classified_at) as classified_at from shipments
-),
-
 classified as (
-    select max(classified_at) as classified_through
-    from source_stamps
+    {{ output_kpis.classified_through(['order_lines', 'orders', 'customers', 'shipments']) }}
 ),
 {%- if incremental %}
 

@@ -33,27 +33,13 @@
     {%- set scans = built['int_manufacturing__event_scans'] -%}
     {%- set events = built['int_manufacturing__unit_events'] -%}
     {%- set units = built['int_manufacturing__completed_units'] -%}
-    {%- set stamps = [] -%}
-    {%- for model in chain -%}
-        {%- do stamps.append('coalesce((select max(sources_classified_at) from ' ~ built[model]
-            ~ "), cast('1900-01-01 00:00:00' as timestamp))") -%}
-    {%- endfor -%}
-    {%- set seen_text = run_query(
-        'select cast(least(' ~ stamps | join(', ') ~ ') as ' ~ dbt.type_string() ~ ')'
-    ).columns[0].values()[0] -%}
-    {%- set seen = "cast('" ~ seen_text ~ "' as timestamp)" -%}
+    {%- set seen = output_kpis.seen_classified_at(built.values() | list) -%}
     {%- set previous = [] -%}
     {%- for model in chain[1:] -%}
         {%- do previous.append(output_kpis.previous_as_of(built[model])) -%}
     {%- endfor -%}
-    {#- Events that left staging since the scans were built: scans - staged + new keys. #}
-    {%- set left_staging = run_query(
-        'select (select count(*) from ' ~ scans ~ ') - (select count(*) from '
-        ~ ref('stg_mes__unit_events') ~ ') + (select count(*) from '
-        ~ ref('stg_mes__unit_events') ~ ' as staged where staged.classified_at > ' ~ seen
-        ~ ' and not exists (select 1 from ' ~ scans ~ ' as scans'
-        ~ ' where scans.event_id = staged.event_id))'
-    ).columns[0].values()[0] -%}
+    {%- set left_staging = output_kpis.rows_left_staging(
+        scans, ref('stg_mes__unit_events'), 'event_id', seen) -%}
 {%- endif %}
 -- depends_on: {{ ref('int_manufacturing__shifts') }}
 
@@ -85,25 +71,11 @@ staged_shifts as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_mes__shifts') }}
 ),
 
-source_stamps as (
-    select max(classified_at) as classified_at from staged_events
-    union all
-    select max(classified_at) as classified_at from work_orders
-    union all
-    select max(classified_at) as classified_at from lines
-    union all
-    select max(classified_at) as classified_at from sites
-    union all
-    select max(classified_at) as classified_at from route_steps
-    union all
-    select max(classified_at) as classified_at from defects
-    union all
-    select max(classified_at) as classified_at from staged_shifts
-),
-
 classified as (
-    select max(classified_at) as classified_through
-    from source_stamps
+    {{ output_kpis.classified_through([
+        'staged_events', 'work_orders', 'lines', 'sites', 'route_steps', 'defects',
+        'staged_shifts',
+    ]) }}
 ),
 {%- if incremental %}
 

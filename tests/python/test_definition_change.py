@@ -19,10 +19,12 @@ FPY_MODEL = "models/intermediate/manufacturing/int_manufacturing__first_pass_ins
 REWORK_CONDITION = "            and step_activity.rework_count = 0\n"
 SUITE = "int_manufacturing__first_pass_inspections"
 
-# From the raw unit events to the unit model (each a table).
+# From the raw unit events to the unit model: the base model, staging view, the list of serials
+# to compute (the added unit is among them) and the incremental unit models that read it.
 RAW_TO_UNITS = (
     "base_mes__unit_events",
     "stg_mes__unit_events",
+    "int_manufacturing__serials_to_build",
     "int_manufacturing__event_scans",
     "int_manufacturing__unit_events",
 )
@@ -111,8 +113,7 @@ def test_definition_change_fails_unit_test_and_ge_suite(
     }
 
     unit = run_dbt(["test", "--select", f"{SUITE},test_type:unit"], check=False, **common)
-    # the models between the raw table and the unit model are tables: rebuild them so the added
-    # raw rows reach the unit model
+    # run the models between the raw table and the unit model so the added raw rows reach it
     run_dbt(
         ["run", "--select", *RAW_TO_UNITS, SUITE],
         **common,

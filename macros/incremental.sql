@@ -42,7 +42,8 @@
     {%- if 'source_fingerprint' not in built_columns
         and 'sources_classified_at' not in built_columns -%}
         {{ exceptions.raise_compiler_error(
-            built ~ " was built before it became incremental (no source_fingerprint column);"
+            built ~ " was built before it became incremental (no source_fingerprint or"
+            ~ " sources_classified_at column);"
             ~ " rebuild it once with --full-refresh") }}
     {%- endif -%}
     {%- set result = run_query(
@@ -182,16 +183,13 @@
 {%- endmacro %}
 
 
-{% macro units_to_build(key, built, recent_units, still_open=none, incremental=none) -%}
-    {#- The units an incremental run rebuilds (all units on a full build): new units, units
-        whose source_fingerprint changed, units still open at the last run (still_open: a
+{% macro units_to_build(key, built, recent_units, still_open=none) -%}
+    {#- The units an incremental run rebuilds (called on incremental runs only): new units,
+        units whose source_fingerprint changed, units still open at the last run (still_open: a
         condition on `built`), and units with source rows after the watermark (recent_units:
-        a query returning keys). Reads the CTE unit_fingerprints (key, source_fingerprint).
-        `incremental`: whether the run is incremental (default: this model's is_incremental()),
-        for a model that selects the units of an incremental model downstream. -#}
+        a query returning keys). Reads the CTE unit_fingerprints (key, source_fingerprint). -#}
     select unit_fingerprints.{{ key }}
     from unit_fingerprints
-    {%- if (is_incremental() if incremental is none else incremental) %}
     left join {{ built }} as built
         on unit_fingerprints.{{ key }} = built.{{ key }}
     where
@@ -201,7 +199,6 @@
         or {{ still_open }}
         {%- endif %}
         or unit_fingerprints.{{ key }} in ({{ recent_units }})
-    {%- endif %}
 {%- endmacro %}
 
 

@@ -64,7 +64,6 @@ units_to_build as (
             ~ ' or first_replied_at > ' ~ watermark
             ~ ' union all select ticket_id from all_status_changes where changed_at > '
             ~ watermark,
-        incremental=true,
     ) }}
 ),
 

@@ -1,31 +1,13 @@
 {#- Incremental unit models. The raw tables carry no loaded_at, but the base layer stamps each
-    raw row with the run that classified it (classified_at).
-    The manufacturing unit models and the order lines (strategy replace_units) rebuild the
-    units int_manufacturing__serials_to_build and int_fulfilment__order_lines_to_build find from
-    the rows classified since they last read their sources, the rows that left staging, the
-    activity the previous as_of hid (and the order lines still open): no fingerprint of every
-    unit's rows.
-    The SLA measurements (delete+insert on the ticket) rebuild a ticket when any of these
-    holds:
-      1. it was unsettled at the previous run (its flags still move with as_of: open ticket,
-         open or not-yet-due order line);
-      2. one of its source rows carries a timestamp after the watermark (previous as_of minus
-         var incremental_lookback_days): new activity, and rows the previous as_of hid;
-      3. its source fingerprint (a hash over all of its source rows) differs from the stored
-         one: late rows older than the watermark and rows changed in place.
-    Changes to reference tables (routes, SLA policies, business hours...), to definitional vars,
-    or hard deletes of units need --full-refresh. -#}
-
-{% macro incremental_watermark(built=none) -%}
-    {#- On an incremental run, a SQL timestamp: the previous run's as_of (previous_as_of) minus
-        var incremental_lookback_days. none on a full build. -#}
-    {%- set lookback_days = output_kpis.number_var('incremental_lookback_days', 7) -%}
-    {%- set previous = output_kpis.previous_as_of(built) -%}
-    {%- if previous is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(output_kpis.add_minutes(previous, -1 * lookback_days * 1440)) }}
-{%- endmacro %}
+    raw row with the run that classified it (classified_at). The manufacturing unit models, the
+    order lines and the SLA measurements (strategy replace_units) rebuild the units
+    int_manufacturing__serials_to_build, int_fulfilment__order_lines_to_build and
+    int_service__sla_tickets_to_build find from the rows classified since they last read their
+    sources, the rows that left staging (a stored count of a unit's child rows - defects,
+    shipments, status changes - notices one deleted or moved), the activity the previous as_of
+    hid, and the units still open: no fingerprint of every unit's rows, no lookback window.
+    Hard deletes of reference rows (routes, SLA policies, business hours...) and changes to
+    definitional vars need --full-refresh. -#}
 
 {% macro previous_as_of(built=none) -%}
     {#- On an incremental run, a SQL timestamp: the as_of the existing table was built at
@@ -39,10 +21,9 @@
     {%- set built = this if built is none else built -%}
     {%- set built_columns = adapter.get_columns_in_relation(built) | map(attribute='name')
         | map('lower') | list -%}
-    {%- if 'source_fingerprint' not in built_columns
-        and 'sources_classified_at' not in built_columns -%}
+    {%- if 'sources_classified_at' not in built_columns -%}
         {{ exceptions.raise_compiler_error(
-            built ~ " was built before it became incremental (no source_fingerprint or"
+            built ~ " was built before it became incremental on changed rows (no"
             ~ " sources_classified_at column);"
             ~ " rebuild it once with --full-refresh") }}
     {%- endif -%}
@@ -116,41 +97,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro source_fingerprint(columns, order_by) -%}
-    {{ return(adapter.dispatch('source_fingerprint', 'output_kpis')(columns, order_by)) }}
-{%- endmacro %}
-
-{% macro source_fingerprint_row(columns) -%}
-    {#- One source row as text: every listed column, nulls as '~', joined with '|'. -#}
-    {%- set parts = [] -%}
-    {%- for column in columns -%}
-        {%- do parts.append(
-            "coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '~')") -%}
-    {%- endfor -%}
-    {{ return(parts | join(" || '|' || ")) }}
-{%- endmacro %}
-
-{% macro default__source_fingerprint(columns, order_by) -%}
-    {#- Aggregate: a hash over every listed column of every row in the group, in a fixed order,
-        so a late, changed or deleted source row changes it. -#}
-    {{ dbt.hash(dbt.listagg(output_kpis.source_fingerprint_row(columns), "';'",
-        "order by " ~ order_by)) }}
-{%- endmacro %}
-
-{% macro duckdb__source_fingerprint(columns, order_by) -%}
-    {#- DuckDB: the sum of a 64-bit hash of each row's columns, as text. Order-independent, so
-        no sorted aggregate (string_agg ... order by sorts every group: most of the time of the
-        unit models at scale); a sum, not a xor, so two identical rows do not cancel out. A
-        change goes unnoticed only if the hash sums collide (about 2^-64 per changed unit). -#}
-    cast(sum(hash({{ columns | join(', ') }})) as {{ dbt.type_string() }})
-{%- endmacro %}
-
-{% macro spark__source_fingerprint(columns, order_by) -%}
-    {#- Spark's listagg takes no order: sort the row texts instead (as deterministic). -#}
-    md5(array_join(array_sort(collect_list({{ output_kpis.source_fingerprint_row(columns) }})),
-        ';'))
-{%- endmacro %}
-
 {% macro incremental_materialization() -%}
     {{ return(adapter.dispatch('incremental_materialization', 'output_kpis')()) }}
 {%- endmacro %}
@@ -183,25 +129,6 @@
 {%- endmacro %}
 
 
-{% macro units_to_build(key, built, recent_units, still_open=none) -%}
-    {#- The units an incremental run rebuilds (called on incremental runs only): new units,
-        units whose source_fingerprint changed, units still open at the last run (still_open: a
-        condition on `built`), and units with source rows after the watermark (recent_units:
-        a query returning keys). Reads the CTE unit_fingerprints (key, source_fingerprint). -#}
-    select unit_fingerprints.{{ key }}
-    from unit_fingerprints
-    left join {{ built }} as built
-        on unit_fingerprints.{{ key }} = built.{{ key }}
-    where
-        built.source_fingerprint is null
-        or built.source_fingerprint <> unit_fingerprints.source_fingerprint
-        {%- if still_open %}
-        or {{ still_open }}
-        {%- endif %}
-        or unit_fingerprints.{{ key }} in ({{ recent_units }})
-{%- endmacro %}
-
-
 {% macro seen_classified_at(built) -%}
     {#- For a model listing the units of incremental unit models (int_*_to_build) on an
         incremental run: a SQL timestamp, the least over the relations `built` of their newest
@@ -230,6 +157,19 @@
         ~ ' = staged.' ~ key ~ '))'
     ) -%}
     {{ return(result.columns[0].values()[0]) }}
+{%- endmacro %}
+
+{% macro child_row_counts(relation, parent_key, count_column) -%}
+    {#- A select of the number of rows of `relation` (staged child rows: shipments, defects,
+        status changes) per `parent_key`, whatever their timestamps. A unit model stores it
+        (count_column) and its list model compares it with the staged rows on the next run:
+        a child row deleted, quarantined or moved to another unit leaves no stamp, only a
+        different count. Both sides count with this macro, so they cannot drift apart. -#}
+    select
+        {{ parent_key }},
+        count(*) as {{ count_column }}
+    from {{ relation }}
+    group by {{ parent_key }}
 {%- endmacro %}
 
 {% macro classified_through(relations) -%}

@@ -29,7 +29,6 @@ CONSUMER_VALUES: dict[str, Any] = {
     "sla_pause_statuses": ["On Hold"],  # an open value of sd_status_values
     "sla_resolution_event": "first_solve",
     "sla_clock_horizon_days": 90,
-    "incremental_lookback_days": 2,
     "kpi_grains": ["month", "week", "day"],
     "kpi_max_per_owner": 4,
     "driver_tree_max_depth": 3,

@@ -97,6 +97,15 @@ DELETED = (
     "shipment_id = (select max(shipment_id) from raw.oms_shipments "
     "where shipped_at between '2025-07-01' and '2025-07-31')"
 )
+# The batch-1 status change dirty_rows deletes from the raw table: a July solve its ticket's
+# later close follows, so the close becomes the solve the resolution is measured to.
+DELETED_CHANGE = (
+    "change_id = (select max(solve.change_id) from raw.sd_ticket_status_changes as solve "
+    "where solve.status = 'solved' and solve.changed_at between '2025-07-01' and '2025-07-31' "
+    "and exists (select 1 from raw.sd_ticket_status_changes as later "
+    "where later.ticket_id = solve.ticket_id and later.status = 'closed' "
+    "and later.changed_at > solve.changed_at))"
+)
 # The raw tables dirty_rows changes in place (besides the re-promised order lines).
 DIRTY_TABLES = ("mes_unit_events", "oms_orders")
 
@@ -106,8 +115,9 @@ def dirty_rows(execute: Callable[[str], object]) -> None:
     a batch-1 event with another station (both copies conflicting_duplicate_key), an exact copy
     of another (duplicate_row), and a batch-1 order placed again, after its shipments (their
     lookup of the order time changes: shipped_before_ordered), a batch-1 shipment whose key
-    is changed in place (its old key group must go, the new one come), and a batch-1 shipment
-    deleted (nothing but its line's stored shipment_count can tell)."""
+    is changed in place (its old key group must go, the new one come), a batch-1 shipment
+    deleted (nothing but its line's stored shipment_count can tell), and a batch-1 solve
+    deleted (nothing but its ticket's stored status_change_count can tell)."""
     execute(
         "create table raw.dirty_copy as select * from raw.mes_unit_events "
         f"where event_id = {DIRTY_EVENTS.format(pick='min')}"
@@ -128,6 +138,7 @@ def dirty_rows(execute: Callable[[str], object]) -> None:
     )
     execute(f"update raw.oms_shipments set shipment_id = shipment_id || '-R' where {RENAMED}")
     execute(f"delete from raw.oms_shipments where {DELETED}")
+    execute(f"delete from raw.sd_ticket_status_changes where {DELETED_CHANGE}")
 
 
 def batch_1_filters(engine: str = "duckdb") -> dict[str, str]:
@@ -562,7 +573,9 @@ def test_the_sla_chain_computed_only_the_tickets_to_rebuild(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     """On the incremental run every part of the SLA chain read the tickets
-    int_service__sla_tickets_to_build chose (open ones, recent ones, changed ones), not all."""
+    int_service__sla_tickets_to_build chose (open ones, recent ones, changed ones), not all,
+    among them the settled ticket whose solve batch 2 deleted (only its stored
+    status_change_count tells): its resolution is now measured to its close."""
     scope = "select count(*), min(build_scope), max(build_scope) from {db}.intermediate.{model}"
     model = "int_service__sla_tickets_to_build"
     incr_units, incr_min, incr_max = con.execute(
@@ -582,6 +595,20 @@ def test_the_sla_chain_computed_only_the_tickets_to_rebuild(
     )
     assert con.execute(spans.format(db="first_run")).fetchone()[0] <= incr_units
     assert con.execute(spans.format(db="refreshed")).fetchone()[0] > incr_units
+    (gone_ticket,) = con.execute(
+        "select ticket_id from batch_1.raw.sd_ticket_status_changes "
+        "where change_id not in (select change_id from incr.raw.sd_ticket_status_changes)"
+    ).fetchall()
+    resolution = (
+        "select event_at, status_change_count from {db}.intermediate."
+        "int_service__ticket_sla_measurements where sla_measurement_id = ? || '|resolution'"
+    )
+    solved_at, changes = con.execute(resolution.format(db="batch_1"), gone_ticket).fetchone()
+    closed_at, changes_now = con.execute(resolution.format(db="first_run"), gone_ticket).fetchone()
+    assert (changes_now, closed_at > solved_at) == (changes - 1, True)
+    assert con.execute(
+        f"select count(*) from first_run.intermediate.{model} where ticket_id = ?", gone_ticket
+    ).fetchone() == (1,)
 
 
 def test_the_manufacturing_chain_computed_only_the_serials_to_rebuild(
@@ -829,11 +856,13 @@ def test_postgres_raw_batches_add_up_to_the_seeds(pg_cursor: psycopg2.extensions
         if table == "oms_order_lines" or table in DIRTY_TABLES:
             continue
         # the shipment renamed in place: its new key only in raw, its old one only in raw_all,
-        # with the deleted shipment
-        renamed = 1 if table == "oms_shipments" else 0
+        # with the deleted shipment; the deleted status change only in raw_all
+        only_raw, only_seeds = {"oms_shipments": (1, 2), "sd_ticket_status_changes": (0, 1)}.get(
+            table, (0, 0)
+        )
         assert pg_except_both_ways(pg_cursor, f"raw.{table}", f"raw_all.{table}") == (
-            renamed,
-            2 * renamed,
+            only_raw,
+            only_seeds,
             0,
         )
 

@@ -63,7 +63,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "agent_id": V, "customer_segment": V, "policy_id": V, "clock": V, "target_minutes": INT,
         "started_at": TS, "deadline_at": TS, "event_at": TS, "elapsed_clock_minutes": "double",
         "paused_minutes": "double", "reopen_count": INT, "sla_status": V, "is_met": B,
-        "is_breached": B, "reporting_at": TS, "as_of_at": TS, "source_fingerprint": V,
+        "is_breached": B, "reporting_at": TS, "as_of_at": TS, "status_change_count": INT,
+        "sources_classified_at": TS,
     },
     "int_sales__qualified_opportunities": {
         "opportunity_id": V, "customer_id": V, "customer_segment": V, "rep_id": V,
@@ -358,12 +359,12 @@ def build_warehouse(
             conn.execute(f"create table {schema}.{model} ({ddl})")
             names = list(columns)
             insert = f"insert into {schema}.{model} values ({', '.join('?' * len(names))})"
-            # incremental bookkeeping (source_fingerprint, sources_classified_at) and as_of_at:
+            # incremental bookkeeping (child-row counts, sources_classified_at) and as_of_at:
             # any value will do
             filler = {
-                "source_fingerprint": "fp",
                 "sources_classified_at": AS_OF,
                 "shipment_count": 1,
+                "status_change_count": 1,
                 "as_of_at": AS_OF,
             }
             rows = [[row.get(name, filler.get(name)) for name in names] for row in ROWS[model]()]

@@ -37,9 +37,9 @@ CASES = [
     ),
     ("int_fulfilment__order_lines", {"as_of": "yesterday"}, "as_of", "YYYY-MM-DD"),
     (
-        "int_manufacturing__unit_events",
-        {"incremental_lookback_days": "a week"},
-        "incremental_lookback_days",
+        "int_service__sla_measurement_spans",
+        {"sla_clock_horizon_days": "two months"},
+        "sla_clock_horizon_days",
         "number >= 0",
     ),
     (

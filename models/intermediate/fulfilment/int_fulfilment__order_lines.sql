@@ -73,11 +73,7 @@ shipments as (
 -- Every staged shipment of the line, whenever delivered: stored, so that an incremental run
 -- notices a shipment deleted or moved to another line.
 shipment_counts as (
-    select
-        order_line_id,
-        count(*) as shipment_count
-    from shipments
-    group by order_line_id
+    {{ output_kpis.child_row_counts('shipments', 'order_line_id', 'shipment_count') }}
 ),
 
 deliveries as (

@@ -11,8 +11,8 @@
       4. the line of a shipment classified after seen, and a line whose number of staged
          shipments is not the one the table stored (a shipment deleted, quarantined or moved
          to another line);
-      5. a line still open at the previous run (not yet due, or not delivered in full: its
-         flags move with as_of), and a line with a shipment, delivery or cancellation after
+      5. a line still open at the previous run (not yet due, or not delivered in full, and
+         not cancelled: its flags move with as_of), and a line with a shipment, delivery or cancellation after
          the previous as_of and at or before this one;
       6. every line of the previous run's list when the table has not stored its
          classified_through (the previous run failed or skipped it).
@@ -49,11 +49,7 @@ classified as (
 {%- if incremental %}
 
 shipment_counts as (
-    select
-        order_line_id,
-        count(*) as shipment_count
-    from shipments
-    group by order_line_id
+    {{ output_kpis.child_row_counts('shipments', 'order_line_id', 'shipment_count') }}
 ),
 
 touched as (
@@ -102,7 +98,9 @@ touched as (
     -- 5. lines still open at the previous run; activity the previous as_of hid
     select order_line_id
     from {{ built }}
-    where line_status = 'not_yet_due' or completed_at is null
+    where
+        line_status <> 'cancelled'
+        and (line_status = 'not_yet_due' or completed_at is null)
     union all
     select order_line_id
     from shipments

@@ -94,11 +94,7 @@ changed_defects as (
 ),
 
 defect_counts as (
-    select
-        event_id,
-        count(*) as defect_count
-    from defects
-    group by event_id
+    {{ output_kpis.child_row_counts('defects', 'event_id', 'defect_count') }}
 ),
 
 shifts as {{ output_kpis.not_materialized() }} (

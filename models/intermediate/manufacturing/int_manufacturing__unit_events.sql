@@ -33,11 +33,7 @@ route_steps as (
 ),
 
 event_defects as (
-    select
-        event_id,
-        count(*) as defect_count
-    from {{ ref('stg_mes__defects') }}
-    group by event_id
+    {{ output_kpis.child_row_counts(ref('stg_mes__defects'), 'event_id', 'defect_count') }}
 ),
 
 as_of as (

@@ -1,7 +1,7 @@
 {#- Part of int_service__ticket_sla_measurements: what each SLA measurement measures - the
     policy in force, the clock's start, the event, and how far the clock is evaluated - for
-    the tickets computed in this run (int_service__sla_tickets_to_build), with the source
-    fingerprint they were computed from. -#}
+    the tickets computed in this run (int_service__sla_tickets_to_build), with the number of
+    status changes each has in staging (what a later run compares). -#}
 {%- set resolution_event = choice_var(
     'sla_resolution_event', ['final_solve', 'first_solve'], 'final_solve') -%}
 {%- set horizon_days = number_var('sla_clock_horizon_days', 60) -%}
@@ -65,7 +65,7 @@ known_tickets as {{ output_kpis.not_materialized() }} (
         case
             when tickets.first_replied_at <= as_of.as_of_at then tickets.first_replied_at
         end as first_replied_at,
-        tickets_to_build.source_fingerprint
+        tickets_to_build.status_change_count
     from tickets
     cross join as_of
     inner join tickets_to_build on tickets.ticket_id = tickets_to_build.ticket_id
@@ -132,7 +132,7 @@ final as (
             horizon_days * 1440) }} as horizon_at,
         ticket_solves.first_changed_at,
         cast(coalesce(ticket_solves.reopen_count, 0) as integer) as reopen_count,
-        ticket_metrics.source_fingerprint
+        ticket_metrics.status_change_count
     from ticket_metrics
     cross join as_of
     inner join sla_policies

@@ -1,8 +1,6 @@
-{#- Part of int_service__ticket_sla_measurements: the status history the SLA clocks read.
-    Statuses are read by role (var sd_status_values). Every ticket's history, not only the
-    tickets computed in this run: the spans and run segments join it to those tickets, and a
-    model here that read int_service__sla_tickets_to_build would put the whole SLA chain, the
-    build's critical path, one level deeper in dbt's queue (docs/PERFORMANCE.md). -#}
+{#- Part of int_service__ticket_sla_measurements: the status history the SLA clocks read, of
+    the tickets computed in this run (int_service__sla_tickets_to_build: every ticket on a full
+    build). Statuses are read by role (var sd_status_values). -#}
 {%- set is_solved = output_kpis.code_in('status', 'sd_status_values', 'solved') -%}
 {%- set was_solved = output_kpis.code_in("coalesce(previous_status, '')", 'sd_status_values',
     'solved') -%}
@@ -14,6 +12,10 @@ with tickets as {{ output_kpis.not_materialized() }} (
 
 status_changes as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__ticket_status_changes') }}
+),
+
+tickets_to_build as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('int_service__sla_tickets_to_build') }}
 ),
 
 as_of as {{ output_kpis.not_materialized() }} (
@@ -31,6 +33,8 @@ known_changes as (
     cross join as_of
     inner join tickets
         on status_changes.ticket_id = tickets.ticket_id
+    inner join tickets_to_build
+        on status_changes.ticket_id = tickets_to_build.ticket_id
     where
         status_changes.changed_at <= as_of.as_of_at
         and tickets.created_at <= as_of.as_of_at

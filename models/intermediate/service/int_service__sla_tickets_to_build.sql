@@ -1,19 +1,39 @@
-{#- Part of int_service__ticket_sla_measurements: the tickets its SLA chain computes in this
-    run, with their source fingerprint. Every ticket when that model is built in full; on an
-    incremental run only the tickets it rebuilds (macros/incremental.sql): while either
-    measurement has no event yet (its status and elapsed minutes move with as_of), when the
-    ticket was created, replied to or changed status after the watermark (previous as_of -
-    incremental_lookback_days), or when the fingerprint of its rows changed. Every part of the
-    chain reads these tickets only, so a daily run computes the clocks of what changed. -#}
+{#- The tickets int_service__ticket_sla_measurements (incremental, strategy replace_units)
+    computes in this run, with the number of status changes each has in staging, and
+    classified_through: the newest classified_at among the staged rows the SLA chain reads
+    (tickets, status changes, teams, customers, SLA policies, business hours), which that model
+    stores (sources_classified_at) as what it has seen. Every ticket when it is built in full.
+    On an incremental run, only the tickets that what changed since touches, found from the
+    changed rows, never by reading every ticket's rows (seen = the table's
+    sources_classified_at; rows classified after it are new or changed):
+      1. a staged ticket classified after seen (new, late, changed or reclassified);
+      2. a ticket the table holds that left staging (deleted from the raw table, or
+         quarantined);
+      3. the ticket of a status change classified after seen, and a ticket whose number of
+         staged status changes is not the one the table stored (a change deleted, quarantined
+         or moved to another ticket);
+      4. the tickets of a team, customer or SLA policy priority classified after seen, and of
+         the teams on a schedule whose business hours were;
+      5. a ticket with a measurement still without its event at the previous run (its status
+         and elapsed minutes move with as_of), and a ticket created, replied to or changing
+         status after the previous as_of and at or before this one (activity it hid);
+      6. every ticket of the previous run's list when the table has not stored its
+         classified_through (the previous run failed or skipped it).
+    Hard deletes of an SLA policy, a team or business hours, and changes of definitional vars,
+    need --full-refresh. -#}
 {%- set built = output_kpis.incremental_unit_relation('int_service__ticket_sla_measurements') -%}
-{%- set watermark = output_kpis.incremental_watermark(built) -%}
+{%- set incremental = execute and built is not none -%}
 {{ config(materialized='table') }}
+{%- if incremental -%}
+    {%- set seen = output_kpis.seen_classified_at([built]) -%}
+    {%- set previous = output_kpis.previous_as_of(built) -%}
+{%- endif %}
 
-with all_tickets as {{ output_kpis.not_materialized() }} (
+with tickets as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__tickets') }}
 ),
 
-all_status_changes as {{ output_kpis.not_materialized() }} (
+status_changes as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_sd__ticket_status_changes') }}
 ),
 
@@ -25,59 +45,122 @@ customers as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('stg_oms__customers') }}
 ),
 
-change_fingerprints as (
+sla_policies as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('stg_sd__sla_policies') }}
+),
+
+business_hours as {{ output_kpis.not_materialized() }} (
+    select * from {{ ref('stg_sd__business_hours') }}
+),
+
+classified as (
+    {{ output_kpis.classified_through([
+        'tickets', 'status_changes', 'teams', 'customers', 'sla_policies', 'business_hours',
+    ]) }}
+),
+
+-- The staged status changes of each ticket (every ticket's, known at as_of or not): what the
+-- table stores, and what a later run compares with.
+status_change_counts as (
+    {{ output_kpis.child_row_counts('status_changes', 'ticket_id', 'status_change_count') }}
+),
+{%- if incremental %}
+
+built_tickets as (
     select
         ticket_id,
-        {{ output_kpis.source_fingerprint(['change_id', 'status', 'changed_at'], 'change_id') }}
-            as changes_fingerprint
-    from all_status_changes
+        max(status_change_count) as status_change_count,
+        max(case when event_at is null then 1 else 0 end) as has_open_measurement
+    from {{ built }}
     group by ticket_id
 ),
 
--- The ticket, its team's schedule, its customer's segment and all of its status changes.
-unit_fingerprints as (
-    select
-        all_tickets.ticket_id,
-        {{ output_kpis.source_fingerprint([
-            'all_tickets.customer_id', 'all_tickets.team_id', 'all_tickets.agent_id',
-            'all_tickets.priority', 'all_tickets.created_at', 'all_tickets.first_replied_at',
-            'teams.schedule_id', 'customers.customer_segment',
-            'change_fingerprints.changes_fingerprint',
-        ], 'all_tickets.ticket_id') }} as source_fingerprint
-    from all_tickets
-    left join teams on all_tickets.team_id = teams.team_id
-    left join customers on all_tickets.customer_id = customers.customer_id
-    left join change_fingerprints on all_tickets.ticket_id = change_fingerprints.ticket_id
-    group by all_tickets.ticket_id
+touched as (
+    -- 1. new, late, changed or reclassified tickets
+    select ticket_id
+    from tickets
+    where classified_at > {{ seen }}
+    union all
+    -- 2. tickets that left staging
+    select built_tickets.ticket_id
+    from built_tickets
+    where not exists (
+        select 1
+        from tickets
+        where tickets.ticket_id = built_tickets.ticket_id
+    )
+    union all
+    -- 3. the ticket of a changed status change; tickets whose number of changes changed
+    select ticket_id
+    from status_changes
+    where classified_at > {{ seen }}
+    union all
+    select built_tickets.ticket_id
+    from built_tickets
+    left join status_change_counts
+        on built_tickets.ticket_id = status_change_counts.ticket_id
+    where
+        built_tickets.status_change_count > 0
+        and coalesce(status_change_counts.status_change_count, 0)
+        <> built_tickets.status_change_count
+    union all
+    -- 4. the tickets of a changed team, customer, policy priority or schedule
+    select ticket_id
+    from tickets
+    where
+        team_id in (
+            select team_id
+            from teams
+            where
+                classified_at > {{ seen }}
+                or schedule_id in (
+                    select schedule_id
+                    from business_hours
+                    where classified_at > {{ seen }}
+                )
+        )
+        or customer_id in (select customer_id from customers where classified_at > {{ seen }})
+        or priority in (select priority from sla_policies where classified_at > {{ seen }})
+    union all
+    -- 5. open measurements; activity the previous as_of hid
+    select ticket_id
+    from built_tickets
+    where has_open_measurement = 1
+    union all
+    select ticket_id
+    from tickets
+    where
+        (created_at > {{ previous }} and created_at <= {{ as_of_timestamp() }})
+        or (first_replied_at > {{ previous }} and first_replied_at <= {{ as_of_timestamp() }})
+    union all
+    select ticket_id
+    from status_changes
+    where changed_at > {{ previous }} and changed_at <= {{ as_of_timestamp() }}
+    {%- if load_relation(this) is not none %}
+    union all
+    -- 6. the previous list, while the table has not taken it in
+    select ticket_id
+    from {{ this }}
+    where classified_through > {{ seen }}
+    {%- endif %}
 ),
-
-{%- if built is not none %}
-
-units_to_build as (
-    {{ output_kpis.units_to_build(
-        'ticket_id',
-        built='(select ticket_id, max(source_fingerprint) as source_fingerprint,'
-            ~ ' max(case when event_at is null then 1 else 0 end) as has_open_measurement'
-            ~ ' from ' ~ built ~ ' group by ticket_id)',
-        still_open='built.has_open_measurement = 1',
-        recent_units='select ticket_id from all_tickets where created_at > ' ~ watermark
-            ~ ' or first_replied_at > ' ~ watermark
-            ~ ' union all select ticket_id from all_status_changes where changed_at > '
-            ~ watermark,
-    ) }}
-),
-
 {%- endif %}
+
+listed as (
+    select distinct ticket_id
+    from {{ 'touched' if incremental else 'tickets' }}
+    where ticket_id is not null
+),
 
 final as (
     select
-        unit_fingerprints.ticket_id,
-        unit_fingerprints.source_fingerprint,
-        '{{ "all" if built is none else "changed" }}' as build_scope
-    from unit_fingerprints
-    {%- if built is not none %}
-    inner join units_to_build on unit_fingerprints.ticket_id = units_to_build.ticket_id
-    {%- endif %}
+        listed.ticket_id,
+        coalesce(status_change_counts.status_change_count, 0) as status_change_count,
+        classified.classified_through,
+        '{{ "changed" if incremental else "all" }}' as build_scope
+    from listed
+    cross join classified
+    left join status_change_counts on listed.ticket_id = status_change_counts.ticket_id
 )
 
 select * from final

@@ -3,17 +3,20 @@
     start, event, horizon), _sla_run_segments (pauses), _sla_open_intervals (business hours),
     _sla_segment_clock (clock), _sla_deadlines, _sla_verdicts (measurement and verdict). -#}
 
-{#- Incremental per ticket (macros/incremental.sql): int_service__sla_tickets_to_build selects
-    the tickets to rebuild (every ticket on a full build) and every part reads those tickets
-    only; this model replaces their rows. -#}
+{#- Incremental per ticket (strategy replace_units): a run computes the tickets
+    int_service__sla_tickets_to_build lists (all of them on a full build), every part of the
+    chain reads those tickets only, and this model replaces their rows. -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='delete+insert',
+    incremental_strategy='replace_units',
+    units_to_build='int_service__sla_tickets_to_build',
     unique_key='ticket_id',
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}
--- depends_on: {{ ref('int_service__sla_tickets_to_build') }}, {{ ref('stg_sd__tickets') }}
+-- depends_on: {{ ref('stg_sd__tickets') }}
+{#- an earlier as_of than the table's fails the run (rows known then would linger) #}
+{%- do output_kpis.previous_as_of() %}
 {%- do output_kpis.check_units_selected_in_full(
     'int_service__sla_tickets_to_build', 'stg_sd__tickets', 'ticket_id') %}
 
@@ -31,6 +34,11 @@ team_time_zones as (
         team_id,
         time_zone
     from {{ ref('int_service__teams') }}
+),
+
+classified as (
+    select max(classified_through) as sources_classified_at
+    from {{ ref('int_service__sla_tickets_to_build') }}
 ),
 
 -- The tickets computed in this run (all of them on a full build).
@@ -57,9 +65,11 @@ final as (
         verdicts.is_breached,
         verdicts.reporting_at,
         team_time_zones.time_zone,
-        measurements.source_fingerprint,
+        measurements.status_change_count,
+        classified.sources_classified_at,
         verdicts.as_of_at
     from measurements
+    cross join classified
     inner join verdicts on measurements.sla_measurement_id = verdicts.sla_measurement_id
     left join team_time_zones on measurements.team_id = team_time_zones.team_id
 )

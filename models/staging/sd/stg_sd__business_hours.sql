@@ -15,7 +15,8 @@ renamed as (
             as open_minute_of_day,
         cast(substring(cast(close_time as {{ output_kpis.type_text() }}), 1, 2) as integer) * 60
         + cast(substring(cast(close_time as {{ output_kpis.type_text() }}), 4, 2) as integer)
-            as close_minute_of_day
+            as close_minute_of_day,
+        classified_at
     from source
 ),
 
@@ -30,7 +31,8 @@ final as (
         open_time,
         close_time,
         open_minute_of_day,
-        close_minute_of_day
+        close_minute_of_day,
+        classified_at
     from renamed
 )
 

@@ -11,7 +11,8 @@ final as (
         {{ output_kpis.normalized_code('clock') }} as clock,
         cast(pause_on_pending as boolean) as is_paused_on_pending,
         cast(valid_from_date as date) as valid_from_date,
-        cast(valid_to_date as date) as valid_to_date
+        cast(valid_to_date as date) as valid_to_date,
+        classified_at
     from source
 )
 

@@ -6,7 +6,8 @@ final as (
     select
         cast(team_id as {{ output_kpis.type_text() }}) as team_id,
         cast(team_name as {{ output_kpis.type_text() }}) as team_name,
-        cast(schedule_id as {{ output_kpis.type_text() }}) as schedule_id
+        cast(schedule_id as {{ output_kpis.type_text() }}) as schedule_id,
+        classified_at
     from source
 )
 

@@ -10,7 +10,8 @@ final as (
         cast(change_id as {{ output_kpis.type_text() }}) as change_id,
         cast(ticket_id as {{ output_kpis.type_text() }}) as ticket_id,
         {{ output_kpis.normalized_code('status') }} as status,
-        cast(changed_at as timestamp) as changed_at
+        cast(changed_at as timestamp) as changed_at,
+        classified_at
     from source
 )
 

@@ -11,7 +11,8 @@ final as (
         {{ output_kpis.dimension_text('priority') }} as priority,
         {{ output_kpis.dimension_text('channel') }} as channel,
         cast(created_at as timestamp) as created_at,
-        cast(first_replied_at as timestamp) as first_replied_at
+        cast(first_replied_at as timestamp) as first_replied_at,
+        classified_at
     from source
 )
 

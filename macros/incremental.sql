@@ -159,6 +159,26 @@
     {{ return(result.columns[0].values()[0]) }}
 {%- endmacro %}
 
+{% macro hidden_by_previous_as_of(column, previous) -%}
+    {#- For a list model (int_*_to_build): a condition true when the time in `column` lies after
+        the previous run's as_of (`previous`, a SQL timestamp) and at or before this run's:
+        activity the previous as_of hid, which this run must see. -#}
+    ({{ column }} > {{ previous }} and {{ column }} <= {{ output_kpis.as_of_timestamp() }})
+{%- endmacro %}
+
+{% macro previous_list_not_taken_in(key, seen) -%}
+    {#- For a list model (int_*_to_build), the last branch of its union of units: the units of
+        its own previous list (`this`) classified through a stamp later than `seen`, i.e. a
+        list one of its unit models has not stored (the previous run failed or skipped it), so
+        they are not lost. Nothing while the list has no table yet. -#}
+    {%- if load_relation(this) is not none %}
+    union all
+    select {{ key }}
+    from {{ this }}
+    where classified_through > {{ seen }}
+    {%- endif %}
+{%- endmacro %}
+
 {% macro child_row_counts(relation, parent_key, count_column) -%}
     {#- A select of the number of rows of `relation` (staged child rows: shipments, defects,
         status changes) per `parent_key`, whatever their timestamps. A unit model stores it

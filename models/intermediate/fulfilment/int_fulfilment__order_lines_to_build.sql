@@ -11,8 +11,9 @@
       4. the line of a shipment classified after seen, and a line whose number of staged
          shipments is not the one the table stored (a shipment deleted, quarantined or moved
          to another line);
-      5. a line still open at the previous run (not yet due, or not delivered in full, and
-         not cancelled: its flags move with as_of), and a line with a shipment, delivery or cancellation after
+      5. a line not yet due at the previous run (its flags move with as_of: a line past its
+         deadline, or cancelled, changes only by a row classified since or by activity
+         after the previous as_of, which the other rules find), and a line with a shipment, delivery or cancellation after
          the previous as_of and at or before this one;
       6. every line of the previous run's list when the table has not stored its
          classified_through (the previous run failed or skipped it).
@@ -95,29 +96,22 @@ touched as (
         on shipment_counts.order_line_id = built.order_line_id
     where coalesce(shipment_counts.shipment_count, 0) <> coalesce(built.shipment_count, 0)
     union all
-    -- 5. lines still open at the previous run; activity the previous as_of hid
+    -- 5. lines not yet due at the previous run; activity the previous as_of hid
     select order_line_id
     from {{ built }}
-    where
-        line_status <> 'cancelled'
-        and (line_status = 'not_yet_due' or completed_at is null)
+    where line_status = 'not_yet_due'
     union all
     select order_line_id
     from shipments
     where
-        (shipped_at > {{ previous }} and shipped_at <= {{ as_of_timestamp() }})
-        or (delivered_at > {{ previous }} and delivered_at <= {{ as_of_timestamp() }})
+        {{ output_kpis.hidden_by_previous_as_of('shipped_at', previous) }}
+        or {{ output_kpis.hidden_by_previous_as_of('delivered_at', previous) }}
     union all
     select order_line_id
     from order_lines
-    where cancelled_at > {{ previous }} and cancelled_at <= {{ as_of_timestamp() }}
-    {%- if load_relation(this) is not none %}
-    union all
+    where {{ output_kpis.hidden_by_previous_as_of('cancelled_at', previous) }}
     -- 6. the previous list, while the table has not taken it in
-    select order_line_id
-    from {{ this }}
-    where classified_through > {{ seen }}
-    {%- endif %}
+    {{- output_kpis.previous_list_not_taken_in('order_line_id', seen) }}
 ),
 {%- endif %}
 

@@ -34,10 +34,11 @@
     {%- set events = built['int_manufacturing__unit_events'] -%}
     {%- set units = built['int_manufacturing__completed_units'] -%}
     {%- set seen = output_kpis.seen_classified_at(built.values() | list) -%}
-    {%- set previous = [] -%}
+    {%- set previous_as_ofs = [] -%}
     {%- for model in chain[1:] -%}
-        {%- do previous.append(output_kpis.previous_as_of(built[model])) -%}
+        {%- do previous_as_ofs.append(output_kpis.previous_as_of(built[model])) -%}
     {%- endfor -%}
+    {%- set previous = 'least(' ~ previous_as_ofs | join(', ') ~ ')' -%}
     {%- set left_staging = output_kpis.rows_left_staging(
         scans, ref('stg_mes__unit_events'), 'event_id', seen) -%}
 {%- endif %}
@@ -131,9 +132,7 @@ touched as (
     -- 3. events the previous as_of hid
     select serial_number
     from {{ scans }}
-    where
-        event_at > least({{ previous | join(', ') }})
-        and event_at <= {{ as_of_timestamp() }}
+    where {{ output_kpis.hidden_by_previous_as_of('event_at', previous) }}
     union all
     -- 4. serials on a changed work order, line, site or route
     select serial_number
@@ -174,13 +173,8 @@ touched as (
             and units.completed_at >= shifts.shift_start_at
             and units.completed_at < shifts.shift_end_at
     where shifts.shift_id in (select shift_id from changed_shifts)
-    {%- if load_relation(this) is not none %}
-    union all
     -- 7. the previous list, while one of the four has not taken it in
-    select serial_number
-    from {{ this }}
-    where classified_through > {{ seen }}
-    {%- endif %}
+    {{- output_kpis.previous_list_not_taken_in('serial_number', seen) }}
 ),
 {%- endif %}
 

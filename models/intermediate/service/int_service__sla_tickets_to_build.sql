@@ -130,19 +130,14 @@ touched as (
     select ticket_id
     from tickets
     where
-        (created_at > {{ previous }} and created_at <= {{ as_of_timestamp() }})
-        or (first_replied_at > {{ previous }} and first_replied_at <= {{ as_of_timestamp() }})
+        {{ output_kpis.hidden_by_previous_as_of('created_at', previous) }}
+        or {{ output_kpis.hidden_by_previous_as_of('first_replied_at', previous) }}
     union all
     select ticket_id
     from status_changes
-    where changed_at > {{ previous }} and changed_at <= {{ as_of_timestamp() }}
-    {%- if load_relation(this) is not none %}
-    union all
+    where {{ output_kpis.hidden_by_previous_as_of('changed_at', previous) }}
     -- 6. the previous list, while the table has not taken it in
-    select ticket_id
-    from {{ this }}
-    where classified_through > {{ seen }}
-    {%- endif %}
+    {{- output_kpis.previous_list_not_taken_in('ticket_id', seen) }}
 ),
 {%- endif %}
 

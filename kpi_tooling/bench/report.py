@@ -67,17 +67,16 @@ with the `<source>_database` vars.
 Reading the results: the package does more per row than its peers, by design. Every raw row
 of every table is typed and checked by the quarantine rules once, in its table's base model
 (staging reads the kept rows, `stg_quarantine__rows` the rejected ones with their reasons;
-runs before 2026-12-04 classified every row twice); the unit models carry a source fingerprint
-per unit so that late and updated rows are found on incremental runs; and the build computes
-all 22 KPIs, the outcome marts, governance, lead-lag analysis and output traps. The peers
-assume clean input. On an incremental run the base models still hash and compare every raw
-row (they reclassify only the changed key groups; runs before 2026-12-04 rebuilt them and the
-staging tables in full), the unit models scan every unit to compare fingerprints, and the
-manufacturing and fulfilment parts of the unit models (zone conversions, duplicate scans,
-shifts) and `int_units__declared_units` still run over every unit; only the SLA chain computes
-just the tickets to rebuild (since 2026-12-04). So the run saves only part of the work, and
-the no-op rerun shows how much of it is spent before any row changes: this is why the
-incremental target is missed.
+runs before 2026-12-04 classified every row twice), and the build computes all 22 KPIs, the
+outcome marts, governance, lead-lag analysis and output traps. The peers assume clean input.
+On an incremental run the unit models (manufacturing, order lines, SLA) compute only the
+units their list models find from the rows the base layer classified since (since
+2026-12-05; before, they compared a fingerprint of every unit's rows), but the base models
+still hash and compare every raw row (the raw tables carry no load timestamp; they
+reclassify only the changed key groups), `int_units__declared_units` is rebuilt over every
+declared unit, and each of the ~120 models costs dbt a fraction of a second however little
+it does. The no-op rerun shows how much of a run is spent before any row changes: this is
+why the incremental target is missed.
 
 At 100M raw rows the build runs with one dbt thread and a 6.5GB `memory_limit`
 (`BENCH_DBT_THREADS=1 BENCH_MEMORY_LIMIT=6.5GB`), so the largest model has DuckDB's whole

@@ -69,17 +69,21 @@
     {{ return(relation) }}
 {%- endmacro %}
 
-{% macro check_units_selected_in_full(units_model, source_model, key) -%}
-    {#- In a full build of an incremental unit model whose parts read only the units that
-        `units_model` selected: fails unless that model lists every unit of `source_model`
-        (by `key`) with build_scope 'all'. It lists fewer when it was built for an incremental
-        run (or before newer units arrived) and this full build did not rebuild it, e.g.
+{% macro check_units_selected_in_full(source_model) -%}
+    {#- In a full build of an incremental unit model (strategy replace_units) whose parts read
+        only the units its list model selected (config units_to_build, keyed by config
+        unique_key): fails unless that model lists every unit of `source_model` with
+        build_scope 'all'. It lists fewer when it was built for an incremental run (or before
+        newer units arrived) and this full build did not rebuild it, e.g.
         `dbt run --full-refresh --select` of the unit model alone: the parts then hold those
         units only, and the full build would lose every other one. -#}
-    {%- if execute and not is_incremental() and flags.WHICH in ['run', 'build'] -%}
+    {#- (a unit test reads fixtures, and carries no model config: nothing to check) #}
+    {%- if execute and not is_incremental() and flags.WHICH in ['run', 'build']
+        and model.resource_type != 'unit_test' -%}
+        {%- set units_model = config.get('units_to_build') -%}
+        {%- set key = config.get('unique_key') -%}
         {%- set units = ref(units_model) -%}
-        {#- (in a unit test the ref is a fixture, with no schema: nothing to check) #}
-        {%- if units.schema is not none and load_relation(units) is not none -%}
+        {%- if load_relation(units) is not none -%}
             {%- set result = run_query(
                 "select (select count(*) from " ~ units ~ " where build_scope <> 'all'),"
                 ~ " (select count(*) from " ~ units ~ "),"

@@ -20,8 +20,7 @@
 ) }}
 {#- an earlier as_of than the table's fails the run (rows known then would linger) #}
 {%- do output_kpis.previous_as_of() %}
-{%- do output_kpis.check_units_selected_in_full(
-    'int_fulfilment__order_lines_to_build', 'stg_oms__order_lines', 'order_line_id') %}
+{%- do output_kpis.check_units_selected_in_full('stg_oms__order_lines') %}
 {%- set promise_basis = choice_var('on_time_promise_basis', ['first', 'revised'], 'first') -%}
 {%- set delivery_event = choice_var('on_time_event', ['delivered', 'shipped'], 'delivered') -%}
 {%- set tolerance_minutes = number_var('on_time_tolerance_minutes', 0) -%}

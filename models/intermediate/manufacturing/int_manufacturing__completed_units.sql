@@ -13,8 +13,7 @@
 ) }}
 {#- an earlier as_of than the table's fails the run (rows known then would linger) #}
 {%- do output_kpis.previous_as_of() %}
-{%- do output_kpis.check_units_selected_in_full(
-    'int_manufacturing__serials_to_build', 'int_manufacturing__unit_events', 'serial_number') %}
+{%- do output_kpis.check_units_selected_in_full('int_manufacturing__unit_events') %}
 {%- set is_inspection_event = output_kpis.code_in(
     'event_type', 'mes_event_type_values', ['inspection', 'retest']) -%}
 {%- set is_scrap = output_kpis.code_in('event_type', 'mes_event_type_values', 'scrap') -%}

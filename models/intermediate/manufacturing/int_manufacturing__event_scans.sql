@@ -16,8 +16,7 @@
     unique_key='serial_number',
     on_schema_change='fail',
 ) }}
-{%- do output_kpis.check_units_selected_in_full(
-    'int_manufacturing__serials_to_build', 'stg_mes__unit_events', 'serial_number') %}
+{%- do output_kpis.check_units_selected_in_full('stg_mes__unit_events') %}
 
 with serials_to_build as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('int_manufacturing__serials_to_build') }}

@@ -12,8 +12,7 @@
 ) }}
 {#- an earlier as_of than the table's fails the run (rows known then would linger) #}
 {%- do output_kpis.previous_as_of() %}
-{%- do output_kpis.check_units_selected_in_full(
-    'int_manufacturing__serials_to_build', 'int_manufacturing__event_scans', 'serial_number') %}
+{%- do output_kpis.check_units_selected_in_full('int_manufacturing__event_scans') %}
 
 with serials_to_build as {{ output_kpis.not_materialized() }} (
     select * from {{ ref('int_manufacturing__serials_to_build') }}

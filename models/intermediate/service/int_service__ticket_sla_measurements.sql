@@ -17,8 +17,7 @@
 -- depends_on: {{ ref('stg_sd__tickets') }}
 {#- an earlier as_of than the table's fails the run (rows known then would linger) #}
 {%- do output_kpis.previous_as_of() %}
-{%- do output_kpis.check_units_selected_in_full(
-    'int_service__sla_tickets_to_build', 'stg_sd__tickets', 'ticket_id') %}
+{%- do output_kpis.check_units_selected_in_full('stg_sd__tickets') %}
 
 with measurements as (
     select * from {{ ref('int_service__sla_measurement_spans') }}

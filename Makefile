@@ -30,6 +30,9 @@ SPARK_BIN := $(SPARK_VENV)/bin
 SPARK_INSTALLED := $(SPARK_VENV)/.installed
 SPARK_TARGET_PATH := target/spark
 export OUTPUT_KPIS_SPARK_DIR ?= $(CURDIR)/warehouse/spark
+# A Spark standalone master and two workers on this machine (make spark-cluster-up); dbt reaches
+# it with OUTPUT_KPIS_SPARK_MASTER=spark://127.0.0.1:7077 (profiles.example.yml).
+SPARK_CLUSTER_DIR ?= $(CURDIR)/warehouse/spark-cluster
 # The demo data ends on 2025-12-31; pin "now" so open items and the numbers are reproducible.
 DEMO_VARS ?= {"as_of": "2026-01-01 00:00:00"}
 DBT := $(BIN)/dbt
@@ -38,7 +41,7 @@ BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
 .PHONY: help venv profiles seed build validate publish lint test test-python docs docs-md semantic \
 	dashboard clean demo-data pg-database build-postgres validate-postgres publish-postgres spark-venv \
-	build-spark test-spark bench generate
+	build-spark test-spark test-spark-ci spark-cluster-up spark-cluster-down bench generate
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -109,14 +112,25 @@ $(SPARK_INSTALLED): requirements.txt requirements-spark.txt pyproject.toml
 
 spark-venv: $(SPARK_INSTALLED)  ## create .venv-spark: the pinned dependencies plus dbt-spark and PySpark
 
-build-spark: spark-venv profiles  ## seeds and dbt build on a local Spark session (full rebuild, build_* schemas)
+build-spark: spark-venv profiles  ## seeds and dbt build on Spark (OUTPUT_KPIS_SPARK_MASTER, default local[*]; build_* schemas)
 	$(SPARK_BIN)/dbt seed --full-refresh --target spark --target-path $(SPARK_TARGET_PATH) \
 		$(DBT_FLAGS)
 	$(SPARK_BIN)/dbt build --select $(BUILD_SELECT) --target spark \
 		--target-path $(SPARK_TARGET_PATH) $(DBT_FLAGS)
 
-test-spark: spark-venv profiles  ## build the demo on Spark and compare its public marts with DuckDB's
-	OUTPUT_KPIS_TEST_SPARK=1 $(SPARK_BIN)/python -m pytest tests/python/test_spark.py -q
+test-spark: spark-venv profiles  ## every Spark test: demo build = DuckDB, incremental = full refresh, the CI check
+	OUTPUT_KPIS_TEST_SPARK=1 $(SPARK_BIN)/python -m pytest tests/python/test_spark.py \
+		tests/python/test_spark_incremental.py tests/python/test_spark_ci.py -q --durations=10
+
+test-spark-ci: spark-venv profiles  ## the CI-sized Spark check (in make test): a 2-worker cluster, full + incremental = DuckDB
+	OUTPUT_KPIS_TEST_SPARK_CI=1 $(SPARK_BIN)/python -m pytest tests/python/test_spark_ci.py -q \
+		--durations=5
+
+spark-cluster-up: spark-venv  ## start a Spark standalone master and 2 workers here (then OUTPUT_KPIS_SPARK_MASTER=spark://127.0.0.1:7077)
+	$(SPARK_BIN)/python -m kpi_tooling.core.spark_cluster start --dir $(SPARK_CLUSTER_DIR)
+
+spark-cluster-down: spark-venv  ## stop the cluster spark-cluster-up started
+	$(SPARK_BIN)/python -m kpi_tooling.core.spark_cluster stop --dir $(SPARK_CLUSTER_DIR)
 
 lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
 	@# the dbt templater only compiles: give it a scratch database, never the warehouse
@@ -125,10 +139,13 @@ lint: venv profiles  ## sqlfluff (dbt templater) and ruff, zero violations
 	$(BIN)/ruff check kpi_tooling tests/python integration_tests
 	$(BIN)/ruff format --check kpi_tooling tests/python integration_tests
 
-test: lint build  ## lint, full build with dbt tests and GE, then pytest on that build (and on Postgres)
+test: lint build  ## lint, full build with dbt tests and GE, pytest on that build (and on Postgres), the Spark check
 	OUTPUT_KPIS_TEST_WAREHOUSE=$(OUTPUT_KPIS_DUCKDB_PATH) \
 	OUTPUT_KPIS_TEST_MANIFEST=$(CURDIR)/target/manifest.json \
 		$(BIN)/python -m pytest tests/python -q --durations=25
+	OUTPUT_KPIS_TEST_WAREHOUSE=$(OUTPUT_KPIS_DUCKDB_PATH) \
+	OUTPUT_KPIS_TEST_MANIFEST=$(CURDIR)/target/manifest.json \
+		$(MAKE) --no-print-directory test-spark-ci
 
 test-python: venv profiles  ## pytest alone (builds its own warehouse in a temp dir)
 	$(BIN)/python -m pytest tests/python -q

@@ -110,9 +110,8 @@
 {%- endmacro %}
 
 {% macro spark__incremental_materialization() -%}
-    {#- Spark tables without Delta (or Iceberg) cannot DELETE or UPDATE, which delete+insert,
-        replace_periods and restamp_as_of need: every run rebuilds these models in full. -#}
-    {{ return('table') }}
+    {#- Incremental on Spark too, by partition overwrite (macros/partition_overwrite.sql). -#}
+    {{ return('incremental') }}
 {%- endmacro %}
 
 {% macro restamp_as_of(relation) -%}
@@ -128,8 +127,12 @@
 {%- endmacro %}
 
 {% macro spark__restamp_as_of(relation) -%}
-    {#- Nothing to restamp: on Spark these models are tables, built in full at this as_of (an
-        empty hook is skipped). -#}
+    {#- A Spark table cannot UPDATE: these models are partitioned by as_of_at and an incremental
+        run writes every row into the partition of its as_of (overwrite_rows); drop the
+        partition of the previous as_of. Renders nothing (the drops run here). -#}
+    {%- if execute -%}
+        {{ output_kpis.drop_partitions_where('as_of_at <> ' ~ output_kpis.as_of_timestamp()) }}
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -143,8 +146,10 @@
         {%- do stamps.append('coalesce((select max(sources_classified_at) from ' ~ relation
             ~ "), cast('1900-01-01 00:00:00' as timestamp))") -%}
     {%- endfor -%}
+    {#- (Spark's least takes two arguments or more) -#}
+    {%- set least = stamps[0] if stamps | length == 1 else 'least(' ~ stamps | join(', ') ~ ')' -%}
     {%- set seen = run_query(
-        'select cast(least(' ~ stamps | join(', ') ~ ') as ' ~ dbt.type_string() ~ ')'
+        'select cast(' ~ least ~ ' as ' ~ dbt.type_string() ~ ')'
     ).columns[0].values()[0] -%}
     {{ return("cast('" ~ seen ~ "' as timestamp)") }}
 {%- endmacro %}
@@ -178,9 +183,44 @@
     {%- if load_relation(this) is not none %}
     union all
     select {{ key }}
-    from {{ this }}
+    from {{ output_kpis.previous_list() }}
     where classified_through > {{ seen }}
     {%- endif %}
+{%- endmacro %}
+
+{% macro previous_list() -%}
+    {#- The list model's previous table, as it was before this run: `this`, whose replacement
+        the engine builds beside it; on Spark, which drops a table before it creates it anew,
+        the copy keep_previous_list made. -#}
+    {{ return(adapter.dispatch('previous_list', 'output_kpis')()) }}
+{%- endmacro %}
+
+{% macro default__previous_list() -%}
+    {{ return(this) }}
+{%- endmacro %}
+
+{% macro spark__previous_list() -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__previous'})) }}
+{%- endmacro %}
+
+{% macro keep_previous_list() -%}
+    {#- Pre-hook of the list models (int_*_to_build): on Spark, copies the table into
+        previous_list() before dbt-spark drops it; nothing elsewhere. Renders nothing. -#}
+    {{ return(adapter.dispatch('keep_previous_list', 'output_kpis')()) }}
+{%- endmacro %}
+
+{% macro default__keep_previous_list() -%}
+{%- endmacro %}
+
+{% macro spark__keep_previous_list() -%}
+    {%- if execute and load_relation(this) is not none -%}
+        {%- call statement('keep_previous_list') -%}
+            drop table if exists {{ output_kpis.previous_list() }}
+        {%- endcall -%}
+        {%- call statement('keep_previous_list') -%}
+            create table {{ output_kpis.previous_list() }} as select * from {{ this }}
+        {%- endcall -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro child_row_counts(relation, parent_key, count_column) -%}
@@ -272,6 +312,17 @@
     where kpi_id <> '{{ output_kpis.rebuild_period_marker() }}'
 {%- endmacro %}
 
+{% macro in_rebuilt_period(rows, rebuild_from) -%}
+    {#- A condition true for a row of `rows` (grain, period_start) in a period that contains or
+        follows the date in column rebuild_from of `rebuild_from` (false when it is null). -#}
+    {{ rows }}.period_start >= case {{ rows }}.grain
+        {%- for grain in output_kpis.reporting_grains() %}
+        when '{{ grain }}'
+            then {{ output_kpis.period_start(grain, rebuild_from ~ '.rebuild_from') }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
 {% macro replace_periods_rows(relation, rebuild_from) -%}
     {#- The rows of `relation` in every period that contains or follows the date in column
         rebuild_from of the one-row relation `rebuild_from` (no rows when it is null), plus one
@@ -282,12 +333,7 @@
     select {{ relation }}.*
     from {{ relation }}
     inner join {{ rebuild_from }}
-        on {{ relation }}.period_start >= case {{ relation }}.grain
-            {%- for grain in grains %}
-            when '{{ grain }}'
-                then {{ output_kpis.period_start(grain, rebuild_from ~ '.rebuild_from') }}
-            {%- endfor %}
-        end
+        on {{ output_kpis.in_rebuilt_period(relation, rebuild_from) }}
     {%- for grain in grains %}
     union all
     select
@@ -381,5 +427,5 @@
     )
     {%- endif %}
 
-    select * from kpi_periods__final
+    {{ output_kpis.overwrite_periods('kpi_periods__final', 'kpi_periods__rebuild_from') }}
 {%- endmacro %}

@@ -25,16 +25,22 @@
                 if column.endswith('_hash') else dbt.type_timestamp()
                 if column == 'classified_at' else dbt.type_string()}) -%}
         {%- endfor -%}
-        select * from {{ output_kpis.empty_relation(columns) }} as no_rows
-        {%- if output_kpis.base_is_incremental() %}
-        {#- declared absent after a build: every built row goes #}
-        union all
-        {{ output_kpis.rebuild_group_markers(spec, verdict, 'true') }}
-        {%- endif %}
+        with base_rows as (
+            select * from {{ output_kpis.empty_relation(columns) }} as no_rows
+            {%- if output_kpis.base_is_incremental() %}
+            {#- declared absent after a build: every built row goes #}
+            union all
+            {{ output_kpis.rebuild_group_markers(spec, verdict, 'true') }}
+            {%- endif %}
+        )
+
+        {{ output_kpis.overwrite_rows('base_rows', 'true', output_kpis.not_group_marker()) }}
     {%- else -%}
     {%- set incremental = output_kpis.base_is_incremental() -%}
     {{ check_source_columns(source_name, table_name) }}
-    {{ checked_source_sql(source_name, table_name, incremental) }}
+    {{ checked_source_sql(source_name, table_name, incremental) }},
+
+    base_rows as (
     select
         {%- for column, type in spec.columns.items() %}
         {{ output_kpis.quarantine_clean_value(column, type) }} as {{ column }},
@@ -54,6 +60,11 @@
     {{ output_kpis.rebuild_group_markers(spec, verdict,
         'key_hash in (select key_hash from rebuilt_key_groups)') }}
     {%- endif %}
+    )
+
+    {{ output_kpis.overwrite_rows('base_rows',
+        'exists (select 1 from rebuilt_key_groups where rebuilt_key_groups.key_hash = built.key_hash)',
+        output_kpis.not_group_marker()) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -94,8 +105,7 @@
 
 
 {% macro base_is_incremental() -%}
-    {#- True on an incremental run of a base model (never on Spark, where base models are
-        tables). Fails when the table was built before the base layer became incremental. -#}
+    {#- True on an incremental run of a base model. Fails when the table was built before the base layer became incremental. -#}
     {%- if not execute or not is_incremental() -%}
         {{ return(false) }}
     {%- endif -%}
@@ -114,6 +124,11 @@
     __rebuild_key_group__
 {%- endmacro %}
 
+{% macro not_group_marker() -%}
+    {#- A condition true for a base model row that is no rebuild_group_marker row. -#}
+    (quarantine_reason is null or quarantine_reason <> '{{ output_kpis.rebuild_group_marker() }}')
+{%- endmacro %}
+
 
 {% macro get_incremental_replace_key_groups_sql(arg_dict) -%}
     {#- Strategy of the base models: delete every key group (key_hash) the new rows or the
@@ -128,9 +143,7 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
     from {{ source }}
-    where
-        quarantine_reason is null
-        or quarantine_reason <> '{{ output_kpis.rebuild_group_marker() }}'
+    where {{ output_kpis.not_group_marker() }}
 {%- endmacro %}
 
 

@@ -127,8 +127,13 @@ def test_demo_builds_on_spark_with_every_data_and_unit_test_passing(
     assert set(manifest["unit_tests"]) <= ran and len(manifest["unit_tests"]) > 0
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     assert {n["unique_id"] for n in models} <= ran
-    # No DELETE/UPDATE without Delta: what is incremental elsewhere is a table here.
-    assert {n["config"]["materialized"] for n in models} == {"table", "view"}
+    # No DELETE/UPDATE without Delta: the incremental models overwrite partitions instead.
+    assert {n["config"]["materialized"] for n in models} == {"table", "view", "incremental"}
+    incremental = [n for n in models if n["config"]["materialized"] == "incremental"]
+    assert len(incremental) >= 30
+    for node in incremental:
+        assert node["config"]["incremental_strategy"] == "insert_overwrite", node["name"]
+        assert len(node["config"]["partition_by"]) == 1, node["name"]
 
 
 @pytest.mark.parametrize("mart", PUBLIC_MARTS)

@@ -4,8 +4,11 @@
     and refresh the same way; this model only states its dimensions and measures. -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='replace_periods',
+        incremental_strategy=output_kpis.incremental_strategy('replace_periods'),
+    partition_by=output_kpis.overwrite_partition_by('rebuilt_at'),
+    overwrite_marker_column='kpi_id',
     on_schema_change='fail',
+    post_hook=["{{ output_kpis.drop_emptied_partitions() }}"],
 ) }}
 with order_lines as (
     select * from {{ ref('int_fulfilment__order_lines') }}

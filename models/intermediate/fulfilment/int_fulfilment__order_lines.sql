@@ -12,7 +12,8 @@
     lists (all of them on a full build). -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='replace_units',
+        incremental_strategy=output_kpis.incremental_strategy('replace_units'),
+    partition_by=output_kpis.overwrite_partition_by('as_of_at'),
     units_to_build='int_fulfilment__order_lines_to_build',
     unique_key='order_line_id',
     on_schema_change='fail',
@@ -293,9 +294,13 @@ final as (
         sources_classified_at,
         as_of_at
     from judged
+),
+
+lines as (
+    select
+        *,
+        is_on_time and is_in_full as is_otif
+    from final
 )
 
-select
-    *,
-    is_on_time and is_in_full as is_otif
-from final
+{{ output_kpis.overwrite_units('lines') }}

@@ -20,7 +20,10 @@
     Changes of definitional vars need --full-refresh. -#}
 {%- set built = output_kpis.incremental_unit_relation('int_fulfilment__order_lines') -%}
 {%- set incremental = execute and built is not none -%}
-{{ config(materialized='table') }}
+{{ config(
+    materialized='table',
+    pre_hook=["{{ output_kpis.keep_previous_list() }}"],
+) }}
 {%- if incremental -%}
     {%- set seen = output_kpis.seen_classified_at([built]) -%}
     {%- set previous = output_kpis.previous_as_of(built) -%}

@@ -46,10 +46,11 @@ as_of as (
         select * from {{ ref('int_service__ticket_sla_measurements') }}
     ),
 
+    -- a values list, not a union of one-row selects: Spark 4.3's adaptive execution fails
+    -- to ship a plan holding that union, broadcast, to its tasks (ClassCastException)
     sla_metrics as (
-        select 'first_reply' as sla_metric
-        union all
-        select 'resolution' as sla_metric
+        select metrics.sla_metric
+        from (values ('first_reply'), ('resolution')) as metrics (sla_metric)
     ),
 {%- endif %}
 {%- if 'sales' in domains %}

@@ -11,10 +11,13 @@
     build), since every scan's duplicate group lies within its serial. -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='replace_units',
+        incremental_strategy=output_kpis.incremental_strategy('replace_units'),
+    partition_by=output_kpis.overwrite_partition_by('sources_classified_at'),
+    overwrite_marker_column='serial_number',
     units_to_build='int_manufacturing__serials_to_build',
     unique_key='serial_number',
     on_schema_change='fail',
+    post_hook=["{{ output_kpis.drop_emptied_partitions() }}"],
 ) }}
 {%- do output_kpis.check_units_selected_in_full('stg_mes__unit_events') %}
 
@@ -145,4 +148,4 @@ final as (
     left join first_scans on hashed.event_id = first_scans.first_event_id
 )
 
-select * from final
+{{ output_kpis.overwrite_units('final') }}

@@ -6,7 +6,8 @@
     lists (all of them on a full build). -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='replace_units',
+        incremental_strategy=output_kpis.incremental_strategy('replace_units'),
+    partition_by=output_kpis.overwrite_partition_by('as_of_at'),
     units_to_build='int_manufacturing__serials_to_build',
     unique_key='serial_number',
     on_schema_change='fail',
@@ -127,4 +128,4 @@ final as (
         and step_activity.step_code is not null
 )
 
-select * from final
+{{ output_kpis.overwrite_units('final') }}

@@ -28,7 +28,10 @@
     {%- do built.update({model: output_kpis.incremental_unit_relation(model)}) -%}
 {%- endfor -%}
 {%- set incremental = execute and (built.values() | select('none') | list | length) == 0 -%}
-{{ config(materialized='table') }}
+{{ config(
+    materialized='table',
+    pre_hook=["{{ output_kpis.keep_previous_list() }}"],
+) }}
 {%- if incremental -%}
     {%- set scans = built['int_manufacturing__event_scans'] -%}
     {%- set events = built['int_manufacturing__unit_events'] -%}

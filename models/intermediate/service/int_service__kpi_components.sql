@@ -1,6 +1,7 @@
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='replace_periods',
+        incremental_strategy=output_kpis.incremental_strategy('replace_periods'),
+    partition_by=output_kpis.overwrite_partition_by('as_of_at'),
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}

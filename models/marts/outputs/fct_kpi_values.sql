@@ -7,7 +7,8 @@
     component row carrying its precomputed_value. -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='replace_periods',
+        incremental_strategy=output_kpis.incremental_strategy('replace_periods'),
+    partition_by=output_kpis.overwrite_partition_by('as_of_at'),
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}
@@ -82,7 +83,7 @@ rebuilt as (
     {{ replace_periods_rows('kpi_values', 'rebuild_from') }}
 )
 
-select * from rebuilt
+{{ overwrite_periods('rebuilt', 'rebuild_from') }}
 {%- else %}
 
 -- the linter mis-reads the indent after the incremental branch

@@ -2,12 +2,16 @@
 {#- Every raw row of mes.mes_sites, typed and checked once. The SQL is
     macro quarantine_base, the same for every raw table: the rules differ by table
     (quarantine_spec), the engine does not. Built only when a domain reads the
-    table. Incremental where the engine can delete: an incremental run reclassifies
-    only the key groups whose raw rows, references or lookups changed. -#}
+    table. Incremental: an incremental run reclassifies only the key groups whose raw
+    rows, references or lookups changed (on Spark it rewrites the partitions of the
+    runs that classified them, macros/partition_overwrite.sql). -#}
 {{ config(
     enabled=output_kpis.raw_table_enabled('mes_sites'),
     materialized=output_kpis.incremental_materialization(),
-    incremental_strategy='replace_key_groups',
+    incremental_strategy=output_kpis.incremental_strategy('replace_key_groups'),
+    partition_by=output_kpis.overwrite_partition_by('classified_at'),
+    overwrite_marker_column='quarantine_reason',
     on_schema_change='fail',
+    post_hook=["{{ output_kpis.drop_emptied_partitions() }}"],
 ) }}
 {{ output_kpis.quarantine_base('mes', 'mes_sites') }}

@@ -1,0 +1,356 @@
+"""The CI-sized Spark check, part of every `make test` (make test-spark-ci): the package on a
+real Spark standalone cluster (a master and two workers started from the PySpark installation,
+kpi_tooling.core.spark_cluster), built in full, then incrementally after an append, and equal
+to a DuckDB full build of the same rows.
+
+The data is the demo's last two months (every raw row whose timeline falls on or after
+WINDOW_START, with its child rows, and every reference row), split as the benchmark splits it
+(kpi_tooling.bench.append: rows before CUTOFF, with the columns filled in later still empty,
+then the rest): a few thousand rows, so the check costs what dbt and Spark cost per statement,
+not what the data costs. Every model is built (so every engine-specific macro renders and runs:
+test_every_spark_macro_is_exercised checks that against the manifest), three unit tests run
+(the time-zone, business-clock and statistics macros on fixtures), then the incremental run
+after the append rewrites partitions (both layouts of macros/partition_overwrite.sql) and the
+incremental models and the public marts must equal the DuckDB build row for row.
+
+Runs under `make test` (OUTPUT_KPIS_TEST_SPARK_CI=1, in .venv-spark) and `make test-spark`;
+skipped elsewhere. Under CI=true it must run: a missing Spark is an error, not a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from spark_sql import run_spark_sql
+from test_incremental import (
+    COMPARED_MODELS,
+    SCHEMA,
+    STAMPS,
+    raw_source,  # noqa: F401 (a fixture)
+)
+
+from conftest import DEMO_AS_OF, run_dbt
+from kpi_tooling.bench.append import CHILDREN, TIMELINE, before, split
+
+pytestmark = pytest.mark.skipif(
+    "1"
+    not in (os.environ.get("OUTPUT_KPIS_TEST_SPARK_CI"), os.environ.get("OUTPUT_KPIS_TEST_SPARK")),
+    reason="the Spark check runs under `make test` / `make test-spark` "
+    "(OUTPUT_KPIS_TEST_SPARK_CI=1 in .venv-spark)",
+)
+
+WINDOW_START = "2025-11-01"
+CUTOFF = "2025-12-15"
+MARTS = ("fct_kpi_values", "fct_outcome_values")
+COMPARED = (*COMPARED_MODELS, "fct_outcome_values")
+UNIT_TESTS = (
+    "shift_boundaries_follow_site_time_zone_across_dst_changes",
+    "sla_business_clock_skips_weekend_and_follows_dst",
+    "fct_kpi_anomalies_flat_series",
+)
+ALL_MODELS = ["--select", "resource_type:model"]
+DUCKDB_TYPES = {"VARCHAR": "string", "INTEGER": "int", "BIGINT": "bigint", "DOUBLE": "double",
+                "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP": "timestamp"}  # fmt: skip
+
+
+def spark_type(duckdb_type: str) -> str:
+    """The Spark type of a raw column's DuckDB type (decimal(p, s) keeps its precision)."""
+    if duckdb_type.startswith("DECIMAL"):
+        return duckdb_type.lower()
+    return DUCKDB_TYPES[duckdb_type]
+
+
+@dataclass(frozen=True)
+class CheckBuilds:
+    spark_dir: Path
+    target: Path
+    seconds: dict[str, float]
+    executors_per_worker: list[int]
+
+
+def window_rows(source: Path, small: Path) -> dict[str, int]:
+    """Write `small` (schema raw): the demo rows of the last two months (timeline on or after
+    WINDOW_START, child rows with their parent, every row of the other tables)."""
+    small.unlink(missing_ok=True)
+    rows = {}
+    with duckdb.connect(str(small)) as con:
+        con.execute(f"attach '{source}' as src (read_only)")
+        con.execute("create schema raw")
+        tables = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_catalog = 'src' and table_schema = 'raw' order by 1"
+            ).fetchall()
+        ]
+        for table in tables:
+            keep = (
+                f"not ({before(table, WINDOW_START, 'src.raw')})"
+                if table in TIMELINE or table in CHILDREN
+                else "true"
+            )
+            con.execute(f"create table raw.{table} as select * from src.raw.{table} where {keep}")
+            rows[table] = con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+    return rows
+
+
+def load_raw_into_spark(raw_db: Path, parquet_dir: Path, spark_dir: Path) -> None:
+    """(Re)create Spark's raw tables from the DuckDB file's schema raw, each column cast to the
+    Spark type of its DuckDB type (the types dbt seed gives the demo seeds)."""
+    parquet_dir.mkdir(parents=True, exist_ok=True)
+    statements = ["create database if not exists raw"]
+    with duckdb.connect(str(raw_db), read_only=True) as con:
+        tables = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'raw' order by 1"
+            ).fetchall()
+        ]
+        for table in tables:
+            path = parquet_dir / f"{table}.parquet"
+            con.execute(f"copy raw.{table} to '{path}' (format parquet)")
+            columns = ", ".join(
+                f"cast(`{name}` as {spark_type(kind)}) as `{name}`"
+                for name, kind, *_ in con.execute(f"describe raw.{table}").fetchall()
+            )
+            statements += [
+                f"drop table if exists raw.{table}",
+                f"create table raw.{table} using parquet as select {columns} from parquet.`{path}`",
+            ]
+    run_spark_sql(spark_dir, statements)
+
+
+def worker_executors(ports: tuple[int, ...] = (8091, 8092)) -> list[int]:
+    """Executors each worker ran (running or finished), from its web UI's JSON."""
+    counts = []
+    for port in ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/", timeout=5) as response:
+            state = json.loads(response.read())
+        counts.append(len(state.get("executors", [])) + len(state.get("finishedexecutors", [])))
+    return counts
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from kpi_tooling.core.spark_cluster import Cluster, start, stop
+
+    spark_cluster = Cluster(tmp_path_factory.mktemp("spark_cluster"))
+    master = start(spark_cluster)
+    yield master
+    stop(spark_cluster)
+
+
+@pytest.fixture(scope="module")
+def check_builds(
+    cluster: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    profiles_dir: Path,
+    raw_source: Path,  # noqa: F811
+) -> CheckBuilds:
+    root = tmp_path_factory.mktemp("spark_check")
+    spark_dir, target = root / "spark", root / "target"
+    small, base = root / "small.duckdb", root / "base.duckdb"
+    window_rows(raw_source, small)
+    split(small, base, CUTOFF)
+    spark = {
+        "db_path": root / "unused.duckdb",
+        "target_path": target,
+        "profiles_dir": profiles_dir,
+        "extra_env": {
+            "OUTPUT_KPIS_SPARK_DIR": str(spark_dir),
+            "OUTPUT_KPIS_SPARK_MASTER": cluster,
+            "OUTPUT_KPIS_SPARK_DRIVER_MEMORY": "1g",
+        },
+    }
+    seconds: dict[str, float] = {}
+
+    def timed(label: str, step: Any) -> None:
+        started = time.perf_counter()
+        step()
+        seconds[label] = round(time.perf_counter() - started, 1)
+
+    cut_vars = json.dumps({"as_of": f"{CUTOFF} 00:00:00"})
+    final_vars = json.dumps({"as_of": DEMO_AS_OF})
+    reference = ["seed", "--full-refresh", "--select", "path:seeds/reference"]
+    timed("spark seed", lambda: run_dbt([*reference, "--target", "spark"], **spark))
+    timed("load base", lambda: load_raw_into_spark(base, root / "parquet_base", spark_dir))
+    timed(
+        "spark full",
+        lambda: run_dbt(["run", *ALL_MODELS, "--target", "spark"], dbt_vars=cut_vars, **spark),
+    )
+    timed("load append", lambda: load_raw_into_spark(small, root / "parquet_all", spark_dir))
+    timed(
+        "spark incremental",
+        lambda: run_dbt(["run", *ALL_MODELS, "--target", "spark"], dbt_vars=final_vars, **spark),
+    )
+    timed(
+        "spark unit tests",
+        lambda: run_dbt(
+            [
+                "test",
+                "--select",
+                *[f"test_name:{name}" for name in UNIT_TESTS],
+                "--target",
+                "spark",
+            ],
+            dbt_vars=final_vars,
+            **spark,
+        ),
+    )
+    executors = worker_executors()
+    # DuckDB: the same rows, built in full, then its tables handed to Spark for the comparison
+    duck = root / "duckdb" / "output_kpis.duckdb"
+    duck.parent.mkdir()
+    with duckdb.connect(str(duck)) as con:
+        con.execute(f"attach '{small}' as src (read_only)")
+        con.execute("create schema raw")
+        for (table,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = 'src' and table_schema = 'raw'"
+        ).fetchall():
+            con.execute(f"create table raw.{table} as select * from src.raw.{table}")
+    on_duckdb = {
+        "db_path": duck,
+        "target_path": root / "duckdb_target",
+        "profiles_dir": profiles_dir,
+    }
+    timed(
+        "duckdb full",
+        lambda: (run_dbt(reference, **on_duckdb), run_dbt(["run", *ALL_MODELS], **on_duckdb)),
+    )
+    export = root / "duckdb_parquet"
+    export.mkdir()
+    statements = ["create database if not exists duckdb_build"]
+    described = run_spark_sql(
+        spark_dir, [f"describe table build_{SCHEMA.get(m, 'marts')}.{m}" for m in COMPARED]
+    )
+    with duckdb.connect(str(duck), read_only=True) as con:
+        for model, rows in zip(COMPARED, described, strict=True):
+            path = export / f"{model}.parquet"
+            con.execute(f"copy {SCHEMA.get(model, 'marts')}.{model} to '{path}' (format parquet)")
+            columns = []
+            for name, kind, *_ in rows:
+                if not name or name.startswith("#"):
+                    break
+                columns.append(f"cast(`{name}` as {kind}) as `{name}`")
+            statements.append(
+                f"create table duckdb_build.{model} using parquet as "
+                f"select {', '.join(columns)} from parquet.`{path}`"
+            )
+    run_spark_sql(spark_dir, statements)
+    print(f"\nSpark check on a 2-worker standalone cluster, seconds: {seconds}")
+    return CheckBuilds(spark_dir, target, seconds, executors)
+
+
+def differences(spark_dir: Path, model: str) -> tuple[int, int, int]:
+    """(rows on DuckDB, rows only on Spark, rows only on DuckDB): EXCEPT ALL both ways over
+    every column but the run stamps, doubles rounded to 9 decimals."""
+    table = f"build_{SCHEMA.get(model, 'marts')}.{model}"
+    described = run_spark_sql(spark_dir, [f"describe table {table}"])[0]
+    columns = []
+    for name, kind, *_ in described:
+        if not name or name.startswith("#"):
+            break
+        if name not in STAMPS:
+            columns.append(f"round(`{name}`, 9)" if kind == "double" else f"`{name}`")
+    select = ", ".join(columns)
+    spark_rows, duckdb_rows = (
+        f"select {select} from {table}",
+        f"select {select} from duckdb_build.{model}",
+    )
+    counts = run_spark_sql(
+        spark_dir,
+        [
+            f"select count(*) from duckdb_build.{model}",
+            f"select count(*) from ({spark_rows} except all {duckdb_rows}) as only_spark",
+            f"select count(*) from ({duckdb_rows} except all {spark_rows}) as only_duckdb",
+        ],
+    )
+    return tuple(rows[0][0] for rows in counts)
+
+
+@pytest.mark.parametrize("model", COMPARED)
+def test_spark_incremental_build_equals_the_duckdb_full_build(
+    check_builds: CheckBuilds, model: str
+) -> None:
+    rows, only_spark, only_duckdb = differences(check_builds.spark_dir, model)
+    assert rows > 0
+    assert (only_spark, only_duckdb) == (0, 0)
+
+
+def test_the_build_ran_on_both_workers_of_the_cluster(check_builds: CheckBuilds) -> None:
+    assert len(check_builds.executors_per_worker) == 2
+    assert min(check_builds.executors_per_worker) >= 1, check_builds.executors_per_worker
+
+
+def test_the_incremental_run_rewrote_partitions(check_builds: CheckBuilds) -> None:
+    """The models are incremental on Spark (not tables in disguise): the KPI component model of
+    the stamp layout holds rows of both runs, the as_of layout one partition, the new as_of."""
+    shown = run_spark_sql(
+        check_builds.spark_dir,
+        [
+            "show partitions build_intermediate.int_manufacturing__step_kpi_components",
+            "show partitions build_marts.fct_kpi_values",
+        ],
+    )
+    stamps, as_of = ([row[0] for row in rows] for rows in shown)
+    assert len(stamps) == 2, stamps
+    assert len(as_of) == 1 and DEMO_AS_OF[:10] in as_of[0], as_of
+
+
+def reached_macros(manifest: dict[str, Any], node_ids: list[str]) -> set[str]:
+    """The macros the nodes call, transitively; a macro dispatched on Spark reaches its
+    spark__ implementation, and dbt's own seed, contract and unit-test macros reach this
+    package's overrides when a seed, a contracted model or a unit test ran."""
+    macros = manifest["macros"]
+    nodes = {**manifest["nodes"], **manifest.get("unit_tests", {})}
+    todo = []
+    for node_id in node_ids:
+        node = nodes[node_id]
+        todo += node.get("depends_on", {}).get("macros", [])
+        if node["resource_type"] == "seed":
+            todo += [
+                "macro.output_kpis.spark__create_csv_table",
+                "macro.output_kpis.spark__load_csv_rows",
+            ]
+        if node["resource_type"] == "unit_test":
+            todo.append("macro.output_kpis.spark__safe_cast")
+        if node.get("config", {}).get("contract", {}).get("enforced"):
+            todo.append("macro.output_kpis.spark__get_empty_schema_sql")
+    seen: set[str] = set()
+    while todo:
+        macro = todo.pop()
+        if macro in seen or macro not in macros:
+            continue
+        seen.add(macro)
+        todo += macros[macro]["depends_on"]["macros"]
+        package, name = macro.rsplit(".", 1)
+        todo.append(f"{package}.spark__{name}")
+    return seen
+
+
+def test_every_spark_macro_is_exercised(check_builds: CheckBuilds) -> None:
+    """Every spark__ macro of the package is reached by a node this check ran (run results of
+    its last dbt invocations are in the target's run_results; the manifest holds them all)."""
+    manifest = json.loads((check_builds.target / "manifest.json").read_text())
+    ran = [
+        node_id
+        for node_id, node in {**manifest["nodes"], **manifest["unit_tests"]}.items()
+        if node["resource_type"] == "model"
+        or (node["resource_type"] == "seed" and "reference" in node["original_file_path"])
+        or (node["resource_type"] == "unit_test" and node["name"] in UNIT_TESTS)
+    ]
+    spark_macros = {
+        macro for macro in manifest["macros"] if macro.startswith("macro.output_kpis.spark__")
+    }
+    assert spark_macros - reached_macros(manifest, ran) == set()

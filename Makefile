@@ -38,7 +38,7 @@ BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
 .PHONY: help venv profiles seed build validate publish lint test test-python docs docs-md semantic \
 	dashboard clean demo-data pg-database build-postgres validate-postgres publish-postgres spark-venv \
-	build-spark test-spark bench generate
+	build-spark validate-spark publish-spark test-spark bench generate
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -109,11 +109,22 @@ $(SPARK_INSTALLED): requirements.txt requirements-spark.txt pyproject.toml
 
 spark-venv: $(SPARK_INSTALLED)  ## create .venv-spark: the pinned dependencies plus dbt-spark and PySpark
 
-build-spark: spark-venv profiles  ## seeds and dbt build on a local Spark session (full rebuild, build_* schemas)
+build-spark: spark-venv profiles  ## write-audit-publish on a local Spark session: seeds, build_* schemas, GE, publish
 	$(SPARK_BIN)/dbt seed --full-refresh --target spark --target-path $(SPARK_TARGET_PATH) \
 		$(DBT_FLAGS)
 	$(SPARK_BIN)/dbt build --select $(BUILD_SELECT) --target spark \
 		--target-path $(SPARK_TARGET_PATH) $(DBT_FLAGS)
+	$(MAKE) --no-print-directory validate-spark
+	$(MAKE) --no-print-directory publish-spark
+
+validate-spark: spark-venv profiles  ## run every GE suite against the Spark build schemas (GE's Spark engine)
+	$(SPARK_BIN)/python -m kpi_tooling.ge.validate --spark --manifest $(SPARK_TARGET_PATH)/manifest.json \
+		--suites expectations --out $(SPARK_TARGET_PATH)/ge_results.json
+
+publish-spark: spark-venv profiles  ## copy audited build_* schemas into a new version, repoint marts and serving
+	$(SPARK_BIN)/python -m kpi_tooling.publish.spark --manifest $(SPARK_TARGET_PATH)/manifest.json \
+		--run-results $(SPARK_TARGET_PATH)/run_results.json \
+		--ge-results $(SPARK_TARGET_PATH)/ge_results.json
 
 test-spark: spark-venv profiles  ## build the demo on Spark and compare its public marts with DuckDB's
 	OUTPUT_KPIS_TEST_SPARK=1 $(SPARK_BIN)/python -m pytest tests/python/test_spark.py -q

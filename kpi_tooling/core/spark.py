@@ -151,7 +151,9 @@ class SparkProfile:
             builder = builder.config(key, value)
         if master:
             builder = builder.master(master)
-        session = builder.getOrCreate()
+        # the session already running in this process, as is (no builder: it would set every
+        # runtime parameter again and warn that the static ones cannot change)
+        session = SparkSession.getActiveSession() or builder.getOrCreate()
         running = _local_path(session.conf.get(WAREHOUSE_KEY) or "")
         if running != self.warehouse_dir:
             raise SetupError(

@@ -18,9 +18,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kpi_tooling.config import MARTS_SCHEMA, SERVING_SCHEMA
 from kpi_tooling.errors import SetupError
 
 BAD_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
+# What the server publishers (Postgres, Spark) share: the schemas BI reads (models/marts and
+# models/serving, kpi_tooling.config), published together; the prefix of the schemas dbt builds
+# beside them (macros/generate_schema_name.sql); where a publication is recorded; the mart
+# whose as_of_at is the build's as_of.
+PUBLISHED_SCHEMAS = (MARTS_SCHEMA, SERVING_SCHEMA)
+BUILD_PREFIX = "build_"
+LOG_SCHEMA, LOG_TABLE = "output_kpis_meta", "publications"
+AS_OF_TABLE = "fct_kpi_values"
 
 
 @dataclass

@@ -32,10 +32,15 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from kpi_tooling.config import MARTS_SCHEMA, READER_ROLE, SERVING_SCHEMA
+from kpi_tooling.config import READER_ROLE, SERVING_SCHEMA
 from kpi_tooling.core.pg import PgSettings
 from kpi_tooling.errors import SetupError, ToolingError
 from kpi_tooling.publish.audit import (
+    AS_OF_TABLE,
+    BUILD_PREFIX,
+    LOG_SCHEMA,
+    LOG_TABLE,
+    PUBLISHED_SCHEMAS,
     Audit,
     QuarantinedTable,
     audit_artifacts,
@@ -49,15 +54,13 @@ from kpi_tooling.publish.audit import (
 
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2
 # The schemas of models/marts and models/serving (+schema in dbt_project.yml, kpi_tooling.config).
-DEFAULT_SCHEMAS = (MARTS_SCHEMA, SERVING_SCHEMA)
+DEFAULT_SCHEMAS = PUBLISHED_SCHEMAS
 # Roles that read the published serving views (dbt var serving_reader_role); their USAGE
 # follows the published name through the swap, so a build schema is never readable by them.
 DEFAULT_READER_ROLES = (READER_ROLE,)
 READER_SCHEMA = SERVING_SCHEMA
-DEFAULT_PREFIX = "build_"
+DEFAULT_PREFIX = BUILD_PREFIX
 PREVIOUS_SUFFIX = "__previous"
-LOG_SCHEMA, LOG_TABLE = "output_kpis_meta", "publications"
-AS_OF_TABLE = "fct_kpi_values"  # its as_of_at is the build's as_of
 # Any 64-bit number shared by every publisher of this package: one swap at a time.
 PUBLISH_LOCK_KEY = 0x6F75747075745F6B
 

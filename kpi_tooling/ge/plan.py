@@ -359,7 +359,7 @@ def _spark_row_counts(
     session = target.spark_session()
     counts: list[int | None] = []
     for relation, row_filter in zip(relations, filters, strict=True):
-        if not session.catalog.tableExists(relation.alias, relation.schema):
+        if not session.catalog.tableExists(f"{relation.schema}.{relation.alias}"):
             counts.append(None)
             continue
         rows = session.sql(_count_sql(relation, row_filter, "spark")).collect()

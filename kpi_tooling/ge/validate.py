@@ -178,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
 
         db = PgSettings.from_env().sqlalchemy_url()
     try:
+        if args.spark_master and not args.spark:
+            raise SetupError("--spark-master applies to --spark only")
         if args.spark:
             from kpi_tooling.core.spark import SparkProfile
 

@@ -181,7 +181,7 @@ def read_quarantine(spark: SparkSession, manifest_path: Path) -> list[Quarantine
     if relation is None:
         return []
     _, schema, table = relation
-    if not spark.catalog.tableExists(table, schema):
+    if not spark.catalog.tableExists(f"{schema}.{table}"):
         return []
     rows = spark.sql(quarantine_query(schema, table, "`")).collect()
     return [
@@ -233,7 +233,7 @@ def published_versions(spark: SparkSession, plan: SparkPublishPlan) -> dict[str,
 
 
 def _log_versions(spark: SparkSession) -> set[int]:
-    if not spark.catalog.tableExists(LOG_TABLE, LOG_SCHEMA):
+    if not spark.catalog.tableExists(f"{LOG_SCHEMA}.{LOG_TABLE}"):
         return set()
     rows = spark.sql(f"select publication_id from {ident(LOG_SCHEMA, LOG_TABLE)}").collect()
     return {int(row[0]) for row in rows}
@@ -339,7 +339,7 @@ def repoint(
 def _as_of(spark: SparkSession, plan: SparkPublishPlan, version: int) -> str | None:
     """max(as_of_at) of the published copy of fct_kpi_values (None without one)."""
     schema = plan.versioned(plan.schemas[0], version)
-    if not spark.catalog.tableExists(AS_OF_TABLE, schema):
+    if not spark.catalog.tableExists(f"{schema}.{AS_OF_TABLE}"):
         return None
     row = spark.sql(
         f"select cast(max(as_of_at) as string) from {ident(schema, AS_OF_TABLE)}"

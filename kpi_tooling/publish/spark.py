@@ -49,6 +49,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -252,6 +253,26 @@ def _build_objects(spark: SparkSession, plan: SparkPublishPlan) -> list[BuildObj
     ]
 
 
+def _views_in_order(
+    views: dict[BuildObject, str], plan: SparkPublishPlan, version: int
+) -> list[BuildObject]:
+    """The views, each after the views of the version its text reads (a serving view may
+    read another one); SetupError on a cycle."""
+
+    def reads(text: str, other: BuildObject) -> bool:
+        schema, name = plan.versioned(other.schema, version), re.escape(other.name)
+        return bool(re.search(rf"(?<![\w`])`?{schema}`?\s*\.\s*`?{name}(?![\w])", text))
+
+    graph = {
+        item: {other for other in views if other != item and reads(text, other)}
+        for item, text in views.items()
+    }
+    try:
+        return list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise SetupError(f"the build's views read each other in a cycle: {exc.args[1]}") from exc
+
+
 def copy_version(
     spark: SparkSession, plan: SparkPublishPlan, version: int, build: list[BuildObject]
 ) -> dict[str, int]:
@@ -269,30 +290,19 @@ def copy_version(
         if built != copied:
             raise SetupError(f"copy of {source} holds {copied} rows, the build {built}")
         counts[f"{item.schema}.{item.name}"] = copied
-    # A view may read another view of the build: create those it reads first (retry until
-    # no view is left or none could be created).
-    pending = [item for item in build if item.is_view]
-    texts = {
+    views = {
         item: rewrite_view(
             view_text(spark, plan.build(item.schema), item.name),
             mapping,
             plan.prefix,
             f"{plan.build(item.schema)}.{item.name}",
         )
-        for item in pending
+        for item in build
+        if item.is_view
     }
-    while pending:
-        failed: list[tuple[BuildObject, Exception]] = []
-        for item in pending:
-            view = ident(plan.versioned(item.schema, version), item.name)
-            try:
-                spark.sql(f"create view {view} as {texts[item]}")
-            except Exception as exc:  # AnalysisException: a view it reads is not there yet
-                failed.append((item, exc))
-        if len(failed) == len(pending):
-            item, exc = failed[0]
-            raise SetupError(f"cannot create view {item.schema}.{item.name}: {exc}")
-        pending = [item for item, _ in failed]
+    for item in _views_in_order(views, plan, version):
+        view = ident(plan.versioned(item.schema, version), item.name)
+        spark.sql(f"create view {view} as {views[item]}")
     return counts
 
 

@@ -41,7 +41,8 @@ BUILD_SELECT := resource_type:model resource_type:test resource_type:unit_test
 
 .PHONY: help venv profiles seed build validate publish lint test test-python docs docs-md semantic \
 	dashboard clean demo-data pg-database build-postgres validate-postgres publish-postgres spark-venv \
-	build-spark test-spark test-spark-ci spark-cluster-up spark-cluster-down bench generate
+	build-spark validate-spark publish-spark test-spark test-spark-ci spark-cluster-up \
+	spark-cluster-down bench generate
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -112,15 +113,27 @@ $(SPARK_INSTALLED): requirements.txt requirements-spark.txt pyproject.toml
 
 spark-venv: $(SPARK_INSTALLED)  ## create .venv-spark: the pinned dependencies plus dbt-spark and PySpark
 
-build-spark: spark-venv profiles  ## seeds and dbt build on Spark (OUTPUT_KPIS_SPARK_MASTER, default local[*]; build_* schemas)
+build-spark: spark-venv profiles  ## write-audit-publish on Spark (OUTPUT_KPIS_SPARK_MASTER, default local[*]): seeds, build_*, GE, publish
 	$(SPARK_BIN)/dbt seed --full-refresh --target spark --target-path $(SPARK_TARGET_PATH) \
 		$(DBT_FLAGS)
 	$(SPARK_BIN)/dbt build --select $(BUILD_SELECT) --target spark \
 		--target-path $(SPARK_TARGET_PATH) $(DBT_FLAGS)
+	$(MAKE) --no-print-directory validate-spark
+	$(MAKE) --no-print-directory publish-spark
+
+validate-spark: spark-venv profiles  ## run every GE suite against the Spark build schemas (GE's Spark engine)
+	$(SPARK_BIN)/python -m kpi_tooling.ge.validate --spark --manifest $(SPARK_TARGET_PATH)/manifest.json \
+		--suites expectations --out $(SPARK_TARGET_PATH)/ge_results.json
+
+publish-spark: spark-venv profiles  ## copy audited build_* schemas into a new version, repoint marts and serving
+	$(SPARK_BIN)/python -m kpi_tooling.publish.spark --manifest $(SPARK_TARGET_PATH)/manifest.json \
+		--run-results $(SPARK_TARGET_PATH)/run_results.json \
+		--ge-results $(SPARK_TARGET_PATH)/ge_results.json
 
 test-spark: spark-venv profiles  ## every Spark test: demo build = DuckDB, incremental = full refresh, the CI check
 	OUTPUT_KPIS_TEST_SPARK=1 $(SPARK_BIN)/python -m pytest tests/python/test_spark.py \
-		tests/python/test_spark_incremental.py tests/python/test_spark_ci.py -q --durations=10
+		tests/python/test_spark_incremental.py tests/python/test_spark_wap.py \
+		tests/python/test_spark_ci.py -q --durations=10
 
 test-spark-ci: spark-venv profiles  ## the CI-sized Spark check (in make test): a 2-worker cluster, full + incremental = DuckDB
 	OUTPUT_KPIS_TEST_SPARK_CI=1 $(SPARK_BIN)/python -m pytest tests/python/test_spark_ci.py -q \

@@ -27,7 +27,7 @@ UNITS_MODEL = "int_units__declared_units"
 UNITS_NODE = f"model.output_kpis.{UNITS_MODEL}"
 SUITE_PREFIX = "units__"
 UNEXPECTED_ROWS = "unexpected_rows_expectation"
-DIALECTS = ("duckdb", "postgres")
+DIALECTS = ("duckdb", "postgres", "spark")
 
 PACKAGE_REASONS = ("not_completed", "after_as_of", "not_counted")
 KEY_QUARANTINE = ("conflicting_duplicate_key", "duplicate_row")
@@ -44,8 +44,8 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _ident(name: str, quote: str = '"') -> str:
+    return quote + name.replace(quote, quote * 2) + quote
 
 
 def _in_list(values: list[str] | tuple[str, ...]) -> str:
@@ -54,39 +54,69 @@ def _in_list(values: list[str] | tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class _Dialect:
-    """The few expressions that differ between DuckDB and Postgres."""
+    """The few expressions that differ between DuckDB, Postgres and Spark SQL.
+
+    Spark has no time zone in its timestamps: an instant is a ``timestamp`` read in the
+    session zone, which the spark target of the profile sets to UTC, so a "timestamp with time
+    zone" below is a UTC timestamp there (``to_utc_timestamp`` / ``from_utc_timestamp``)."""
 
     name: str
 
+    @property
+    def quote(self) -> str:
+        """The identifier quote: a backtick on Spark (a double quote is a string there)."""
+        return "`" if self.name == "spark" else '"'
+
+    @property
+    def text_type(self) -> str:
+        # Spark has no varchar without a length.
+        return "string" if self.name == "spark" else "varchar"
+
     def matches(self, text: str, pattern: str) -> str:
+        anchored = _quote("^(?:" + pattern + ")$")
         if self.name == "duckdb":
-            return f"regexp_matches({text}, {_quote('^(?:' + pattern + ')$')})"
-        return f"({text} ~ {_quote('^(?:' + pattern + ')$')})"
+            return f"regexp_matches({text}, {anchored})"
+        if self.name == "spark":
+            return f"({text} rlike {anchored})"
+        return f"({text} ~ {anchored})"
 
     def cast(self, text: str, type_name: str) -> str:
-        # Postgres has no try_cast; every cast sits behind a shape check in a case.
-        return f"{'try_cast' if self.name == 'duckdb' else 'cast'}({text} as {type_name})"
+        # Postgres has no try_cast; every cast sits behind a shape check in a case. Spark's
+        # ANSI mode raises on a bad cast, so it gets try_cast too.
+        if self.name == "spark" and type_name == "timestamptz":
+            type_name = "timestamp"  # an instant, in the session's UTC
+        function = "cast" if self.name == "postgres" else "try_cast"
+        return f"{function}({text} as {type_name})"
 
     def wall_in_zone(self, wall: str, zone: str) -> str:
         """A wall time (timestamp) read in a zone (SQL: a quoted name or a column) ->
         timestamp with time zone."""
         if self.name == "duckdb":
             return f"timezone({zone}, {wall})"
+        if self.name == "spark":
+            return f"to_utc_timestamp({wall}, {zone})"
         return f"({wall} at time zone {zone})"
 
     def local_wall(self, instant: str, zone: str) -> str:
         """A timestamp with time zone -> the wall time in a zone (SQL) (timestamp)."""
         if self.name == "duckdb":
             return f"timezone({zone}, {instant})"
+        if self.name == "spark":
+            return f"from_utc_timestamp({instant}, {zone})"
         return f"({instant} at time zone {zone})"
 
     def plus_ms(self, timestamp: str, milliseconds: int) -> str:
+        if self.name == "spark":
+            return f"timestamp_millis(unix_millis({timestamp}) + {milliseconds})"
         return f"({timestamp} + interval '{milliseconds} milliseconds')"
 
+    def whole_row(self, alias: str) -> str:
+        """The whole row of a table alias as one value (for count(distinct ...))."""
+        return f"struct({alias}.*)" if self.name == "spark" else alias
 
-def _raw_text(column: str) -> str:
-    """A raw value as the model reads it: trimmed text, null when blank."""
-    return f"nullif(trim(cast({_ident(column)} as varchar)), '')"
+    def raw_text(self, column: str) -> str:
+        """A raw value as the model reads it: trimmed text, null when blank."""
+        return f"nullif(trim(cast({_ident(column, self.quote)} as {self.text_type})), '')"
 
 
 def _predicate(condition: str | None) -> str:
@@ -149,12 +179,13 @@ class _Unit:
         deadline = decl.get("deadline")
         quality = decl.get("quality")
         zone_column = decl.get("time_zone_column")
-        zone_text = _raw_text(zone_column) if zone_column else "cast(null as varchar)"
+        text = self.sql.raw_text
+        no_text = f"cast(null as {self.sql.text_type})"
+        zone_text = text(zone_column) if zone_column else no_text
         columns = [
-            f"{_raw_text(decl['key'])} as raw__key",
-            f"{_raw_text(decl['completed_at'])} as raw__completed",
-            f"{_raw_text(deadline['column']) if deadline else 'cast(null as varchar)'}"
-            " as raw__deadline",
+            f"{text(decl['key'])} as raw__key",
+            f"{text(decl['completed_at'])} as raw__completed",
+            f"{text(deadline['column']) if deadline else no_text} as raw__deadline",
             f"{_predicate(decl.get('counts_when'))} as raw__counts",
             f"{_predicate(quality['when'] if quality else 'false')} as raw__quality",
             f"{declared} as raw__declared_reason",
@@ -262,7 +293,7 @@ def _rule(query: str, rule: str, kpi: str) -> dict[str, Any]:
 
 
 def _key_rules(unit: _Unit) -> list[dict[str, Any]]:
-    key = _raw_text(unit.decl["key"])
+    key = unit.sql.raw_text(unit.decl["key"])
     kpi = unit.kpi()
     uid = unit.unit_id
     accounted = (
@@ -283,7 +314,8 @@ def _key_rules(unit: _Unit) -> list[dict[str, Any]]:
     copies = (
         "select m.unit_key from {batch} as m inner join "
         f"(select {key} as raw__key, count(*) as raw__copies, "
-        f"count(distinct raw__row) as raw__versions from {unit.raw_sql} as raw__row "
+        f"count(distinct {unit.sql.whole_row('raw__row')}) as raw__versions "
+        f"from {unit.raw_sql} as raw__row "
         f"group by {key}) as r on r.raw__key = m.unit_key where m.{unit.where_unit} "
         "group by m.unit_key having count(*) <> max(r.raw__copies) "
         "or count(case when m.disposition <> 'quarantined' then 1 end) > 1 "
@@ -561,15 +593,15 @@ def declarations(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return list(((node.get("config") or {}).get("meta") or {}).get("output_kpis_units") or [])
 
 
-def raw_relation_sql(manifest: dict[str, Any], relation: dict[str, Any]) -> str:
-    """``"schema"."table"`` of a declaration's relation: a ref is a model or seed node
-    (schema, alias), a source the sources entry (schema, identifier)."""
+def raw_relation_sql(manifest: dict[str, Any], relation: dict[str, Any], quote: str = '"') -> str:
+    """``"schema"."table"`` of a declaration's relation (quoted with ``quote``): a ref is a
+    model or seed node (schema, alias), a source the sources entry (schema, identifier)."""
     args = list(relation.get("args") or [])
     if relation.get("kind") == "source":
         for source in manifest.get("sources", {}).values():
             if [source.get("source_name"), source.get("name")] == args:
                 name = source.get("identifier") or source["name"]
-                return f"{_ident(source['schema'])}.{_ident(name)}"
+                return f"{_ident(source['schema'], quote)}.{_ident(name, quote)}"
         raise DeclarationError(f"source {args} is not in the manifest")
     name = args[-1]
     package = args[0] if len(args) == 2 else None
@@ -585,7 +617,7 @@ def raw_relation_sql(manifest: dict[str, Any], relation: dict[str, Any]) -> str:
     if not found:
         raise DeclarationError(f"ref {args} is not a model or seed of the manifest")
     node = found[0]
-    return f"{_ident(node['schema'])}.{_ident(node.get('alias') or node['name'])}"
+    return f"{_ident(node['schema'], quote)}.{_ident(node.get('alias') or node['name'], quote)}"
 
 
 def declared_suites(
@@ -596,7 +628,8 @@ def declared_suites(
         raise ValueError(f"dialect must be one of {DIALECTS}; got {dialect!r}")
     specs = []
     for decl in declarations(manifest):
-        unit = _Unit(decl, raw_relation_sql(manifest, decl["relation"]), _Dialect(dialect))
+        sql = _Dialect(dialect)
+        unit = _Unit(decl, raw_relation_sql(manifest, decl["relation"], sql.quote), sql)
         specs.append(
             SuiteSpec(
                 name=SUITE_PREFIX + unit.unit_id,

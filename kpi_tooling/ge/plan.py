@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import yaml
@@ -39,6 +39,11 @@ from kpi_tooling.ge.suites import (
     suite_paths,
 )
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from kpi_tooling.core.spark import SparkProfile
+
 DEFAULT_SUITES_DIR = "expectations"
 DOMAIN_DISABLED = "domain disabled"
 
@@ -49,13 +54,39 @@ _EXISTS_SQL = (
 
 @dataclass(frozen=True)
 class Target:
-    """The warehouse the suites run on: a DuckDB file, or a SQLAlchemy URL (Postgres)."""
+    """The warehouse the suites run on: a DuckDB file, a SQLAlchemy URL (Postgres), or the
+    Spark catalogue of the dbt profile's spark target (kpi_tooling.core.spark)."""
 
     duckdb_path: Path | None = None
     url: str | None = None
     # DuckDB's memory_limit for the validation's connections (e.g. "6GB"); None: DuckDB's
     # default, 80% of RAM, which at 100M raw rows let the suites' queries reach 9 GiB RSS.
     duckdb_memory_limit: str | None = None
+    spark: SparkProfile | None = None
+    # spark.master for the Spark session (None: the profile's, else PySpark's local[*])
+    spark_master: str | None = None
+
+    @classmethod
+    def of_spark(cls, profile: SparkProfile, master: str | None = None) -> Target:
+        return cls(spark=profile, spark_master=master)
+
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect of the generated suites: duckdb, postgres or spark."""
+        if self.spark is not None:
+            return "spark"
+        return "duckdb" if self.is_duckdb else "postgres"
+
+    def spark_session(self) -> SparkSession:
+        """The Spark session on the profile's catalogue (SetupError without a Spark target)."""
+        if self.spark is None:
+            raise SetupError(f"{self} is not a Spark target")
+        try:
+            return self.spark.session(self.spark_master)
+        except SetupError:
+            raise
+        except Exception as exc:  # py4j / JVM start-up errors
+            raise SetupError(f"cannot start a Spark session on {self.spark}: {exc}") from exc
 
     @classmethod
     def of(cls, db: Path | str, duckdb_memory_limit: str | None = None) -> Target:
@@ -82,6 +113,8 @@ class Target:
     def __str__(self) -> str:
         if self.duckdb_path is not None:
             return str(self.duckdb_path)
+        if self.spark is not None:
+            return str(self.spark)
         from sqlalchemy.engine import make_url
 
         return make_url(self.url or "").render_as_string(hide_password=True)
@@ -90,7 +123,7 @@ class Target:
 @dataclass(frozen=True)
 class Relation:
     """Where dbt built a model. Queries omit the database: the --db file (or the URL's
-    database) is the catalog."""
+    database, or Spark's session catalogue) is the catalog."""
 
     database: str
     schema: str
@@ -100,8 +133,15 @@ class Relation:
     def sql(self) -> str:
         return f'"{self.schema}"."{self.alias}"'
 
+    def quoted(self, dialect: str) -> str:
+        """``sql`` in a dialect's identifier quotes (backticks on Spark)."""
+        if dialect == "spark":
+            return f"`{self.schema}`.`{self.alias}`"
+        return self.sql
+
     def __str__(self) -> str:
-        return f"{self.database}.{self.schema}.{self.alias}"
+        # dbt-spark leaves the database empty: the schema names the relation there
+        return ".".join(part for part in (self.database, self.schema, self.alias) if part)
 
 
 @dataclass(frozen=True)
@@ -263,9 +303,9 @@ def _resolve_definitions(
         raise SetupError(str(exc)) from exc
 
 
-def _count_sql(relation: Relation, row_filter: str | None) -> str:
+def _count_sql(relation: Relation, row_filter: str | None, dialect: str = "duckdb") -> str:
     where = f" where {row_filter}" if row_filter else ""
-    return f"select count(*) from {relation.sql}{where}"
+    return f"select count(*) from {relation.quoted(dialect)}{where}"
 
 
 def _row_counts(
@@ -273,6 +313,8 @@ def _row_counts(
 ) -> list[int | None]:
     """Row count per relation (of the rows its suite reads), None when the relation is not in
     the database."""
+    if target.spark is not None:
+        return _spark_row_counts(target, relations, filters)
     if target.duckdb_path is None:
         return _server_row_counts(target, relations, filters)
     db_path = target.duckdb_path
@@ -310,6 +352,21 @@ def _server_row_counts(
     return counts
 
 
+def _spark_row_counts(
+    target: Target, relations: list[Relation], filters: list[str | None]
+) -> list[int | None]:
+    """Counted by Spark on the profile's catalogue; None for a table the catalogue lacks."""
+    session = target.spark_session()
+    counts: list[int | None] = []
+    for relation, row_filter in zip(relations, filters, strict=True):
+        if not session.catalog.tableExists(f"{relation.schema}.{relation.alias}"):
+            counts.append(None)
+            continue
+        rows = session.sql(_count_sql(relation, row_filter, "spark")).collect()
+        counts.append(int(rows[0][0]))
+    return counts
+
+
 def _count(
     conn: duckdb.DuckDBPyConnection, relation: Relation, row_filter: str | None
 ) -> int | None:
@@ -330,8 +387,8 @@ def plan_suites(
     missing table (dbt has not run, or ran on another database).
     """
     models = load_manifest_models(manifest_path)
-    dialect = "duckdb" if target.is_duckdb else "postgres"
-    specs = _load_specs(suites_dir, suite_names, generated_specs(manifest_path, models, dialect))
+    generated = generated_specs(manifest_path, models, target.dialect)
+    specs = _load_specs(suites_dir, suite_names, generated)
     known = models.built.keys() | models.disabled
     unknown = [spec.model for spec in specs if spec.model not in known]
     if unknown:
@@ -362,7 +419,9 @@ def plan_suites(
 
 
 def _fetch(target: Target, sql: str) -> list[tuple]:
-    """Rows of one query on the warehouse (DuckDB file read-only, or the URL)."""
+    """Rows of one query on the warehouse (DuckDB file read-only, the URL, or Spark)."""
+    if target.spark is not None:
+        return [tuple(row) for row in target.spark_session().sql(sql).collect()]
     if target.duckdb_path is not None:
         with duckdb.connect(
             str(target.duckdb_path), read_only=True, config=target.duckdb_config()
@@ -389,7 +448,9 @@ def _check_every_output_kpi_has_its_suite(
         return
     try:
         rows = _fetch(
-            target, f"select kpi_id, ge_suite from {catalogue.sql} where layer = 'output'"
+            target,
+            f"select kpi_id, ge_suite from {catalogue.quoted(target.dialect)} "
+            "where layer = 'output'",
         )
     except Exception as exc:  # any driver error: the table is not there yet
         raise SetupError(f"cannot read {catalogue} (run `dbt build` first): {exc}") from exc

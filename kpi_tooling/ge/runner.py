@@ -1,9 +1,14 @@
-"""Run planned suites through GE Checkpoints on DuckDB or Postgres, pushed down to SQL.
+"""Run planned suites through GE Checkpoints on DuckDB, Postgres or Spark, pushed down.
 
-One ephemeral context and one SQL datasource (read-only on DuckDB) serve every suite; each
-suite gets a query asset (``select * from "schema"."table"``: a table asset outside schema
-``main`` loses its schema in GE's column reflection on DuckDB), a ValidationDefinition and a
-Checkpoint.
+One ephemeral context and one datasource serve every suite; each suite gets an asset, a
+ValidationDefinition and a Checkpoint. On DuckDB and Postgres the datasource is SQL (read-only
+on DuckDB) and the asset a query asset (``select * from "schema"."table"``: a table asset
+outside schema ``main`` loses its schema in GE's column reflection on DuckDB), so every check
+runs as SQL in the database. On Spark it is GE's Spark datasource on the profile's session
+(kpi_tooling.core.spark) and a dataframe asset over ``spark.table(...)``: every metric is a
+Spark job, nothing is collected but its result. GE 1.24.1 runs ``unexpected_rows_expectation``
+on Spark itself: it registers the batch as temp view ``tmp_view``, puts that name for
+``{batch}`` and runs the query with ``spark.sql`` (rows counted in Spark; at most 200 fetched).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import great_expectations as gx
 import sqlalchemy as sa
@@ -35,11 +40,18 @@ from kpi_tooling.ge.duckdb_patch import (
     release_duckdb_connections,
 )
 from kpi_tooling.ge.plan import PlannedSuite, Relation, Target
+
+if TYPE_CHECKING:
+    from great_expectations.datasource.fluent import SparkDatasource
+    from pyspark.sql import DataFrame, SparkSession
 from kpi_tooling.ge.results import SAMPLE_SIZE, ExpectationOutcome, SuiteOutcome, jsonable
 from kpi_tooling.ge.suites import SuiteSpec
 
 UNEXPECTED_ROWS = "unexpected_rows_expectation"
 _JOIN = re.compile(r"\bjoin\b", re.IGNORECASE)
+# Temp view of the batch for the sample-key queries on Spark (GE's own is tmp_view).
+SAMPLE_VIEW = "output_kpis_sample_batch"
+WHOLE_DATAFRAME = "whole_dataframe"
 
 
 def make_context(data_docs_dir: Path | None) -> AbstractDataContext:
@@ -80,15 +92,23 @@ def add_duckdb_datasource(
     )
 
 
-def add_datasource(context: AbstractDataContext, target: Target) -> SQLDatasource:
+def add_datasource(context: AbstractDataContext, target: Target) -> SQLDatasource | SparkDatasource:
+    if target.spark is not None:
+        # GE reuses the session running in this process (Target.spark_session opened it with
+        # the profile's settings); persist: each suite's table is read once, then cached.
+        target.spark_session()
+        return context.data_sources.add_spark(name="warehouse", persist=True)
     if target.duckdb_path is not None:
         return add_duckdb_datasource(context, target.duckdb_path, target.duckdb_config())
     # GE supports Postgres natively: no patch, one pooled connection per metric query is fine.
     return context.data_sources.add_postgres(name="warehouse", connection_string=target.url)
 
 
-def release_connections(datasource: SQLDatasource, target: Target) -> None:
-    if target.is_duckdb:
+def release_connections(datasource: SQLDatasource | SparkDatasource, target: Target) -> None:
+    if target.spark is not None:
+        # The session stays up for its owner (a test, the next step); the cached tables go.
+        target.spark_session().catalog.clearCache()
+    elif target.is_duckdb:
         release_duckdb_connections(datasource)
     else:
         datasource.get_execution_engine().engine.dispose()
@@ -120,19 +140,21 @@ def definition_note(spec: SuiteSpec) -> str:
 
 def _checkpoint(
     context: AbstractDataContext,
-    datasource: SQLDatasource,
+    datasource: SQLDatasource | SparkDatasource,
     planned: PlannedSuite,
 ) -> gx.Checkpoint:
     spec = planned.spec
     # One asset per suite: several suites (the declared units') read the same model.
-    asset = datasource.add_query_asset(
-        name=spec.name, query=f"select * from {planned.relation.sql}"
-    )
+    if isinstance(datasource, SQLDatasource):
+        query = f"select * from {planned.relation.sql}"
+        batches = datasource.add_query_asset(name=spec.name, query=query)
+        batch = batches.add_batch_definition_whole_table("whole_table")
+    else:  # Spark: the dataframe comes with each run (_run_suite)
+        frames = datasource.add_dataframe_asset(name=spec.name)
+        batch = frames.add_batch_definition_whole_dataframe(WHOLE_DATAFRAME)
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(
-            name=spec.name,
-            data=asset.add_batch_definition_whole_table("whole_table"),
-            suite=context.suites.add(gx_suite(spec)),
+            name=spec.name, data=batch, suite=context.suites.add(gx_suite(spec))
         )
     )
     return context.checkpoints.add(
@@ -188,17 +210,39 @@ def _rule_sample_keys(
         return []  # the rule query does not expose the key column; the count still stands
 
 
+def _spark_rule_sample_keys(frame: DataFrame, query: str, key_column: str) -> list[str]:
+    """The Spark twin of _rule_sample_keys: the batch as a temp view, as GE runs the rule."""
+    frame.createOrReplaceTempView(SAMPLE_VIEW)
+    session = frame.sparkSession
+    try:
+        rule = session.sql(query.format(batch=SAMPLE_VIEW))
+        rows = rule.select(f"`{key_column}`").limit(SAMPLE_SIZE).collect()
+        return [_key_text(row[0]) for row in rows]
+    except Exception:  # AnalysisException: the rule query does not expose the key column
+        return []
+    finally:
+        session.catalog.dropTempView(SAMPLE_VIEW)
+
+
 def _outcomes(
-    run: gx.checkpoint.CheckpointResult, planned: PlannedSuite, engine: sa.Engine
+    run: gx.checkpoint.CheckpointResult,
+    planned: PlannedSuite,
+    engine: sa.Engine | None,
+    frame: DataFrame | None = None,
 ) -> list[ExpectationOutcome]:
+    """The run's outcomes; sample keys of broken SQL rules come from ``engine`` (SQL) or
+    from ``frame`` (the Spark batch)."""
     outcomes = []
+    key = planned.spec.key_column
     for validation in run.run_results.values():
         for result in validation.results:
-            outcome = _outcome(result, planned.spec.key_column)
+            outcome = _outcome(result, key)
             query = result.expectation_config.kwargs.get("unexpected_rows_query")
             if query and not (outcome.success or outcome.error):
-                key = planned.spec.key_column
-                outcome.sample_keys = _rule_sample_keys(engine, query, key, planned.relation)
+                if frame is not None:
+                    outcome.sample_keys = _spark_rule_sample_keys(frame, query, key)
+                elif engine is not None:
+                    outcome.sample_keys = _rule_sample_keys(engine, query, key, planned.relation)
             outcomes.append(outcome)
     # GE groups expectations by metric; report them in the order the suite file states them.
     position = {item["meta"]["rule"]: i for i, item in enumerate(planned.spec.expectations)}
@@ -207,12 +251,20 @@ def _outcomes(
 
 def _run_suite(
     context: AbstractDataContext,
-    datasource: SQLDatasource,
+    datasource: SQLDatasource | SparkDatasource,
     planned: PlannedSuite,
+    session: SparkSession | None = None,
 ) -> SuiteOutcome:
     started = time.perf_counter()
-    run = _checkpoint(context, datasource, planned).run()
-    outcomes = _outcomes(run, planned, datasource.get_engine())
+    checkpoint = _checkpoint(context, datasource, planned)
+    if session is None:
+        run = checkpoint.run()
+        outcomes = _outcomes(run, planned, datasource.get_engine())
+    else:
+        frame = session.table(planned.relation.quoted("spark"))
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        outcomes = _outcomes(run, planned, None, frame)
+        session.catalog.clearCache()  # GE persisted the batch: free it before the next suite
     return SuiteOutcome(
         suite=planned.spec.name,
         model=planned.spec.model,
@@ -232,8 +284,9 @@ def run_planned(
     """Validate each planned suite, then build the Data Docs site once (if asked for)."""
     context = make_context(data_docs_dir)
     datasource = add_datasource(context, target)
+    session = target.spark_session() if target.spark is not None else None
     try:
-        suites = [_run_suite(context, datasource, planned) for planned in plan]
+        suites = [_run_suite(context, datasource, planned, session) for planned in plan]
         if data_docs_dir is not None:
             context.build_data_docs()
         return suites

@@ -2,7 +2,8 @@
 
 Each ``expectations/<model>.json`` is the executable definition of one unit of output. This
 runner finds the model's table through the dbt manifest, runs the suite through a GE
-Checkpoint (every check pushed down to SQL, on DuckDB or Postgres), prints one line per broken
+Checkpoint (every check pushed down to SQL on DuckDB or Postgres, run as Spark jobs on Spark:
+``--spark`` opens the catalogue of the dbt profile's spark target), prints one line per broken
 rule naming the KPI, the rule and sample offending keys, and writes a JSON results file plus GE
 Data Docs. Each unit declared in YAML (docs/adding_a_kpi.md) adds a suite ``units__<unit_id>``
 generated from the manifest (kpi_tooling.ge.declared), run in the same pass.
@@ -42,7 +43,7 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_SETUP", "Report", "SetupError", "main
 
 
 def run_suites(
-    db_path: Path | str,
+    db_path: Path | str | Target,
     manifest_path: Path | str,
     suites_dir: Path | str,
     out_path: Path | str | None,
@@ -53,10 +54,11 @@ def run_suites(
 ) -> Report:
     """Run the suites, write ``out_path`` (if given); raise SetupError when an input is missing.
 
-    ``db_path`` is a DuckDB file, or a SQLAlchemy URL (``postgresql+psycopg2://...``);
-    ``memory_limit``: DuckDB's memory_limit for a DuckDB file (e.g. "6GB").
+    ``db_path`` is a DuckDB file, a SQLAlchemy URL (``postgresql+psycopg2://...``), or a
+    Target (``Target.of_spark``); ``memory_limit``: DuckDB's memory_limit for a DuckDB file
+    (e.g. "6GB").
     """
-    target = Target.of(db_path, memory_limit)
+    target = db_path if isinstance(db_path, Target) else Target.of(db_path, memory_limit)
     plan = plan_suites(target, Path(manifest_path), Path(suites_dir), suite_names)
     report = Report(suites=[], skipped=plan.skipped)
     # Every suite skipped: no GE run, no Data Docs; the results file still says what was skipped.
@@ -96,6 +98,18 @@ def _parser() -> argparse.ArgumentParser:
         "--postgres",
         action="store_true",
         help="the Postgres database of the dbt profile's postgres target (OUTPUT_KPIS_PG_* env)",
+    )
+    where.add_argument(
+        "--spark",
+        action="store_true",
+        help="the Spark catalogue of the dbt profile's spark target (its server_side_parameters: "
+        "warehouse dir, metastore; profiles.yml from DBT_PROFILES_DIR)",
+    )
+    parser.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="spark.master for --spark (e.g. spark://host:7077; default: the profile's, else "
+        "local[*])",
     )
     parser.add_argument(
         "--manifest",
@@ -158,12 +172,21 @@ def _summary(report: Report, out: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     docs_dir = None if args.no_data_docs else args.data_docs or args.out.parent / "ge_data_docs"
-    db: Path | str = args.db or args.url
+    db: Path | str | Target = args.db or args.url
     if args.postgres:
         from kpi_tooling.core.pg import PgSettings
 
         db = PgSettings.from_env().sqlalchemy_url()
     try:
+        if args.spark_master and not args.spark:
+            raise SetupError("--spark-master applies to --spark only")
+        if args.spark:
+            from kpi_tooling.core.spark import SparkProfile
+
+            if args.memory_limit:
+                raise SetupError("--memory-limit applies to a DuckDB file, not to --spark")
+
+            db = Target.of_spark(SparkProfile.load(), args.spark_master)
         suites = args.suites or default_suites_dir(args.manifest)
         if suites.resolve() != Path(DEFAULT_SUITES_DIR).resolve():
             print(f"suites: {suites}")

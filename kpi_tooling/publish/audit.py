@@ -4,8 +4,9 @@ A build may be published only when the dbt ``run_results.json`` of the invocatio
 ``manifest.json`` ran every model, data test and unit test with no error or failure (warn is
 fine), and the GE results file, written after that run, is successful. A killed run fails this:
 dbt writes the manifest when it starts and the run results only when it ends. Each publisher
-adds the checks of its own engine (``publish`` for DuckDB files, ``publish_postgres`` for
-schemas on a server).
+adds the checks of its own engine (``duckdb_file`` for DuckDB files, ``postgres`` and
+``spark`` for schemas on a server, which share ``build_schema_reasons`` and
+``ge_relation_reasons``: the artifacts must belong to the ``build_*`` schemas).
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kpi_tooling.config import MARTS_SCHEMA, SERVING_SCHEMA
 from kpi_tooling.errors import SetupError
 
 BAD_STATUSES = frozenset({"error", "fail", "runtime error", "skipped"})
+# What the server publishers (Postgres, Spark) share: the schemas BI reads (models/marts and
+# models/serving, kpi_tooling.config), published together; the prefix of the schemas dbt builds
+# beside them (macros/generate_schema_name.sql); where a publication is recorded; the mart
+# whose as_of_at is the build's as_of.
+PUBLISHED_SCHEMAS = (MARTS_SCHEMA, SERVING_SCHEMA)
+BUILD_PREFIX = "build_"
+LOG_SCHEMA, LOG_TABLE = "output_kpis_meta", "publications"
+AS_OF_TABLE = "fct_kpi_values"
 
 
 @dataclass
@@ -158,6 +168,52 @@ def audit_artifacts(manifest_path: Path, run_results_path: Path, ge_results_path
     return Audit(dbt_reasons + ge_reasons, dbt_summary, ge_summary)
 
 
+def build_schema_reasons(
+    manifest: dict[str, Any], schemas: tuple[str, ...], prefix: str, database: str | None
+) -> list[str]:
+    """Reasons to refuse when the manifest did not build the ``<prefix><schema>`` schemas of
+    ``database`` beside the published ``schemas`` (a server publisher's check: Postgres,
+    Spark). ``database`` None: the engine leaves it empty (dbt-spark), nothing to compare."""
+    reasons = []
+    models = [
+        node for node in manifest.get("nodes", {}).values() if node.get("resource_type") == "model"
+    ]
+    for schema in schemas:
+        direct = sorted(node["name"] for node in models if node.get("schema") == schema)
+        if direct:
+            reasons.append(
+                f"dbt: {len(direct)} models were built straight into published schema {schema} "
+                f"(e.g. {direct[0]}), not {prefix}{schema}: this build was not written "
+                "beside the published data (var output_kpis_build_schema_prefix)"
+            )
+        elif not any(node.get("schema") == prefix + schema for node in models):
+            reasons.append(f"dbt: the manifest builds no model into {prefix}{schema}")
+    databases = {node.get("database") for node in models} - {database}
+    if databases:
+        reasons.append(
+            f"dbt: the manifest built into database {', '.join(sorted(map(str, databases)))}, "
+            f"not {database}"
+        )
+    return reasons
+
+
+def ge_relation_reasons(ge_results: dict[str, Any], prefix: str, database: str | None) -> list[str]:
+    """Reasons to refuse when GE validated something else than the build: every suite's
+    relation must be ``database.<prefix>*.table`` (``<prefix>*.table`` when ``database`` is
+    None, as on Spark), not the published copy."""
+    reasons = []
+    where = f"a {prefix}* schema" + (f" of database {database}" if database is not None else "")
+    for suite in ge_results.get("suites", []):
+        parts = str(suite.get("relation", "")).split(".")
+        if database is not None:
+            parts = parts[1:] if parts[0] == database else []
+        if len(parts) != 2 or not parts[0].startswith(prefix):
+            reasons.append(
+                f"GE: suite {suite.get('suite')} validated {suite.get('relation')}, not {where}"
+            )
+    return reasons
+
+
 QUARANTINE_MODEL = "stg_quarantine__tables"
 QUARANTINE_COLUMNS = (
     "source_table, raw_rows, quarantined_rows, quarantined_share, max_quarantined_share, is_flood"
@@ -186,9 +242,11 @@ def quarantine_relation(manifest_path: Path) -> tuple[str | None, str, str] | No
     return None
 
 
-def quarantine_query(schema: str, table: str) -> str:
-    """The one query both publishers run (schema and table come from the manifest)."""
-    return f'select {QUARANTINE_COLUMNS} from "{schema}"."{table}" order by source_table'
+def quarantine_query(schema: str, table: str, quote: str = '"') -> str:
+    """The one query every publisher runs (schema and table come from the manifest; ``quote``
+    the engine's identifier quote: a backtick on Spark)."""
+    relation = f"{quote}{schema}{quote}.{quote}{table}{quote}"
+    return f"select {QUARANTINE_COLUMNS} from {relation} order by source_table"
 
 
 def quarantine_report(rows: list[QuarantinedTable]) -> tuple[list[str], list[str]]:

@@ -32,13 +32,20 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from kpi_tooling.config import MARTS_SCHEMA, READER_ROLE, SERVING_SCHEMA
+from kpi_tooling.config import READER_ROLE, SERVING_SCHEMA
 from kpi_tooling.core.pg import PgSettings
 from kpi_tooling.errors import SetupError, ToolingError
 from kpi_tooling.publish.audit import (
+    AS_OF_TABLE,
+    BUILD_PREFIX,
+    LOG_SCHEMA,
+    LOG_TABLE,
+    PUBLISHED_SCHEMAS,
     Audit,
     QuarantinedTable,
     audit_artifacts,
+    build_schema_reasons,
+    ge_relation_reasons,
     quarantine_query,
     quarantine_relation,
     quarantine_report,
@@ -47,15 +54,13 @@ from kpi_tooling.publish.audit import (
 
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2
 # The schemas of models/marts and models/serving (+schema in dbt_project.yml, kpi_tooling.config).
-DEFAULT_SCHEMAS = (MARTS_SCHEMA, SERVING_SCHEMA)
+DEFAULT_SCHEMAS = PUBLISHED_SCHEMAS
 # Roles that read the published serving views (dbt var serving_reader_role); their USAGE
 # follows the published name through the swap, so a build schema is never readable by them.
 DEFAULT_READER_ROLES = (READER_ROLE,)
 READER_SCHEMA = SERVING_SCHEMA
-DEFAULT_PREFIX = "build_"
+DEFAULT_PREFIX = BUILD_PREFIX
 PREVIOUS_SUFFIX = "__previous"
-LOG_SCHEMA, LOG_TABLE = "output_kpis_meta", "publications"
-AS_OF_TABLE = "fct_kpi_values"  # its as_of_at is the build's as_of
 # Any 64-bit number shared by every publisher of this package: one swap at a time.
 PUBLISH_LOCK_KEY = 0x6F75747075745F6B
 
@@ -103,45 +108,6 @@ def _schemas_present(con: Any, names: list[str]) -> set[str]:
         return {name for (name,) in cur.fetchall()}
 
 
-def _manifest_reasons(manifest: dict[str, Any], plan: SwapPlan, database: str) -> list[str]:
-    """The manifest must come from a build that wrote the build schemas of this database."""
-    reasons = []
-    models = [
-        node for node in manifest.get("nodes", {}).values() if node.get("resource_type") == "model"
-    ]
-    for schema in plan.schemas:
-        direct = sorted(node["name"] for node in models if node.get("schema") == schema)
-        if direct:
-            reasons.append(
-                f"dbt: {len(direct)} models were built straight into published schema {schema} "
-                f"(e.g. {direct[0]}), not {plan.build(schema)}: this build was not written "
-                "beside the published data (var output_kpis_build_schema_prefix)"
-            )
-        elif not any(node.get("schema") == plan.build(schema) for node in models):
-            reasons.append(f"dbt: the manifest builds no model into {plan.build(schema)}")
-    databases = {node.get("database") for node in models} - {database}
-    if databases:
-        reasons.append(
-            f"dbt: the manifest built into database {', '.join(sorted(map(str, databases)))}, "
-            f"not {database}"
-        )
-    return reasons
-
-
-def _ge_reasons(ge_results: dict[str, Any], plan: SwapPlan, database: str) -> list[str]:
-    """GE must have validated this database's build, not the published copy."""
-    reasons = []
-    for suite in ge_results.get("suites", []):
-        database_of, _, rest = str(suite.get("relation", "")).partition(".")
-        schema = rest.partition(".")[0]
-        if database_of != database or not schema.startswith(plan.prefix):
-            reasons.append(
-                f"GE: suite {suite.get('suite')} validated {suite.get('relation')}, "
-                f"not a {plan.prefix}* schema of database {database}"
-            )
-    return reasons
-
-
 def audit_postgres_build(
     con: Any,
     plan: SwapPlan,
@@ -153,8 +119,9 @@ def audit_postgres_build(
     """The shared audit plus the checks that tie the artifacts to the build schemas."""
     audit = audit_artifacts(manifest_path, run_results_path, ge_results_path)
     manifest = read_json(manifest_path, "dbt manifest")
-    audit.reasons += _manifest_reasons(manifest, plan, database)
-    audit.reasons += _ge_reasons(read_json(ge_results_path, "GE results"), plan, database)
+    audit.reasons += build_schema_reasons(manifest, plan.schemas, plan.prefix, database)
+    ge_results = read_json(ge_results_path, "GE results")
+    audit.reasons += ge_relation_reasons(ge_results, plan.prefix, database)
     missing = set(plan.build_schemas) - _schemas_present(con, plan.build_schemas)
     for schema in sorted(missing):
         audit.reasons.append(f"build: schema {schema} does not exist in {database}")

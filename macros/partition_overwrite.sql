@@ -1,21 +1,22 @@
 {#- Incremental models on Spark. Spark's parquet tables (no Delta, no Iceberg) cannot DELETE or
-    UPDATE, which the strategies replace_key_groups, replace_units and replace_periods do, but
-    they can overwrite partitions: on Spark every incremental model is dbt-spark's
-    insert_overwrite on a partition column (dynamic partition overwrite), and its final select
-    (overwrite_rows) returns, on an incremental run, every row of each partition the run
-    rewrites. Two layouts, set by the partition column:
-      - a stamp (classified_at of the base models, rebuilt_at of the KPI component models,
-        sources_classified_at of int_manufacturing__event_scans): the rows a run rebuilds carry
-        its stamp, so they land in a partition of their own; a partition of an earlier run is
-        rewritten only when it held a replaced row (keeping its other rows), and dropped when
-        none is left (a marker row names it, drop_emptied_partitions drops it after the
-        write). A daily run rewrites what changed, not the table.
-      - as_of_at (the models whose rows hold at the new as_of too, restamp_as_of elsewhere):
-        every row carries the build's as_of, which a Spark table cannot UPDATE, so a run
-        writes the whole table into the partition of its as_of (the units or periods it lists
+    UPDATE, which the strategies replace_key_groups and replace_units do, but they can overwrite
+    partitions: on Spark the base models and the unit models are dbt-spark's insert_overwrite on
+    a partition column (dynamic partition overwrite), and their final select (overwrite_rows)
+    returns, on an incremental run, every row of each partition the run rewrites. Two layouts,
+    set by the partition column:
+      - a run stamp (classified_at of the base models, sources_classified_at of
+        int_manufacturing__event_scans): the rows a run rebuilds carry its stamp, so they land
+        in a partition of their own; a partition of an earlier run is rewritten only when it
+        held a replaced row (keeping its other rows), and dropped when none is left (a marker
+        row names it, drop_emptied_partitions drops it after the write). A daily run rewrites
+        what changed, not the table.
+      - as_of_at (the unit models whose rows hold at the new as_of too, restamp_as_of
+        elsewhere): every row carries the build's as_of, which a Spark table cannot UPDATE, so a
+        run writes the whole table into the partition of its as_of (the units its list names
         recomputed, every other row copied with the new as_of) and restamp_as_of drops the
         previous as_of's partition. The computation is what changed; the write is the table.
-    A full build (first run, --full-refresh) creates the partitioned table as dbt-spark does. -#}
+    A full build (first run, --full-refresh) creates the partitioned table as dbt-spark does.
+    The KPI period models are tables on Spark (incremental_materialization(on_spark=false)). -#}
 
 {% macro incremental_strategy(strategy) -%}
     {#- The model's incremental_strategy: `strategy` (replace_key_groups, replace_units,
@@ -171,15 +172,4 @@
     {{ return(output_kpis.overwrite_rows(rows,
         'exists (select 1 from ' ~ ref(config.get('units_to_build')) ~ ' as listed'
         ~ ' where listed.' ~ key ~ ' = built.' ~ key ~ ')')) }}
-{%- endmacro %}
-
-{% macro overwrite_periods(rows, rebuild_from) -%}
-    {#- overwrite_rows for a KPI model (strategy replace_periods): `rows` holds the rebuilt rows
-        and a marker row per grain (replace_periods_rows from the one-row `rebuild_from`); a
-        built row is replaced when its period contains or follows rebuild_from (read from the
-        one-row relation, not from the markers: Spark would compute `rows` again for them). -#}
-    {{ return(output_kpis.overwrite_rows(rows,
-        'exists (select 1 from ' ~ rebuild_from ~ ' where '
-        ~ output_kpis.in_rebuilt_period('built', rebuild_from) ~ ')',
-        "kpi_id <> '" ~ output_kpis.rebuild_period_marker() ~ "'")) }}
 {%- endmacro %}

@@ -7,11 +7,13 @@ The data is the demo's last two months (every raw row whose timeline falls on or
 WINDOW_START, with its child rows, and every reference row), split as the benchmark splits it
 (kpi_tooling.bench.append: rows before CUTOFF, with the columns filled in later still empty,
 then the rest): a few thousand rows, so the check costs what dbt and Spark cost per statement,
-not what the data costs. Every model is built (so every engine-specific macro renders and runs:
-test_every_spark_macro_is_exercised checks that against the manifest), three unit tests run
-(the time-zone, business-clock and statistics macros on fixtures), then the incremental run
-after the append rewrites partitions (both layouts of macros/partition_overwrite.sql) and the
-incremental models and the public marts must equal the DuckDB build row for row.
+not what the data costs. The incremental models and their parents are built as of the cut-off;
+after the append every model is built (the base and unit models incrementally, rewriting
+partitions in both layouts of macros/partition_overwrite.sql), two models side by side
+(OUTPUT_KPIS_SPARK_THREADS=2), so every engine-specific macro renders and runs
+(test_every_spark_macro_is_exercised checks that against the manifest); a unit test runs
+(its fixtures through the time-zone macros); the unit models, the KPI
+models and the public marts must equal the DuckDB build row for row.
 
 Runs under `make test` (OUTPUT_KPIS_TEST_SPARK_CI=1, in .venv-spark) and `make test-spark`;
 skipped elsewhere. Under CI=true it must run: a missing Spark is an error, not a skip.
@@ -30,12 +32,14 @@ from typing import Any
 
 import duckdb
 import pytest
-from spark_sql import run_spark_sql
+from spark_sql import except_both_ways, run_spark_sql, table_columns
 from test_incremental import (
     COMPARED_MODELS,
     SCHEMA,
     STAMPS,
+    UNIT_MODELS,
     raw_source,  # noqa: F401 (a fixture)
+    raw_tables,
 )
 
 from conftest import DEMO_AS_OF, run_dbt
@@ -52,12 +56,10 @@ WINDOW_START = "2025-11-01"
 CUTOFF = "2025-12-15"
 MARTS = ("fct_kpi_values", "fct_outcome_values")
 COMPARED = (*COMPARED_MODELS, "fct_outcome_values")
-UNIT_TESTS = (
-    "shift_boundaries_follow_site_time_zone_across_dst_changes",
-    "sla_business_clock_skips_weekend_and_follows_dst",
-    "fct_kpi_anomalies_flat_series",
-)
+# one unit test: its fixtures take dbt's unit-test path (safe_cast) and the time-zone macros
+UNIT_TESTS = ("shift_boundaries_follow_site_time_zone_across_dst_changes",)
 ALL_MODELS = ["--select", "resource_type:model"]
+UNITS_AND_PARENTS = ["--select", *[f"+{model}" for model in UNIT_MODELS]]
 DUCKDB_TYPES = {"VARCHAR": "string", "INTEGER": "int", "BIGINT": "bigint", "DOUBLE": "double",
                 "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP": "timestamp"}  # fmt: skip
 
@@ -85,14 +87,7 @@ def window_rows(source: Path, small: Path) -> dict[str, int]:
     with duckdb.connect(str(small)) as con:
         con.execute(f"attach '{source}' as src (read_only)")
         con.execute("create schema raw")
-        tables = [
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_catalog = 'src' and table_schema = 'raw' order by 1"
-            ).fetchall()
-        ]
-        for table in tables:
+        for table in raw_tables(con, "src"):
             keep = (
                 f"not ({before(table, WINDOW_START, 'src.raw')})"
                 if table in TIMELINE or table in CHILDREN
@@ -109,14 +104,7 @@ def load_raw_into_spark(raw_db: Path, parquet_dir: Path, spark_dir: Path) -> Non
     parquet_dir.mkdir(parents=True, exist_ok=True)
     statements = ["create database if not exists raw"]
     with duckdb.connect(str(raw_db), read_only=True) as con:
-        tables = [
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'raw' order by 1"
-            ).fetchall()
-        ]
-        for table in tables:
+        for table in raw_tables(con, raw_db.stem):
             path = parquet_dir / f"{table}.parquet"
             con.execute(f"copy raw.{table} to '{path}' (format parquet)")
             columns = ", ".join(
@@ -169,7 +157,8 @@ def check_builds(
         "extra_env": {
             "OUTPUT_KPIS_SPARK_DIR": str(spark_dir),
             "OUTPUT_KPIS_SPARK_MASTER": cluster,
-            "OUTPUT_KPIS_SPARK_DRIVER_MEMORY": "1g",
+            "OUTPUT_KPIS_SPARK_DRIVER_MEMORY": "2g",
+            "OUTPUT_KPIS_SPARK_THREADS": "2",
         },
     }
     seconds: dict[str, float] = {}
@@ -184,9 +173,12 @@ def check_builds(
     reference = ["seed", "--full-refresh", "--select", "path:seeds/reference"]
     timed("spark seed", lambda: run_dbt([*reference, "--target", "spark"], **spark))
     timed("load base", lambda: load_raw_into_spark(base, root / "parquet_base", spark_dir))
+    # the first build: what the incremental models read (every model is built by the second)
     timed(
-        "spark full",
-        lambda: run_dbt(["run", *ALL_MODELS, "--target", "spark"], dbt_vars=cut_vars, **spark),
+        "spark first build",
+        lambda: run_dbt(
+            ["run", *UNITS_AND_PARENTS, "--target", "spark"], dbt_vars=cut_vars, **spark
+        ),
     )
     timed("load append", lambda: load_raw_into_spark(small, root / "parquet_all", spark_dir))
     timed(
@@ -214,10 +206,7 @@ def check_builds(
     with duckdb.connect(str(duck)) as con:
         con.execute(f"attach '{small}' as src (read_only)")
         con.execute("create schema raw")
-        for (table,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_catalog = 'src' and table_schema = 'raw'"
-        ).fetchall():
+        for table in raw_tables(con, "src"):
             con.execute(f"create table raw.{table} as select * from src.raw.{table}")
     on_duckdb = {
         "db_path": duck,
@@ -238,11 +227,9 @@ def check_builds(
         for model, rows in zip(COMPARED, described, strict=True):
             path = export / f"{model}.parquet"
             con.execute(f"copy {SCHEMA.get(model, 'marts')}.{model} to '{path}' (format parquet)")
-            columns = []
-            for name, kind, *_ in rows:
-                if not name or name.startswith("#"):
-                    break
-                columns.append(f"cast(`{name}` as {kind}) as `{name}`")
+            columns = [
+                f"cast(`{name}` as {kind}) as `{name}`" for name, kind in table_columns(rows)
+            ]
             statements.append(
                 f"create table duckdb_build.{model} using parquet as "
                 f"select {', '.join(columns)} from parquet.`{path}`"
@@ -252,38 +239,24 @@ def check_builds(
     return CheckBuilds(spark_dir, target, seconds, executors)
 
 
-def differences(spark_dir: Path, model: str) -> tuple[int, int, int]:
-    """(rows on DuckDB, rows only on Spark, rows only on DuckDB): EXCEPT ALL both ways over
-    every column but the run stamps, doubles rounded to 9 decimals."""
-    table = f"build_{SCHEMA.get(model, 'marts')}.{model}"
-    described = run_spark_sql(spark_dir, [f"describe table {table}"])[0]
-    columns = []
-    for name, kind, *_ in described:
-        if not name or name.startswith("#"):
-            break
-        if name not in STAMPS:
-            columns.append(f"round(`{name}`, 9)" if kind == "double" else f"`{name}`")
-    select = ", ".join(columns)
-    spark_rows, duckdb_rows = (
-        f"select {select} from {table}",
-        f"select {select} from duckdb_build.{model}",
-    )
-    counts = run_spark_sql(
-        spark_dir,
-        [
-            f"select count(*) from duckdb_build.{model}",
-            f"select count(*) from ({spark_rows} except all {duckdb_rows}) as only_spark",
-            f"select count(*) from ({duckdb_rows} except all {spark_rows}) as only_duckdb",
-        ],
-    )
-    return tuple(rows[0][0] for rows in counts)
+@pytest.fixture(scope="module")
+def compared(check_builds: CheckBuilds) -> dict[str, tuple[int, int, int]]:
+    """Per model: (rows on DuckDB, rows only on Spark, rows only on DuckDB), EXCEPT ALL both
+    ways over every column but the run stamps, doubles rounded to 9 decimals; one Spark
+    process for all of them."""
+    pairs = [
+        (f"build_{SCHEMA.get(model, 'marts')}.{model}", f"duckdb_build.{model}")
+        for model in COMPARED
+    ]
+    counts = except_both_ways(check_builds.spark_dir, pairs, STAMPS)
+    return {model: counts[left] for model, (left, _) in zip(COMPARED, pairs, strict=True)}
 
 
 @pytest.mark.parametrize("model", COMPARED)
 def test_spark_incremental_build_equals_the_duckdb_full_build(
-    check_builds: CheckBuilds, model: str
+    compared: dict[str, tuple[int, int, int]], model: str
 ) -> None:
-    rows, only_spark, only_duckdb = differences(check_builds.spark_dir, model)
+    rows, only_spark, only_duckdb = compared[model]
     assert rows > 0
     assert (only_spark, only_duckdb) == (0, 0)
 
@@ -294,13 +267,14 @@ def test_the_build_ran_on_both_workers_of_the_cluster(check_builds: CheckBuilds)
 
 
 def test_the_incremental_run_rewrote_partitions(check_builds: CheckBuilds) -> None:
-    """The models are incremental on Spark (not tables in disguise): the KPI component model of
-    the stamp layout holds rows of both runs, the as_of layout one partition, the new as_of."""
+    """The models are incremental on Spark (not tables in disguise): a base model holds the rows
+    of both runs in two partitions (the full build's, the incremental run's), a unit model one
+    partition, the new as_of."""
     shown = run_spark_sql(
         check_builds.spark_dir,
         [
-            "show partitions build_intermediate.int_manufacturing__step_kpi_components",
-            "show partitions build_marts.fct_kpi_values",
+            "show partitions build_staging.base_mes__unit_events",
+            "show partitions build_intermediate.int_manufacturing__completed_units",
         ],
     )
     stamps, as_of = ([row[0] for row in rows] for rows in shown)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from spark_sql import run_spark_sql
+from spark_fixtures import SKIP_UNLESS_SPARK
+from spark_sql import except_both_ways, run_spark_sql, table_columns
 from test_incremental import (
     COMPARED_MODELS,
     CUTOFF,
@@ -32,6 +33,7 @@ from test_incremental import (
     SCHEMA,
     SELECTION,
     STAMPS,
+    UNIT_MODELS,
     load_raw,
     raw_source,  # noqa: F401 (a fixture)
     raw_tables,
@@ -40,11 +42,7 @@ from test_incremental import (
 
 from conftest import DEMO_AS_OF, run_dbt
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("OUTPUT_KPIS_TEST_SPARK", "") != "1",
-    reason="Spark tests run under `make test-spark` (set OUTPUT_KPIS_TEST_SPARK=1 in a venv "
-    "with requirements-spark.txt and Java 17)",
-)
+pytestmark = SKIP_UNLESS_SPARK
 
 PREFIX = {"incremental": "incr_", "full": "full_"}
 RAW_SCHEMA = "raw"
@@ -76,11 +74,7 @@ def load_into_spark(batches: Path, parquet_dir: Path, spark_dir: Path) -> None:
     described = run_spark_sql(spark_dir, [f"describe table {RAW_SCHEMA}.{t}" for t in tables])
     statements = []
     for table, rows in zip(tables, described, strict=True):
-        columns = []
-        for name, kind, *_ in rows:
-            if not name or name.startswith("#"):
-                break
-            columns.append(f"cast(`{name}` as {kind}) as `{name}`")
+        columns = [f"cast(`{name}` as {kind}) as `{name}`" for name, kind in table_columns(rows)]
         statements.append(
             f"insert overwrite table {RAW_SCHEMA}.{table} select {', '.join(columns)} "
             f"from parquet.`{parquet_dir / table}.parquet`"
@@ -164,38 +158,6 @@ def spark_builds(
     return SparkBuilds(spark_dir, seconds, model_seconds)
 
 
-def comparison_sql(columns: list[tuple[str, str]], left: str, right: str) -> list[str]:
-    """Two counts: rows only in `left`, rows only in `right` (EXCEPT ALL both ways; doubles
-    rounded to 9 decimals, as kpi_tooling.bench.compare does on DuckDB)."""
-    select = ", ".join(
-        f"round(`{name}`, 9) as `{name}`" if kind == "double" else f"`{name}`"
-        for name, kind in columns
-    )
-    one, two = f"select {select} from {left}", f"select {select} from {right}"
-    return [
-        f"select count(*) from ({one} except all {two}) as only_left",
-        f"select count(*) from ({two} except all {one}) as only_right",
-    ]
-
-
-def differences(
-    spark_dir: Path, pairs: list[tuple[str, str]], leave_out: tuple[str, ...] = STAMPS
-) -> dict[str, tuple[int, int, int]]:
-    """Per left table: (rows of the right table, rows only left, rows only right)."""
-    described = run_spark_sql(spark_dir, [f"describe table {left}" for left, _ in pairs])
-    statements = []
-    for (left, right), rows in zip(pairs, described, strict=True):
-        columns = []
-        for name, kind, *_ in rows:
-            if not name or name.startswith("#"):
-                break
-            if name not in leave_out:
-                columns.append((name, kind))
-        statements += [f"select count(*) from {right}", *comparison_sql(columns, left, right)]
-    counts = [rows[0][0] for rows in run_spark_sql(spark_dir, statements)]
-    return {left: tuple(counts[3 * i : 3 * i + 3]) for i, (left, _) in enumerate(pairs)}
-
-
 @pytest.fixture(scope="module")
 def compared(spark_builds: SparkBuilds) -> dict[str, tuple[int, int, int]]:
     staging = [
@@ -211,10 +173,10 @@ def compared(spark_builds: SparkBuilds) -> dict[str, tuple[int, int, int]]:
         (f"incr_{SCHEMA[model]}.{model}", f"first_run_{SCHEMA[model]}.{model}")
         for model in COMPARED_MODELS
     ]
-    return differences(spark_builds.spark_dir, pairs[: -len(COMPARED_MODELS)]) | {
+    return except_both_ways(spark_builds.spark_dir, pairs[: -len(COMPARED_MODELS)], STAMPS) | {
         f"rerun:{left}": counts
-        for left, counts in differences(
-            spark_builds.spark_dir, pairs[-len(COMPARED_MODELS) :], leave_out=()
+        for left, counts in except_both_ways(
+            spark_builds.spark_dir, pairs[-len(COMPARED_MODELS) :]
         ).items()
     }
 
@@ -247,18 +209,22 @@ def test_spark_rerun_without_new_data_changes_nothing(
 
 
 def test_spark_models_are_incremental_partitioned_tables(spark_builds: SparkBuilds) -> None:
-    """Every incremental model is a partitioned table, and a stamp-partitioned one holds a
-    partition per run that rebuilt rows into it, not one per row."""
+    """The unit models are partitioned by as_of_at and hold one partition, the new as_of's (the
+    previous one dropped); the base models, by the run that classified their rows, hold a
+    partition per run that classified rows into them (full build, incremental run, rerun), not
+    one per row."""
+    base_models = ["base_mes__unit_events", "base_oms__orders", "base_sd__tickets"]
     shown = run_spark_sql(
         spark_builds.spark_dir,
-        [f"show partitions incr_{SCHEMA[model]}.{model}" for model in INCREMENTAL_MODELS],
+        [f"show partitions incr_intermediate.{model}" for model in UNIT_MODELS]
+        + [f"show partitions incr_staging.{model}" for model in base_models],
     )
     partitions = {
         model: [row[0] for row in rows]
-        for model, rows in zip(INCREMENTAL_MODELS, shown, strict=True)
+        for model, rows in zip([*UNIT_MODELS, *base_models], shown, strict=True)
     }
     for model, values in partitions.items():
-        assert 1 <= len(values) <= 3, (model, values)
-        if "as_of_at=" in values[0]:
-            # one as_of: the previous run's partition was dropped
+        if model in UNIT_MODELS and values[0].startswith("as_of_at="):
             assert len(values) == 1 and DEMO_AS_OF[:10] in values[0], (model, values)
+        else:
+            assert 1 <= len(values) <= 3, (model, values)

@@ -3,12 +3,9 @@
     periods to replace), shared by every *_kpi_components model so that all domains roll up
     and refresh the same way; this model only states its dimensions and measures. -#}
 {{ config(
-    materialized=output_kpis.incremental_materialization(),
-        incremental_strategy=output_kpis.incremental_strategy('replace_periods'),
-    partition_by=output_kpis.overwrite_partition_by('rebuilt_at'),
-    overwrite_marker_column='kpi_id',
+    materialized=output_kpis.incremental_materialization(on_spark=false),
+    incremental_strategy='replace_periods',
     on_schema_change='fail',
-    post_hook=["{{ output_kpis.drop_emptied_partitions() }}"],
 ) }}
 with order_lines as (
     select * from {{ ref('int_fulfilment__order_lines') }}

@@ -12,7 +12,7 @@
     lists (all of them on a full build). -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-        incremental_strategy=output_kpis.incremental_strategy('replace_units'),
+    incremental_strategy=output_kpis.incremental_strategy('replace_units'),
     partition_by=output_kpis.overwrite_partition_by('as_of_at'),
     units_to_build='int_fulfilment__order_lines_to_build',
     unique_key='order_line_id',

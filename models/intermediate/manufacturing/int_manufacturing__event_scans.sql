@@ -11,7 +11,7 @@
     build), since every scan's duplicate group lies within its serial. -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-        incremental_strategy=output_kpis.incremental_strategy('replace_units'),
+    incremental_strategy=output_kpis.incremental_strategy('replace_units'),
     partition_by=output_kpis.overwrite_partition_by('sources_classified_at'),
     overwrite_marker_column='serial_number',
     units_to_build='int_manufacturing__serials_to_build',

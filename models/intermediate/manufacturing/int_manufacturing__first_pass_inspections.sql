@@ -6,7 +6,7 @@
     lists (all of them on a full build). -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-        incremental_strategy=output_kpis.incremental_strategy('replace_units'),
+    incremental_strategy=output_kpis.incremental_strategy('replace_units'),
     partition_by=output_kpis.overwrite_partition_by('as_of_at'),
     units_to_build='int_manufacturing__serials_to_build',
     unique_key='serial_number',

@@ -5,12 +5,9 @@
     product of step yields, not a ratio of sums: its rows carry the product in precomputed_value
     (numerator and denominator null), which fct_kpi_values publishes as the value. -#}
 {{ config(
-    materialized=output_kpis.incremental_materialization(),
-        incremental_strategy=output_kpis.incremental_strategy('replace_periods'),
-    partition_by=output_kpis.overwrite_partition_by('rebuilt_at'),
-    overwrite_marker_column='kpi_id',
+    materialized=output_kpis.incremental_materialization(on_spark=false),
+    incremental_strategy='replace_periods',
     on_schema_change='fail',
-    post_hook=["{{ output_kpis.drop_emptied_partitions() }}"],
 ) }}
 with shift_output as (
     select * from {{ ref('int_manufacturing__shift_output') }}

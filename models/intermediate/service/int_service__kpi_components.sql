@@ -1,7 +1,6 @@
 {{ config(
-    materialized=output_kpis.incremental_materialization(),
-        incremental_strategy=output_kpis.incremental_strategy('replace_periods'),
-    partition_by=output_kpis.overwrite_partition_by('as_of_at'),
+    materialized=output_kpis.incremental_materialization(on_spark=false),
+    incremental_strategy='replace_periods',
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}

@@ -8,7 +8,7 @@
     chain reads those tickets only, and this model replaces their rows. -#}
 {{ config(
     materialized=output_kpis.incremental_materialization(),
-        incremental_strategy=output_kpis.incremental_strategy('replace_units'),
+    incremental_strategy=output_kpis.incremental_strategy('replace_units'),
     partition_by=output_kpis.overwrite_partition_by('as_of_at'),
     units_to_build='int_service__sla_tickets_to_build',
     unique_key='ticket_id',

@@ -6,9 +6,8 @@
     one counted unit), an actor-period on its first day. A per-actor denominator carries only
     the dimensions its actor-periods have: other slices read (none) there. -#}
 {{ config(
-    materialized=output_kpis.incremental_materialization(),
-        incremental_strategy=output_kpis.incremental_strategy('replace_periods'),
-    partition_by=output_kpis.overwrite_partition_by('as_of_at'),
+    materialized=output_kpis.incremental_materialization(on_spark=false),
+    incremental_strategy='replace_periods',
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}

@@ -6,9 +6,8 @@
     is not a ratio of sums (rolled throughput yield, a product of step yields) arrives as a
     component row carrying its precomputed_value. -#}
 {{ config(
-    materialized=output_kpis.incremental_materialization(),
-        incremental_strategy=output_kpis.incremental_strategy('replace_periods'),
-    partition_by=output_kpis.overwrite_partition_by('as_of_at'),
+    materialized=output_kpis.incremental_materialization(on_spark=false),
+    incremental_strategy='replace_periods',
     on_schema_change='fail',
     post_hook=["{{ output_kpis.restamp_as_of(this) }}"],
 ) }}
@@ -83,7 +82,7 @@ rebuilt as (
     {{ replace_periods_rows('kpi_values', 'rebuild_from') }}
 )
 
-{{ overwrite_periods('rebuilt', 'rebuild_from') }}
+select * from rebuilt
 {%- else %}
 
 -- the linter mis-reads the indent after the incremental branch

@@ -53,6 +53,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 WINDOW_START = "2025-11-01"
+# Parents kept whole (their rows are referenced by the windowed rows, whenever they began):
+# without them every order and every unit event would be an unknown_reference.
+KEPT_WHOLE = ("oms_customers", "mes_work_orders")
 CUTOFF = "2025-12-15"
 MARTS = ("fct_kpi_values", "fct_outcome_values")
 COMPARED = (*COMPARED_MODELS, "fct_outcome_values")
@@ -81,7 +84,8 @@ class CheckBuilds:
 
 def window_rows(source: Path, small: Path) -> dict[str, int]:
     """Write `small` (schema raw): the demo rows of the last two months (timeline on or after
-    WINDOW_START, child rows with their parent, every row of the other tables)."""
+    WINDOW_START, child rows with their parent, every row of the other tables and of the
+    parents in KEPT_WHOLE)."""
     small.unlink(missing_ok=True)
     rows = {}
     with duckdb.connect(str(small)) as con:
@@ -90,7 +94,7 @@ def window_rows(source: Path, small: Path) -> dict[str, int]:
         for table in raw_tables(con, "src"):
             keep = (
                 f"not ({before(table, WINDOW_START, 'src.raw')})"
-                if table in TIMELINE or table in CHILDREN
+                if (table in TIMELINE and table not in KEPT_WHOLE) or table in CHILDREN
                 else "true"
             )
             con.execute(f"create table raw.{table} as select * from src.raw.{table} where {keep}")

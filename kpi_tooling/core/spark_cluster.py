@@ -19,11 +19,12 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpi_tooling.errors import SetupError
@@ -35,14 +36,25 @@ MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
 
 
-@dataclass(frozen=True)
+def free_port() -> int:
+    """A TCP port nothing listens on now (the kernel's pick)."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
 class Cluster:
+    """The master and its workers; a port of 0 is replaced by a free one at start (tests run
+    beside other clusters), and worker_ui_ports lists the workers' web UI ports."""
+
     directory: Path
     workers: int = 2
     worker_cores: int = 1
     worker_memory: str = "2g"
     master_port: int = MASTER_PORT
     master_ui_port: int = MASTER_UI_PORT
+    worker_ui_ports: list[int] = field(default_factory=list)
 
     @property
     def master_url(self) -> str:
@@ -99,6 +111,11 @@ def start(cluster: Cluster, timeout: float = 90.0) -> str:
     if cluster.state() is not None:
         raise SetupError(f"a Spark master already answers on {cluster.state_url}; stop it first")
     cluster.directory.mkdir(parents=True, exist_ok=True)
+    cluster.master_port = cluster.master_port or free_port()
+    cluster.master_ui_port = cluster.master_ui_port or free_port()
+    if not cluster.worker_ui_ports:
+        cluster.worker_ui_ports = [WORKER_UI_PORT + number for number in range(cluster.workers)]
+    cluster.worker_ui_ports = [port or free_port() for port in cluster.worker_ui_ports]
     _spawn(
         cluster,
         "master",
@@ -120,7 +137,7 @@ def start(cluster: Cluster, timeout: float = 90.0) -> str:
                 "--host", HOST,
                 "--cores", str(cluster.worker_cores),
                 "--memory", cluster.worker_memory,
-                "--webui-port", str(WORKER_UI_PORT + number - 1),
+                "--webui-port", str(cluster.worker_ui_ports[number - 1]),
                 "--work-dir", str(work),
                 cluster.master_url,
             ],

@@ -122,7 +122,7 @@ def load_raw_into_spark(raw_db: Path, parquet_dir: Path, spark_dir: Path) -> Non
     run_spark_sql(spark_dir, statements)
 
 
-def worker_executors(ports: tuple[int, ...] = (8091, 8092)) -> list[int]:
+def worker_executors(ports: list[int]) -> list[int]:
     """Executors each worker ran (running or finished), from its web UI's JSON."""
     counts = []
     for port in ports:
@@ -133,18 +133,24 @@ def worker_executors(ports: tuple[int, ...] = (8091, 8092)) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A master and two workers on free ports (another cluster may run on this machine)."""
     from kpi_tooling.core.spark_cluster import Cluster, start, stop
 
-    spark_cluster = Cluster(tmp_path_factory.mktemp("spark_cluster"))
-    master = start(spark_cluster)
-    yield master
+    spark_cluster = Cluster(
+        tmp_path_factory.mktemp("spark_cluster"),
+        master_port=0,
+        master_ui_port=0,
+        worker_ui_ports=[0, 0],
+    )
+    start(spark_cluster)
+    yield spark_cluster
     stop(spark_cluster)
 
 
 @pytest.fixture(scope="module")
 def check_builds(
-    cluster: str,
+    cluster: Any,
     tmp_path_factory: pytest.TempPathFactory,
     profiles_dir: Path,
     raw_source: Path,  # noqa: F811
@@ -160,7 +166,7 @@ def check_builds(
         "profiles_dir": profiles_dir,
         "extra_env": {
             "OUTPUT_KPIS_SPARK_DIR": str(spark_dir),
-            "OUTPUT_KPIS_SPARK_MASTER": cluster,
+            "OUTPUT_KPIS_SPARK_MASTER": cluster.master_url,
             "OUTPUT_KPIS_SPARK_DRIVER_MEMORY": "2g",
             "OUTPUT_KPIS_SPARK_THREADS": "2",
         },
@@ -203,7 +209,7 @@ def check_builds(
             **spark,
         ),
     )
-    executors = worker_executors()
+    executors = worker_executors(cluster.worker_ui_ports)
     # DuckDB: the same rows, built in full, then its tables handed to Spark for the comparison
     duck = root / "duckdb" / "output_kpis.duckdb"
     duck.parent.mkdir()

@@ -165,7 +165,8 @@
 {% macro overwrite_units(rows) -%}
     {#- overwrite_rows for a unit model (strategy replace_units): a built row is replaced when
         its unit (config unique_key) is in the list model (config units_to_build). -#}
-    {%- if not execute -%}
+    {#- (the condition is read on an incremental run only: a unit test has no model config) -#}
+    {%- if not execute or not is_incremental() -%}
         {{ return('select * from ' ~ rows) }}
     {%- endif -%}
     {%- set key = config.get('unique_key') -%}

@@ -198,6 +198,11 @@ bench: venv  ## time build, tests, GE, incremental, hand-written SQL and pandas 
 		--steps $(BENCH_STEPS) --memory-limit $(BENCH_MEMORY_LIMIT) \
 		--dbt-threads $(BENCH_DBT_THREADS)
 
+bench-spark: venv spark-venv  ## the benchmark's DuckDB build and incremental run, and the same on Spark (local mode)
+	$(BIN)/python -m kpi_tooling.bench.run --rows $(BENCH_ROWS) --seed $(BENCH_SEED) \
+		--steps build,incremental,spark,spark_incremental --memory-limit $(BENCH_MEMORY_LIMIT) \
+		--dbt-threads $(BENCH_DBT_THREADS) --spark-bin $(SPARK_BIN)
+
 demo-data: venv  ## regenerate the demo seeds (deterministic)
 	$(BIN)/python -m kpi_tooling.demo.data --out seeds/raw --seed 42
 

@@ -9,7 +9,9 @@
         in a partition of their own; a partition of an earlier run is rewritten only when it
         held a replaced row (keeping its other rows), and dropped when none is left (a marker
         row names it, drop_emptied_partitions drops it after the write). A daily run rewrites
-        what changed, not the table.
+        what changed, not the table. The base models' replaced key groups are a table written
+        before the run (keep_rebuilt_key_groups): this select reads them in three places, and
+        Spark computes a CTE again at each reference.
       - as_of_at (the unit models whose rows hold at the new as_of too, restamp_as_of
         elsewhere): every row carries the build's as_of, which a Spark table cannot UPDATE, so a
         run writes the whole table into the partition of its as_of (the units its list names
@@ -115,17 +117,11 @@
     from (
         select distinct built.{{ partition }} from {{ this }} as built where {{ is_replaced }}
     ) as touched
-    where
-        not exists (
-            select 1
-            from {{ this }} as built
-            where built.{{ partition }} = touched.{{ partition }} and not {{ is_replaced }}
-        )
-        and not exists (
-            select 1
-            from {{ rows }} as written
-            where ({{ new_rows }}) and written.{{ partition }} = touched.{{ partition }}
-        )
+    where not exists (
+        select 1
+        from {{ this }} as built
+        where built.{{ partition }} = touched.{{ partition }} and not {{ is_replaced }}
+    )
     {%- endif %}
     {%- endif -%}
 {%- endmacro %}
@@ -142,9 +138,37 @@
 
 {% macro spark__drop_emptied_partitions() -%}
     {%- if execute -%}
-        {{ output_kpis.drop_partitions_where(
-            config.get('overwrite_marker_column') ~ " = '"
-            ~ output_kpis.emptied_partition_marker() ~ "'") }}
+        {%- set partition = config.get('partition_by')[0] -%}
+        {%- set marker_column = config.get('overwrite_marker_column') -%}
+        {%- set is_marker = marker_column ~ " = '" ~ output_kpis.emptied_partition_marker() ~ "'" -%}
+        {#- a marked partition may hold rows too: the run's new rows, when they carry the stamp
+            of the partition they emptied (a rerun within the same second, an event_scans run
+            whose sources were classified by an earlier run) -#}
+        {%- set found = run_query(
+            'select cast(' ~ partition ~ ' as string) as value,'
+            ~ ' count_if(not (' ~ is_marker ~ ')) as kept_rows from ' ~ this
+            ~ ' where ' ~ partition ~ ' in (select ' ~ partition ~ ' from ' ~ this
+            ~ ' where ' ~ is_marker ~ ') group by ' ~ partition) -%}
+        {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- for value, kept_rows in found.rows -%}
+            {%- if kept_rows == 0 -%}
+                {%- call statement('drop_emptied_partition') -%}
+                    alter table {{ this }} drop if exists partition ({{ partition }} = '{{ value }}')
+                {%- endcall -%}
+            {%- else -%}
+                {#- dynamic overwrite of that one partition without its marker row (the
+                    partition column last, where the table holds it) -#}
+                {%- call statement('drop_emptied_partition') -%}
+                    set spark.sql.sources.partitionOverwriteMode = DYNAMIC
+                {%- endcall -%}
+                {%- call statement('drop_emptied_partition') -%}
+                    insert overwrite table {{ this }} partition ({{ partition }})
+                    select {{ names | reject('equalto', partition) | join(', ') }}, {{ partition }}
+                    from {{ this }}
+                    where cast({{ partition }} as string) = '{{ value }}' and not ({{ is_marker }})
+                {%- endcall -%}
+            {%- endif -%}
+        {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
 

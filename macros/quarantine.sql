@@ -269,6 +269,100 @@
 {%- endmacro %}
 
 
+{% macro hashed_raw_rows_sql(source_name, table_name) -%}
+    {#- A select of the raw table, with every optional column it lacks added as its stated
+        default, and the hashes an incremental run compares: row_hash (every column) and
+        key_hash, which groups the rows of a key (a row whose key is blank is null_key whatever
+        the other rows hold: its own group, by its hash). -#}
+    {%- set spec = quarantine_spec(table_name) -%}
+    {%- set columns = spec.columns.keys() | list -%}
+    {%- set key_present = [] -%}
+    {%- for column in spec.key -%}
+        {%- do key_present.append(output_kpis.timestamp_text(column) ~ ' is not null') -%}
+    {%- endfor -%}
+    select
+        *,
+        {{ output_kpis.row_hash(columns) }} as row_hash,
+        case
+            when {{ key_present | join(' and ') }} then {{ output_kpis.row_hash(spec.key) }}
+            else {{ output_kpis.row_hash(columns) }}
+        end as key_hash
+    from (
+        select
+            *
+            {%- for column in output_kpis.absent_source_columns(source_name, table_name) %},
+            {{ spec.optional[column] or 'cast(null as ' ~ dbt.type_string() ~ ')' }} as {{ column }}
+            {%- endfor %}
+        from {{ source(source_name, table_name) }}
+    ) as raw_table
+{%- endmacro %}
+
+
+{% macro rebuilt_key_groups(source_name, table_name, hashed) -%}
+    {#- The CTE rebuilt_key_groups (with a trailing comma) of an incremental run of a base
+        model: the CTEs of rebuilt_key_groups_sql. On Spark, a read of the table
+        keep_rebuilt_key_groups wrote before the run: Spark inlines a CTE at each of its
+        references, and a base model reads this one in four places (the raw rows to
+        reclassify, the marker rows, the partitions overwrite_rows rewrites and the rows it
+        keeps), each a join of the whole raw table to the whole built one. -#}
+    {{ return(adapter.dispatch('rebuilt_key_groups', 'output_kpis')(source_name, table_name, hashed)) }}
+{%- endmacro %}
+
+{% macro default__rebuilt_key_groups(source_name, table_name, hashed) -%}
+    {{ output_kpis.rebuilt_key_groups_sql(table_name, hashed) }}
+{%- endmacro %}
+
+{% macro spark__rebuilt_key_groups(source_name, table_name, hashed) -%}
+    rebuilt_key_groups as (
+        select key_hash from {{ output_kpis.kept_rebuilt_key_groups() }}
+    ),
+{%- endmacro %}
+
+
+{% macro kept_rebuilt_key_groups() -%}
+    {#- Spark: the table keep_rebuilt_key_groups writes for a base model
+        (<identifier>__rebuilt_key_groups, beside it). -#}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__rebuilt_key_groups'})) }}
+{%- endmacro %}
+
+
+{% macro keep_rebuilt_key_groups(source_name, table_name) -%}
+    {#- Pre-hook of the base models: on Spark, before an incremental run, writes the key
+        groups it reclassifies (rebuilt_key_groups_sql) into kept_rebuilt_key_groups(), so
+        the run computes them once; before a full build, drops that table. It holds the
+        last incremental run's groups until the next run. Nothing elsewhere; renders
+        nothing. -#}
+    {{ return(adapter.dispatch('keep_rebuilt_key_groups', 'output_kpis')(source_name, table_name)) }}
+{%- endmacro %}
+
+{% macro default__keep_rebuilt_key_groups(source_name, table_name) -%}
+{%- endmacro %}
+
+{% macro spark__keep_rebuilt_key_groups(source_name, table_name) -%}
+    {%- if execute -%}
+        {%- call statement('keep_rebuilt_key_groups') -%}
+            drop table if exists {{ output_kpis.kept_rebuilt_key_groups() }}
+        {%- endcall -%}
+        {%- if output_kpis.raw_table_present(table_name) and output_kpis.base_is_incremental() -%}
+            {%- call statement('keep_rebuilt_key_groups') -%}
+                create table {{ output_kpis.kept_rebuilt_key_groups() }} as
+                with hashed_raw_rows as (
+                    {{ output_kpis.hashed_raw_rows_sql(source_name, table_name) }}
+                ),
+
+                {{ output_kpis.rebuilt_key_groups_sql(table_name, 'hashed_raw_rows') }}
+
+                kept as (
+                    select distinct key_hash from rebuilt_key_groups
+                )
+
+                select key_hash from kept
+            {%- endcall -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro lookup_joins(lookups, rows) -%}
     {#- One left join per quarantine_spec lookup of the relation `rows` (its value is then
         <lookup name>.lookup_value). A correlated subquery in a check would be re-run for every
@@ -404,33 +498,12 @@
         '{{ column }}=' || {{ quarantine_payload_value(column, spec.columns[column]) }}{% if not loop.last %} || '; ' || {% endif %}
         {%- endfor %}
     {%- endset -%}
-    {#- The raw table, with every optional column it lacks added as its stated default, and
-        the hashes an incremental run compares: key_hash groups the rows of a key (a row whose
-        key is blank is null_key whatever the other rows hold: its own group, by its hash). #}
-    {%- set key_present = [] -%}
-    {%- for column in key -%}
-        {%- do key_present.append(output_kpis.timestamp_text(column) ~ ' is not null') -%}
-    {%- endfor %}
     with hashed_raw_rows as {{ output_kpis.not_materialized() }} (
-        select
-            *,
-            {{ output_kpis.row_hash(columns) }} as row_hash,
-            case
-                when {{ key_present | join(' and ') }} then {{ output_kpis.row_hash(key) }}
-                else {{ output_kpis.row_hash(columns) }}
-            end as key_hash
-        from (
-            select
-                *
-                {%- for column in output_kpis.absent_source_columns(source_name, table_name) %},
-                {{ spec.optional[column] or 'cast(null as ' ~ string ~ ')' }} as {{ column }}
-                {%- endfor %}
-            from {{ source(source_name, table_name) }}
-        ) as raw_table
+        {{ output_kpis.hashed_raw_rows_sql(source_name, table_name) }}
     ),
     {%- if incremental %}
 
-    {{ output_kpis.rebuilt_key_groups_sql(table_name, 'hashed_raw_rows') }}
+    {{ output_kpis.rebuilt_key_groups(source_name, table_name, 'hashed_raw_rows') }}
     {%- endif %}
 
     raw_rows as {{ output_kpis.not_materialized() }} (

@@ -16,6 +16,14 @@ STEP_NAMES = {
     "rerun": "no-op rerun: the same `dbt run` again, no new rows",
     "limit": "limit: hand-written DuckDB SQL script",
     "pandas": "pandas peer",
+    "spark_full_seed": "Spark: load reference seeds (not timed in ratios)",
+    "spark_load": "Spark: raw tables from the generated file (not timed in ratios)",
+    "spark_build": "**Spark** full model build (`dbt run`, all models)",
+    "spark_daily_seed": "Spark: load reference seeds for the daily form (not timed in ratios)",
+    "spark_load_base": "Spark: raw tables, base load (not timed in ratios)",
+    "spark_base_build": "**Spark** base build (`dbt run`), rows before the cut-off",
+    "spark_load_append": "Spark: raw tables replaced by the full data (not timed in ratios)",
+    "spark_incremental": "**Spark** incremental run after the append (the same `dbt run`)",
 }
 
 INTRO = """# Benchmarks
@@ -77,6 +85,16 @@ reclassify only the changed key groups), `int_units__declared_units` is rebuilt 
 declared unit, and each of the ~120 models costs dbt a fraction of a second however little
 it does. The no-op rerun shows how much of a run is spent before any row changes: this is
 why the incremental target is missed.
+
+**Spark** (`make bench-spark`, a result file `bench-<size>-spark.json` of its own): the same
+generated data, in the same run, built by the DuckDB steps above and by dbt-spark's `session`
+method in local mode (`local[*]`, the two cores; driver memory 8g against DuckDB's 6GB
+`memory_limit`; one dbt thread), each in a Spark warehouse of its own: the raw tables loaded
+from the generated file (kpi_tooling/core/spark_raw.py), a full build, and the daily form
+(the base load built, the full data loaded, the same `dbt run` again; the base and unit
+models incremental by partition overwrite, docs/ENGINES.md). Checks: Spark's marts equal
+DuckDB's full build, the incremental Spark marts equal Spark's full build (every column but
+the run stamps, doubles to 9 decimals, read from the Spark tables' parquet files).
 
 At 100M raw rows the build runs with one dbt thread and a 6.5GB `memory_limit`
 (`BENCH_DBT_THREADS=1 BENCH_MEMORY_LIMIT=6.5GB`), so the largest model has DuckDB's whole
@@ -273,6 +291,8 @@ def render(results: list[dict]) -> str:
             ("model_seconds", "the full build"),
             ("incremental_model_seconds", "the incremental run"),
             ("rerun_model_seconds", "the no-op rerun"),
+            ("spark_model_seconds", "the Spark full build"),
+            ("spark_incremental_model_seconds", "the Spark incremental run"),
         ):
             seconds_by_model = result["data"].get(key, {})
             slow = sorted(seconds_by_model.items(), key=lambda kv: -kv[1])

@@ -53,7 +53,12 @@ BIN = Path(sys.executable).parent
 FINAL_AS_OF = DEMO_AS_OF
 SOURCES = ("mes", "oms", "sd", "crm", "outcomes")
 RAW_ALIAS = "bench_raw"
-STEPS = ("build", "tests", "ge", "incremental", "limit", "pandas")
+STEPS = ("build", "tests", "ge", "incremental", "limit", "pandas", "spark", "spark_incremental")
+# The Spark steps (make bench-spark): the same data built on Spark (local mode, dbt-spark's
+# session method, in .venv-spark), in full and incrementally.
+SPARK_STEPS = ("spark", "spark_incremental")
+# Spark's schema of the marts (generate_schema_name: the build prefix on every engine).
+SPARK_MARTS = "build_marts"
 
 
 def parse_rows(text: str) -> int:
@@ -74,7 +79,8 @@ def label_of(rows: int) -> str:
 def bench_profile(directory: Path, threads: int, memory_limit: str, dbt_threads: int = 2) -> Path:
     """profiles.yml for the benchmark: the example's DuckDB target, the generated raw file
     attached read-only as bench_raw (env OUTPUT_KPIS_BENCH_RAW), the DuckDB settings and the
-    number of dbt threads (models built side by side share one DuckDB memory_limit).
+    number of dbt threads (models built side by side share one DuckDB memory_limit); and the
+    example's spark target as it is (its settings from OUTPUT_KPIS_SPARK_* variables).
 
     No temp_directory: dbt-duckdb applies settings to every cursor, and DuckDB refuses to
     switch the temporary directory once it has spilled; the default (<database>.tmp beside
@@ -93,7 +99,8 @@ def bench_profile(directory: Path, threads: int, memory_limit: str, dbt_threads:
         "memory_limit": memory_limit,
         "preserve_insertion_order": False,
     }
-    profile = {"output_kpis": {"target": "duckdb", "outputs": {"duckdb": output}}}
+    outputs = {"duckdb": output, "spark": example["output_kpis"]["outputs"]["spark"]}
+    profile = {"output_kpis": {"target": "duckdb", "outputs": outputs}}
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "profiles.yml"
     path.write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
@@ -200,6 +207,9 @@ class Bench:
         if unknown:
             raise SystemExit(f"unknown steps {sorted(unknown)}; choose from {', '.join(STEPS)}")
         self.append_share = args.append_share
+        self.spark_bin = Path(args.spark_bin)
+        self.spark_driver_memory = args.spark_driver_memory
+        self.raw_base_cutoff: str | None = None
         self.measurements: dict[str, Measurement] = {}
         self.checks: dict[str, dict] = {}
         self.data: dict = {}
@@ -240,6 +250,42 @@ class Bench:
     def dbt(self, step: str, args: list[str], db: Path, raw: Path, target: str):
         log_dir = self.logs / f"dbt_{step}"
         cmd, env = self.dbt_command(args, db, raw, target, log_dir)
+        return self.timed_dbt(step, cmd, env, target, log_dir)
+
+    def spark_env(self, spark_dir: Path) -> dict[str, str]:
+        return {
+            "DBT_PROFILES_DIR": str(self.profiles),
+            "OUTPUT_KPIS_SPARK_DIR": str(spark_dir),
+            "OUTPUT_KPIS_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+            "PYSPARK_PYTHON": str(self.spark_bin / "python"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
+    def spark_dbt(self, step: str, args: list[str], spark_dir: Path, target: str):
+        """A dbt step on the spark target (local mode, in .venv-spark), with the same as_of
+        as every DuckDB step; the sources read Spark's raw database (spark_load)."""
+        log_dir = self.logs / f"dbt_{step}"
+        shutil.rmtree(log_dir, ignore_errors=True)
+        cmd = [
+            str(self.spark_bin / "dbt"),
+            *args,
+            "--target",
+            "spark",
+            "--project-dir",
+            str(ROOT),
+            "--target-path",
+            str(self.work / target),
+            "--log-path",
+            str(log_dir),
+            *dbt_timing.LOG_FLAGS,
+            "--vars",
+            json.dumps({"as_of": FINAL_AS_OF}),
+        ]
+        return self.timed_dbt(step, cmd, self.spark_env(spark_dir), target, log_dir)
+
+    def timed_dbt(
+        self, step: str, cmd: list[str], env: dict[str, str], target: str, log_dir: Path
+    ) -> Measurement:
         results = self.work / target / "run_results.json"
         results.unlink(missing_ok=True)
         try:
@@ -357,7 +403,10 @@ class Bench:
             self.memory_limit,
         )
 
-    def incremental(self) -> None:
+    def split_base(self) -> None:
+        """The base load (rows before a cut-off leaving ~append_share after it), once."""
+        if self.raw_base_cutoff is not None:
+            return
         cutoff = append.cutoff_for_share(self.raw_full, self.append_share)
         counts = append.split(self.raw_full, self.raw_base, cutoff)
         appended = sum(c["appended"] for c in counts.values())
@@ -369,6 +418,10 @@ class Bench:
             "appended_share": round(appended / total, 4),
             "per_table": counts,
         }
+        self.raw_base_cutoff = cutoff
+
+    def incremental(self) -> None:
+        self.split_base()
         self.data["incremental_form"] = "daily"  # same --vars and target for both runs
         db = self.fresh_warehouse("incremental")
         # The scheduler's raw database: one path, holding the base load, then the full data.
@@ -396,18 +449,109 @@ class Bench:
         self.dbt("rerun", ["run"], db, daily_raw, target)
         self.data["rerun_model_seconds"] = self.model_seconds(target)
 
-    def same_marts(self, left: Path, right: Path) -> dict:
+    # -- Spark ----------------------------------------------------------------------------
+    def spark_load(self, step: str, raw: Path, spark_dir: Path) -> None:
+        """Spark's raw database from a generated DuckDB file (kpi_tooling.core.spark_raw)."""
+        self.measure(
+            step,
+            [
+                str(self.spark_bin / "python"),
+                "-m",
+                "kpi_tooling.core.spark_raw",
+                "--raw-db",
+                str(raw),
+                "--parquet-dir",
+                str(self.work / f"parquet_{raw.stem}"),
+            ],
+            env=self.spark_env(spark_dir),
+        )
+
+    def fresh_spark(self, name: str, target: str) -> Path:
+        """A new Spark warehouse holding the reference seeds and the team tables (the step
+        also leaves dbt's saved parse in `target`, as warm_parse does for DuckDB)."""
+        spark_dir = self.work / name
+        shutil.rmtree(spark_dir, ignore_errors=True)
+        spark_dir.mkdir(parents=True)
+        self.spark_dbt(
+            f"{name}_seed",
+            ["seed", "--full-refresh", "--select", "path:seeds/reference", *TEAM_SEEDS],
+            spark_dir,
+            target,
+        )
+        return spark_dir
+
+    def spark(self) -> None:
+        target = "target_spark_full"
+        self.spark_full = self.fresh_spark("spark_full", target)
+        self.spark_load("spark_load", self.raw_full, self.spark_full)
+        try:
+            self.spark_dbt("spark_build", ["run"], self.spark_full, target)
+        finally:
+            self.data["spark_model_seconds"] = self.model_seconds(target)
+        if hasattr(self, "full_db"):
+            self.checks["spark_equals_duckdb"] = self.same_marts(
+                self.spark_full, self.full_db, ("spark", "duckdb")
+            )
+
+    def spark_incremental(self) -> None:
+        """The daily form on Spark: the base load built, then the rest arrives (Spark's raw
+        tables replaced by the full data) and the same dbt run runs again."""
+        self.split_base()
+        target = "target_spark_daily"
+        spark_dir = self.fresh_spark("spark_daily", target)
+        self.spark_load("spark_load_base", self.raw_base, spark_dir)
+        self.spark_dbt("spark_base_build", ["run"], spark_dir, target)
+        self.spark_load("spark_load_append", self.raw_full, spark_dir)
+        try:
+            self.spark_dbt("spark_incremental", ["run"], spark_dir, target)
+        finally:
+            self.data["spark_incremental_model_seconds"] = self.model_seconds(target)
+        if hasattr(self, "spark_full"):
+            self.checks["spark_incremental_equals_full"] = self.same_marts(
+                spark_dir, self.spark_full, ("incremental", "full")
+            )
+        elif hasattr(self, "full_db"):
+            self.checks["spark_incremental_equals_duckdb"] = self.same_marts(
+                spark_dir, self.full_db, ("spark", "duckdb")
+            )
+
+    @staticmethod
+    def attach(con: duckdb.DuckDBPyConnection, alias: str, build: Path) -> None:
+        """Schema `alias`.marts: a DuckDB warehouse file's marts, or views over the parquet
+        files of a Spark warehouse directory's (SPARK_MARTS)."""
+        if build.suffix == ".duckdb":
+            con.execute(f"attach '{build}' as {alias} (read_only)")
+            return
+        con.execute(f"attach ':memory:' as {alias}")
+        con.execute(f"create schema {alias}.marts")
+        for table in ("fct_kpi_values", "fct_outcome_values"):
+            files = build / "warehouse" / f"{SPARK_MARTS}.db" / table / "*.parquet"
+            con.execute(
+                f"create view {alias}.marts.{table} as select * from read_parquet('{files}')"
+            )
+
+    def same_marts(
+        self, left: Path, right: Path, names: tuple[str, str] = ("incremental", "full")
+    ) -> dict:
+        """Rows of the two builds' marts, only in one or only in the other (every column but
+        the run stamps; doubles rounded to 9 decimals)."""
         result = {}
         with duckdb.connect() as con:
-            con.execute(f"attach '{left}' as l (read_only)")
-            con.execute(f"attach '{right}' as r (read_only)")
+            self.attach(con, "l", left)
+            self.attach(con, "r", right)
             for table in ("marts.fct_kpi_values", "marts.fct_outcome_values"):
                 only_l, only_r = compare.except_both_ways(
                     con, f"l.{table}", f"r.{table}", leave_out=("rebuilt_at", "as_of_at")
                 )
                 rows = con.execute(f"select count(*) from r.{table}").fetchone()[0]
-                result[table] = {"rows": rows, "only_incremental": only_l, "only_full": only_r}
-        result["equal"] = all(v["only_incremental"] == v["only_full"] == 0 for v in result.values())
+                result[table] = {
+                    "rows": rows,
+                    f"only_{names[0]}": only_l,
+                    f"only_{names[1]}": only_r,
+                }
+        result["equal"] = all(
+            v[f"only_{names[0]}"] == v[f"only_{names[1]}"] == 0 for v in result.values()
+        )
         return result
 
     def peer(self, step: str, module: str, table: str, *extra: str) -> None:
@@ -539,12 +683,22 @@ def main(argv: list[str] | None = None) -> int:
         help="dbt threads (models built side by side share the DuckDB memory_limit)",
     )
     parser.add_argument("--append-share", type=float, default=0.01)
+    parser.add_argument(
+        "--spark-bin",
+        default=str(ROOT / ".venv-spark" / "bin"),
+        help="bin directory of the Spark virtualenv (make spark-venv), for the Spark steps",
+    )
+    parser.add_argument(
+        "--spark-driver-memory", default="8g", help="Spark's driver memory (local mode)"
+    )
     args = parser.parse_args(argv)
     bench = Bench(args)
     result = bench.run()
     results_dir = Path(args.results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
-    out = results_dir / f"bench-{bench.label}.json"
+    # a run with Spark steps is a result of its own beside the DuckDB-only one of that size
+    spark = "-spark" if set(bench.steps) & set(SPARK_STEPS) else ""
+    out = results_dir / f"bench-{bench.label}{spark}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"results: {out}", file=sys.stderr)
     report.write(results_dir, Path(args.report))

@@ -383,6 +383,8 @@ def render_base_model(table: Table) -> str:
         "    partition_by=output_kpis.overwrite_partition_by('classified_at'),\n"
         "    overwrite_marker_column='quarantine_reason',\n"
         "    on_schema_change='fail',\n"
+        '    pre_hook=["{{ output_kpis.keep_rebuilt_key_groups('
+        f"'{table.source}', '{table.name}') }}}}\"],\n"
         '    post_hook=["{{ output_kpis.drop_emptied_partitions() }}"],\n'
         ") }}\n"
         f"{{{{ output_kpis.quarantine_base('{table.source}', '{table.name}') }}}}\n"

@@ -47,15 +47,24 @@ def comparison_sql(columns: list[tuple[str, str]], left: str, right: str) -> lis
 
 
 def except_both_ways(
-    spark_dir: Path, pairs: list[tuple[str, str]], leave_out: tuple[str, ...] = ()
+    spark_dir: Path,
+    pairs: list[tuple[str, str]],
+    leave_out: tuple[str, ...] = (),
+    described: list[list[list[Any]]] | None = None,
+    first: list[str] | None = None,
 ) -> dict[str, tuple[int, int, int]]:
-    """Per left table: (rows of the right table, rows only left, rows only right)."""
-    described = run_spark_sql(spark_dir, [f"describe table {left}" for left, _ in pairs])
-    statements = []
+    """Per left table: (rows of the right table, rows only left, rows only right). `described`:
+    the rows of `describe table` of each left table, when the caller has them; `first`:
+    statements to run before the comparison in the same Spark process (each process costs a
+    JVM's start)."""
+    if described is None:
+        described = run_spark_sql(spark_dir, [f"describe table {left}" for left, _ in pairs])
+    statements = list(first or [])
     for (left, right), rows in zip(pairs, described, strict=True):
         columns = [(name, kind) for name, kind in table_columns(rows) if name not in leave_out]
         statements += [f"select count(*) from {right}", *comparison_sql(columns, left, right)]
-    counts = [rows[0][0] for rows in run_spark_sql(spark_dir, statements)]
+    results = run_spark_sql(spark_dir, statements)[len(first or []) :]
+    counts = [rows[0][0] for rows in results]
     return {left: tuple(counts[3 * i : 3 * i + 3]) for i, (left, _) in enumerate(pairs)}
 
 

@@ -7,13 +7,15 @@ The data is the demo's last two months (every raw row whose timeline falls on or
 WINDOW_START, with its child rows, and every reference row), split as the benchmark splits it
 (kpi_tooling.bench.append: rows before CUTOFF, with the columns filled in later still empty,
 then the rest): a few thousand rows, so the check costs what dbt and Spark cost per statement,
-not what the data costs. The incremental models and their parents are built as of the cut-off;
-after the append every model is built (the base and unit models incrementally, rewriting
-partitions in both layouts of macros/partition_overwrite.sql), two models side by side
+not what the data costs. The first build (the reference seeds, the incremental models and
+their parents, as of the cut-off) and, after the append, the second (the compared models and
+everything upstream of them, the base and unit models incrementally, rewriting partitions in
+both layouts of macros/partition_overwrite.sql, and one unit test, its fixtures through the
+time-zone macros) are one `dbt build` each, two models side by side
 (OUTPUT_KPIS_SPARK_THREADS=2), so every engine-specific macro renders and runs
-(test_every_spark_macro_is_exercised checks that against the manifest); a unit test runs
-(its fixtures through the time-zone macros); the unit models, the KPI
-models and the public marts must equal the DuckDB build row for row.
+(test_every_spark_macro_is_exercised checks that against the nodes that ran); the unit
+models, the KPI models and the public marts must equal the DuckDB build row for row. The whole
+cross-engine comparison (every model, the demo's whole data) is make test-spark's.
 
 Runs under `make test` (OUTPUT_KPIS_TEST_SPARK_CI=1, in .venv-spark) and `make test-spark`;
 skipped elsewhere. Under CI=true it must run: a missing Spark is an error, not a skip.
@@ -44,6 +46,7 @@ from test_incremental import (
 
 from conftest import DEMO_AS_OF, run_dbt
 from kpi_tooling.bench.append import CHILDREN, TIMELINE, before, split
+from kpi_tooling.core.spark_raw import load_statements
 
 pytestmark = pytest.mark.skipif(
     "1"
@@ -57,21 +60,28 @@ WINDOW_START = "2025-11-01"
 # without them every order and every unit event would be an unknown_reference.
 KEPT_WHOLE = ("oms_customers", "mes_work_orders")
 CUTOFF = "2025-12-15"
-MARTS = ("fct_kpi_values", "fct_outcome_values")
 COMPARED = (*COMPARED_MODELS, "fct_outcome_values")
 # one unit test: its fixtures take dbt's unit-test path (safe_cast) and the time-zone macros
 UNIT_TESTS = ("shift_boundaries_follow_site_time_zone_across_dst_changes",)
-ALL_MODELS = ["--select", "resource_type:model"]
-UNITS_AND_PARENTS = ["--select", *[f"+{model}" for model in UNIT_MODELS]]
-DUCKDB_TYPES = {"VARCHAR": "string", "INTEGER": "int", "BIGINT": "bigint", "DOUBLE": "double",
-                "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP": "timestamp"}  # fmt: skip
-
-
-def spark_type(duckdb_type: str) -> str:
-    """The Spark type of a raw column's DuckDB type (decimal(p, s) keeps its precision)."""
-    if duckdb_type.startswith("DECIMAL"):
-        return duckdb_type.lower()
-    return DUCKDB_TYPES[duckdb_type]
+# Models built on Spark only for a macro of theirs that no compared model reaches
+# (test_every_spark_macro_is_exercised names any other): spark__median.
+EXTRA_MODELS = ("fct_kpi_anomalies",)
+SEEDS_AND_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
+MODELS_AND_UNIT_TESTS = ["build", "--resource-type", "model", "--resource-type", "unit_test"]
+# The first build: the reference seeds, the incremental models and everything they read.
+FIRST_BUILD = ["--select", "path:seeds/reference", *[f"+{model}" for model in UNIT_MODELS]]
+# After the append: the compared models and everything upstream of them (the base and unit
+# models incrementally), the extra models, and the unit test.
+CHECKED = [
+    "--select",
+    *[f"+{model}" for model in (*COMPARED, *EXTRA_MODELS)],
+    *[f"test_name:{name}" for name in UNIT_TESTS],
+]
+# A base model (partitions by run stamp) and a unit model (by as_of): their partitions.
+PARTITIONED = (
+    "build_staging.base_mes__unit_events",
+    "build_intermediate.int_manufacturing__completed_units",
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,10 @@ class CheckBuilds:
     target: Path
     seconds: dict[str, float]
     executors_per_worker: list[int]
+    ran: list[str]  # the unique ids of the nodes the dbt invocations on Spark ran
+    described: list[list[list[Any]]]  # `describe table` of each compared Spark table
+    load_duckdb_build: list[str]  # statements creating the DuckDB build's tables in Spark
+    partitions: list[list[str]]  # the partitions of each PARTITIONED table
 
 
 def window_rows(source: Path, small: Path) -> dict[str, int]:
@@ -103,23 +117,9 @@ def window_rows(source: Path, small: Path) -> dict[str, int]:
 
 
 def load_raw_into_spark(raw_db: Path, parquet_dir: Path, spark_dir: Path) -> None:
-    """(Re)create Spark's raw tables from the DuckDB file's schema raw, each column cast to the
-    Spark type of its DuckDB type (the types dbt seed gives the demo seeds)."""
-    parquet_dir.mkdir(parents=True, exist_ok=True)
-    statements = ["create database if not exists raw"]
-    with duckdb.connect(str(raw_db), read_only=True) as con:
-        for table in raw_tables(con, raw_db.stem):
-            path = parquet_dir / f"{table}.parquet"
-            con.execute(f"copy raw.{table} to '{path}' (format parquet)")
-            columns = ", ".join(
-                f"cast(`{name}` as {spark_type(kind)}) as `{name}`"
-                for name, kind, *_ in con.execute(f"describe raw.{table}").fetchall()
-            )
-            statements += [
-                f"drop table if exists raw.{table}",
-                f"create table raw.{table} using parquet as select {columns} from parquet.`{path}`",
-            ]
-    run_spark_sql(spark_dir, statements)
+    """(Re)create Spark's raw tables from the DuckDB file's schema raw, as the benchmark does
+    (kpi_tooling.core.spark_raw)."""
+    run_spark_sql(spark_dir, load_statements(raw_db, parquet_dir))
 
 
 def worker_executors(ports: list[int]) -> list[int]:
@@ -172,43 +172,28 @@ def check_builds(
         },
     }
     seconds: dict[str, float] = {}
+    ran: list[str] = []
 
-    def timed(label: str, step: Any) -> None:
+    def step(label: str, dbt_args: list[str] | None = None, action: Any = None, **kw: Any) -> None:
+        """Time one step: a dbt invocation on Spark (its nodes that ran recorded) or an
+        action."""
         started = time.perf_counter()
-        step()
+        if dbt_args is None:
+            action()
+        else:
+            run_dbt([*dbt_args, "--target", "spark"], **spark, **kw)
+            results = json.loads((target / "run_results.json").read_text())["results"]
+            ran.extend(r["unique_id"] for r in results if r["status"] in ("success", "pass"))
         seconds[label] = round(time.perf_counter() - started, 1)
 
     cut_vars = json.dumps({"as_of": f"{CUTOFF} 00:00:00"})
     final_vars = json.dumps({"as_of": DEMO_AS_OF})
-    reference = ["seed", "--full-refresh", "--select", "path:seeds/reference"]
-    timed("spark seed", lambda: run_dbt([*reference, "--target", "spark"], **spark))
-    timed("load base", lambda: load_raw_into_spark(base, root / "parquet_base", spark_dir))
-    # the first build: what the incremental models read (every model is built by the second)
-    timed(
-        "spark first build",
-        lambda: run_dbt(
-            ["run", *UNITS_AND_PARENTS, "--target", "spark"], dbt_vars=cut_vars, **spark
-        ),
-    )
-    timed("load append", lambda: load_raw_into_spark(small, root / "parquet_all", spark_dir))
-    timed(
-        "spark incremental",
-        lambda: run_dbt(["run", *ALL_MODELS, "--target", "spark"], dbt_vars=final_vars, **spark),
-    )
-    timed(
-        "spark unit tests",
-        lambda: run_dbt(
-            [
-                "test",
-                "--select",
-                *[f"test_name:{name}" for name in UNIT_TESTS],
-                "--target",
-                "spark",
-            ],
-            dbt_vars=final_vars,
-            **spark,
-        ),
-    )
+    step("load base", action=lambda: load_raw_into_spark(base, root / "parquet_base", spark_dir))
+    # the first build: the reference seeds and what the incremental models read, in one
+    # invocation (each costs dbt's start, a Spark application and the run-start hooks)
+    step("spark first build", [*SEEDS_AND_MODELS, *FIRST_BUILD], dbt_vars=cut_vars)
+    step("load append", action=lambda: load_raw_into_spark(small, root / "parquet_all", spark_dir))
+    step("spark incremental", [*MODELS_AND_UNIT_TESTS, *CHECKED], dbt_vars=final_vars)
     executors = worker_executors(cluster.worker_ui_ports)
     # DuckDB: the same rows, built in full, then its tables handed to Spark for the comparison
     duck = root / "duckdb" / "output_kpis.duckdb"
@@ -223,16 +208,26 @@ def check_builds(
         "target_path": root / "duckdb_target",
         "profiles_dir": profiles_dir,
     }
-    timed(
+    reference = ["seed", "--full-refresh", "--select", "path:seeds/reference"]
+    step(
         "duckdb full",
-        lambda: (run_dbt(reference, **on_duckdb), run_dbt(["run", *ALL_MODELS], **on_duckdb)),
+        action=lambda: (
+            run_dbt(reference, **on_duckdb),
+            run_dbt(["run", "--select", *[f"+{model}" for model in COMPARED]], **on_duckdb),
+        ),
     )
     export = root / "duckdb_parquet"
     export.mkdir()
     statements = ["create database if not exists duckdb_build"]
-    described = run_spark_sql(
-        spark_dir, [f"describe table build_{SCHEMA.get(m, 'marts')}.{m}" for m in COMPARED]
+    # one Spark process for the Spark tables' columns and partitions
+    shown = run_spark_sql(
+        spark_dir,
+        [
+            *[f"describe table build_{SCHEMA.get(m, 'marts')}.{m}" for m in COMPARED],
+            *[f"show partitions {table}" for table in PARTITIONED],
+        ],
     )
+    described, partitions = shown[: len(COMPARED)], shown[len(COMPARED) :]
     with duckdb.connect(str(duck), read_only=True) as con:
         for model, rows in zip(COMPARED, described, strict=True):
             path = export / f"{model}.parquet"
@@ -244,21 +239,35 @@ def check_builds(
                 f"create table duckdb_build.{model} using parquet as "
                 f"select {', '.join(columns)} from parquet.`{path}`"
             )
-    run_spark_sql(spark_dir, statements)
     print(f"\nSpark check on a 2-worker standalone cluster, seconds: {seconds}")
-    return CheckBuilds(spark_dir, target, seconds, executors)
+    return CheckBuilds(
+        spark_dir,
+        target,
+        seconds,
+        executors,
+        ran,
+        described,
+        statements,
+        [[row[0] for row in rows] for rows in partitions],
+    )
 
 
 @pytest.fixture(scope="module")
 def compared(check_builds: CheckBuilds) -> dict[str, tuple[int, int, int]]:
     """Per model: (rows on DuckDB, rows only on Spark, rows only on DuckDB), EXCEPT ALL both
     ways over every column but the run stamps, doubles rounded to 9 decimals; one Spark
-    process for all of them."""
+    process for all of them, which first creates the DuckDB build's tables."""
     pairs = [
         (f"build_{SCHEMA.get(model, 'marts')}.{model}", f"duckdb_build.{model}")
         for model in COMPARED
     ]
-    counts = except_both_ways(check_builds.spark_dir, pairs, STAMPS)
+    counts = except_both_ways(
+        check_builds.spark_dir,
+        pairs,
+        STAMPS,
+        described=check_builds.described,
+        first=check_builds.load_duckdb_build,
+    )
     return {model: counts[left] for model, (left, _) in zip(COMPARED, pairs, strict=True)}
 
 
@@ -280,14 +289,7 @@ def test_the_incremental_run_rewrote_partitions(check_builds: CheckBuilds) -> No
     """The models are incremental on Spark (not tables in disguise): a base model holds the rows
     of both runs in two partitions (the full build's, the incremental run's), a unit model one
     partition, the new as_of."""
-    shown = run_spark_sql(
-        check_builds.spark_dir,
-        [
-            "show partitions build_staging.base_mes__unit_events",
-            "show partitions build_intermediate.int_manufacturing__completed_units",
-        ],
-    )
-    stamps, as_of = ([row[0] for row in rows] for rows in shown)
+    stamps, as_of = check_builds.partitions
     assert len(stamps) == 2, stamps
     assert len(as_of) == 1 and DEMO_AS_OF[:10] in as_of[0], as_of
 
@@ -324,17 +326,12 @@ def reached_macros(manifest: dict[str, Any], node_ids: list[str]) -> set[str]:
 
 
 def test_every_spark_macro_is_exercised(check_builds: CheckBuilds) -> None:
-    """Every spark__ macro of the package is reached by a node this check ran (run results of
-    its last dbt invocations are in the target's run_results; the manifest holds them all)."""
+    """Every spark__ macro of the package is reached by a node this check ran on Spark (the
+    seeds, models and unit test its dbt invocations report as run; the manifest holds them
+    all). A spark__ macro reached by no model upstream of the compared ones goes into
+    CHECKED through EXTRA_MODELS."""
     manifest = json.loads((check_builds.target / "manifest.json").read_text())
-    ran = [
-        node_id
-        for node_id, node in {**manifest["nodes"], **manifest["unit_tests"]}.items()
-        if node["resource_type"] == "model"
-        or (node["resource_type"] == "seed" and "reference" in node["original_file_path"])
-        or (node["resource_type"] == "unit_test" and node["name"] in UNIT_TESTS)
-    ]
     spark_macros = {
         macro for macro in manifest["macros"] if macro.startswith("macro.output_kpis.spark__")
     }
-    assert spark_macros - reached_macros(manifest, ran) == set()
+    assert spark_macros - reached_macros(manifest, check_builds.ran) == set()

@@ -12,6 +12,7 @@
     partition_by=output_kpis.overwrite_partition_by('classified_at'),
     overwrite_marker_column='quarantine_reason',
     on_schema_change='fail',
+    pre_hook=["{{ output_kpis.keep_rebuilt_key_groups('outcomes', 'qa_return_claims') }}"],
     post_hook=["{{ output_kpis.drop_emptied_partitions() }}"],
 ) }}
 {{ output_kpis.quarantine_base('outcomes', 'qa_return_claims') }}

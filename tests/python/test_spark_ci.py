@@ -67,7 +67,17 @@ UNIT_TESTS = ("shift_boundaries_follow_site_time_zone_across_dst_changes",)
 # (test_every_spark_macro_is_exercised names any other): spark__median.
 EXTRA_MODELS = ("fct_kpi_anomalies",)
 SEEDS_AND_MODELS = ["build", "--resource-type", "seed", "--resource-type", "model"]
-MODELS_AND_UNIT_TESTS = ["build", "--resource-type", "model", "--resource-type", "unit_test"]
+MODELS_AND_UNIT_TESTS = [
+    "build",
+    "--resource-type",
+    "model",
+    "--resource-type",
+    "unit_test",
+    # the one unit test named in CHECKED, not every unit test of the models (dbt selects them
+    # with their models)
+    "--indirect-selection",
+    "empty",
+]
 # The first build: the reference seeds, the incremental models and everything they read.
 FIRST_BUILD = ["--select", "path:seeds/reference", *[f"+{model}" for model in UNIT_MODELS]]
 # After the append: the compared models and everything upstream of them (the base and unit

@@ -137,7 +137,8 @@
         run writes every row into the partition of its as_of (overwrite_rows); drop the
         partition of the previous as_of. Renders nothing (the drops run here). -#}
     {%- if execute and config.get('partition_by') -%}
-        {{ output_kpis.drop_partitions_where('as_of_at <> ' ~ output_kpis.as_of_timestamp()) }}
+        {{ output_kpis.drop_partitions_where(
+            'as_of_at <> ' ~ output_kpis.as_of_timestamp(), relation) }}
     {%- endif -%}
 {%- endmacro %}
 

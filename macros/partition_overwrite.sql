@@ -172,16 +172,18 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro drop_partitions_where(condition) -%}
-    {#- Spark: drops every partition of this model's table (config partition_by) holding a row
-        that meets `condition`; renders nothing (each drop runs here). -#}
+{% macro drop_partitions_where(condition, relation=none) -%}
+    {#- Spark: drops every partition of `relation` (default: this model's table; partitioned by
+        config partition_by) holding a row that meets `condition`; renders nothing (each drop
+        runs here). -#}
+    {%- set relation = relation or this -%}
     {%- set partition = config.get('partition_by')[0] -%}
     {%- set found = run_query(
-        'select distinct cast(' ~ partition ~ ' as string) as value from ' ~ this
+        'select distinct cast(' ~ partition ~ ' as string) as value from ' ~ relation
         ~ ' where ' ~ condition) -%}
     {%- for value in found.columns[0].values() -%}
         {%- call statement('drop_partition') -%}
-            alter table {{ this }} drop if exists partition ({{ partition }} = '{{ value }}')
+            alter table {{ relation }} drop if exists partition ({{ partition }} = '{{ value }}')
         {%- endcall -%}
     {%- endfor -%}
 {%- endmacro %}

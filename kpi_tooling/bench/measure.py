@@ -6,6 +6,11 @@ of the process it was forked from, so the bench (which holds DuckDB and pandas) 
 the step itself: it starts this module as a small wrapper (``python -m
 kpi_tooling.bench.measure --rss-file F -- cmd ...``), which runs the step and writes the
 step's ``RUSAGE_CHILDREN`` peak (the wrapper's own ~10 MiB at most is the floor).
+
+A step's process may start one that it never waits for: PySpark launches the JVM that runs
+Spark and lets it exit on its own. Its usage would reach no ``RUSAGE_CHILDREN``, so the wrapper
+makes itself the child subreaper (Linux ``prctl``): such an orphan is reparented to the wrapper,
+which waits for it (up to ORPHAN_WAIT seconds) before reading the peak.
 """
 
 from __future__ import annotations
@@ -84,13 +89,42 @@ def run_step(
     return measurement
 
 
+ORPHAN_WAIT = 120.0
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process the subreaper of its descendants (Linux); False where it cannot."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_orphans(timeout: float = ORPHAN_WAIT) -> None:
+    """Wait for the descendants reparented to this process, so their usage is counted."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run a command; write its peak RSS (KiB).")
     parser.add_argument("--rss-file", required=True)
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    become_subreaper()
     returncode = subprocess.call(cmd)
+    reap_orphans()
     # Linux reports ru_maxrss in KiB; the children's peak is the step's own process
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     Path(args.rss_file).write_text(str(peak), encoding="utf-8")

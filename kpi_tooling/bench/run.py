@@ -207,7 +207,7 @@ class Bench:
         if unknown:
             raise SystemExit(f"unknown steps {sorted(unknown)}; choose from {', '.join(STEPS)}")
         self.append_share = args.append_share
-        self.spark_bin = Path(args.spark_bin)
+        self.spark_bin = Path(args.spark_bin).resolve()
         self.spark_driver_memory = args.spark_driver_memory
         self.raw_base_cutoff: str | None = None
         self.measurements: dict[str, Measurement] = {}

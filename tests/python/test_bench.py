@@ -81,6 +81,18 @@ def test_run_step_measures_the_child_peak_rss(tmp_path: Path) -> None:
     assert small.peak_rss_mib < 200
 
 
+def test_run_step_counts_a_descendant_the_step_did_not_wait_for(tmp_path: Path) -> None:
+    """As PySpark leaves its JVM: the step starts a process, does not wait, and exits first."""
+    grandchild = (
+        "import time; x = bytearray(300 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096]); "
+        "time.sleep(1)"
+    )
+    code = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {grandchild!r}])"
+    measurement = run_step("orphan", [sys.executable, "-c", code], log=tmp_path / "log")
+    assert measurement.peak_rss_mib >= 300
+    assert measurement.seconds >= 1  # its orphan was waited for
+
+
 def test_run_step_raises_with_the_log_tail_and_keeps_the_measurement(tmp_path: Path) -> None:
     code = "import sys; x = bytearray(200 * 1024 * 1024); print('boom'); sys.exit(3)"
     with pytest.raises(StepFailed, match="boom") as failure:

@@ -287,6 +287,8 @@ def render(results: list[dict]) -> str:
                     detail = check.get("reason", "")
                 lines.append(f"- {name}: {verdict} ({detail})")
             lines.append("")
+        for note in result["data"].get("notes", []):
+            lines.append(f"Note: {note}\n")
         appended = result["data"].get("append")
         if appended:
             lines.append(

@@ -111,6 +111,17 @@ changed_shifts as (
     where classified_at > {{ seen }}
 ),
 
+-- the bounds of the changed shifts, joined before the units are (Spark would join every unit
+-- to every shift of its line first)
+changed_shift_bounds as (
+    select
+        shifts.line_id,
+        shifts.shift_start_at,
+        shifts.shift_end_at
+    from shifts
+    inner join changed_shifts on shifts.shift_id = changed_shifts.shift_id
+),
+
 touched as (
     -- 1. new, late, changed or reclassified events: their serial now
     select serial_number
@@ -158,24 +169,30 @@ touched as (
         events.defect_count > 0
         and coalesce(defect_counts.defect_count, 0) <> events.defect_count
     union all
-    -- 6. units completed in a changed or vanished shift, or within a changed shift's bounds now
+    -- 6. units completed in a changed or vanished shift (an anti join: Spark runs a `not in`
+    -- under an `or` as a nested loop over units and shifts), or within a changed shift's
+    -- bounds now
     select serial_number
     from {{ units }}
+    where completed_shift_id in (select shift_id from changed_shifts)
+    union all
+    select units.serial_number
+    from {{ units }} as units
     where
-        completed_shift_id in (select shift_id from changed_shifts)
-        or (
-            completed_shift_id is not null
-            and completed_shift_id not in (select shift_id from staged_shifts)
+        units.completed_shift_id is not null
+        and not exists (
+            select 1
+            from staged_shifts
+            where staged_shifts.shift_id = units.completed_shift_id
         )
     union all
     select units.serial_number
     from {{ units }} as units
-    inner join shifts
+    inner join changed_shift_bounds
         on
-            units.line_id = shifts.line_id
-            and units.completed_at >= shifts.shift_start_at
-            and units.completed_at < shifts.shift_end_at
-    where shifts.shift_id in (select shift_id from changed_shifts)
+            units.line_id = changed_shift_bounds.line_id
+            and units.completed_at >= changed_shift_bounds.shift_start_at
+            and units.completed_at < changed_shift_bounds.shift_end_at
     -- 7. the previous list, while one of the four has not taken it in
     {{- output_kpis.previous_list_not_taken_in('serial_number', seen) }}
 ),

@@ -1,6 +1,6 @@
-"""Load raw tables held in a DuckDB file into Spark's ``raw`` database, where the package's
-sources read them on the ``spark`` target (the benchmark's generated data, the Spark check's
-demo window).
+"""Load raw tables held in a DuckDB file into Spark's raw database (``RAW_SCHEMA``, the
+project's raw schema), where the package's sources read them on the ``spark`` target (the
+benchmark's generated data, the Spark check's demo window).
 
 Each table goes through a parquet file (DuckDB ``COPY``), then ``create table raw.<name> using
 parquet as select`` casts every column to the Spark type of its DuckDB type (decimals keep their
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import duckdb
 
-RAW_SCHEMA = "raw"
+from kpi_tooling.config import RAW_SCHEMA
+
 DUCKDB_TYPES = {
     "VARCHAR": "string",
     "INTEGER": "int",

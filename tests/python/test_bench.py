@@ -187,6 +187,21 @@ def test_report_shows_a_failed_build(tmp_path: Path) -> None:
     assert ok_rows["full build runs to completion"] == "met"
 
 
+def test_report_shows_spark_beside_duckdb_and_the_demo_by_name() -> None:
+    result = _result(build=60.0, incremental=30.0, spark_build=480.0, spark_incremental=240.0)
+    result["checks"]["spark_equals_duckdb"] = {"equal": False, "marts.fct_kpi_values": {}}
+    result["data"]["notes"] = ["the JVM was sampled"]
+    text = report.render([result])
+    assert "## 10M rows (seed 42) on DuckDB and Spark" in text
+    assert "| **Spark** full model build (`dbt run`, all models) | 480.0 |" in text
+    assert "| 8.00 |" in text  # x full build: against DuckDB's
+    assert "- spark_equals_duckdb: NOT EQUAL" in text
+    assert "Note: the JVM was sampled" in text
+    demo = _result(build=6.0)
+    demo["label"] = "demo"
+    assert "## The demo data (seeds/raw)\n" in report.render([demo])
+
+
 def _dbt_log(path: Path, events: list[tuple[str, str]]) -> Path:
     """A dbt JSON event log (--log-format-file json): one event per second from 03:00:00."""
     lines = [

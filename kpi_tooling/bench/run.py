@@ -226,9 +226,15 @@ class Bench:
             "OUTPUT_KPIS_BENCH_RAW": str(raw),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
+        return self.dbt_argv(BIN, args, target, log_dir, dbt_vars()), env
+
+    def dbt_argv(
+        self, bin_dir: Path, args: list[str], target: str, log_dir: Path, vars_json: str
+    ) -> list[str]:
+        """A dbt command of a step: its own target folder and JSON event log (emptied)."""
         shutil.rmtree(log_dir, ignore_errors=True)
-        cmd = [
-            str(BIN / "dbt"),
+        return [
+            str(bin_dir / "dbt"),
             *args,
             "--project-dir",
             str(ROOT),
@@ -238,9 +244,8 @@ class Bench:
             str(log_dir),
             *dbt_timing.LOG_FLAGS,
             "--vars",
-            dbt_vars(),
+            vars_json,
         ]
-        return cmd, env
 
     def warm_parse(self, db: Path, raw: Path, target: str) -> None:
         """An untimed `dbt parse` with the next step's profile and vars, so that its target
@@ -267,22 +272,13 @@ class Bench:
         """A dbt step on the spark target (local mode, in .venv-spark), with the same as_of
         as every DuckDB step; the sources read Spark's raw database (spark_load)."""
         log_dir = self.logs / f"dbt_{step}"
-        shutil.rmtree(log_dir, ignore_errors=True)
-        cmd = [
-            str(self.spark_bin / "dbt"),
-            *args,
-            "--target",
-            "spark",
-            "--project-dir",
-            str(ROOT),
-            "--target-path",
-            str(self.work / target),
-            "--log-path",
-            str(log_dir),
-            *dbt_timing.LOG_FLAGS,
-            "--vars",
+        cmd = self.dbt_argv(
+            self.spark_bin,
+            [*args, "--target", "spark"],
+            target,
+            log_dir,
             json.dumps({"as_of": FINAL_AS_OF}),
-        ]
+        )
         return self.timed_dbt(step, cmd, self.spark_env(spark_dir), target, log_dir)
 
     def timed_dbt(

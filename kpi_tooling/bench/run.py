@@ -41,9 +41,10 @@ import duckdb
 
 from kpi_tooling.bench import append, compare, dbt_timing, report
 from kpi_tooling.bench.measure import Measurement, run_step
-from kpi_tooling.config import DEMO_AS_OF
+from kpi_tooling.config import DEMO_AS_OF, MARTS_SCHEMA
 from kpi_tooling.demo.teams import generate as generate_team_tables
 from kpi_tooling.errors import StepFailed
+from kpi_tooling.publish.audit import BUILD_PREFIX
 
 # The demo's team tables (seeds/raw; read by the demo's declared units, output_kpis_demo_units).
 TEAM_SEEDS = sorted(generate_team_tables())
@@ -58,7 +59,7 @@ STEPS = ("build", "tests", "ge", "incremental", "limit", "pandas", "spark", "spa
 # session method, in .venv-spark), in full and incrementally.
 SPARK_STEPS = ("spark", "spark_incremental")
 # Spark's schema of the marts (generate_schema_name: the build prefix on every engine).
-SPARK_MARTS = "build_marts"
+SPARK_MARTS = f"{BUILD_PREFIX}{MARTS_SCHEMA}"
 
 
 def parse_rows(text: str) -> int:
